@@ -1,0 +1,237 @@
+"""A case's current state, folded from its entries; corrections refold it from the corrected entries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from events.codec import type_name
+from events.entries import (
+    CareTeamChanged,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    Entry,
+    EntryCorrected,
+    EscalationRaised,
+    EscalationResolved,
+    GoalRevised,
+    GoalSet,
+    MilestoneAdded,
+    MilestoneReached,
+    PlanChanged,
+    ReviewRecorded,
+)
+from events.values import GoalAchievement, OutcomeDomain, Plan
+
+__all__ = ["CaseState", "CaseStatus", "EntryRef", "Escalation", "Goal", "Milestone", "StatefulEntry"]
+
+StatefulEntry = (
+    CaseOpened
+    | CareTeamChanged
+    | GoalSet
+    | GoalRevised
+    | MilestoneAdded
+    | MilestoneReached
+    | EscalationRaised
+    | EscalationResolved
+    | PlanChanged
+    | ReviewRecorded
+)
+"""Entries the current state is folded from; only these are kept in full (the latest review only)."""
+STATEFUL = (
+    CaseOpened,
+    CareTeamChanged,
+    GoalSet,
+    GoalRevised,
+    MilestoneAdded,
+    MilestoneReached,
+    EscalationRaised,
+    EscalationResolved,
+    PlanChanged,
+    ReviewRecorded,
+)
+
+
+class CaseStatus(enum.StrEnum):
+    """Whether a case accepts new entries."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Goal(msgspec.Struct, kw_only=True):
+    """A personal goal as it currently stands."""
+
+    goal_id: UUID
+    domain: OutcomeDomain
+    in_own_words: str
+    achievement: GoalAchievement = GoalAchievement.IN_PROGRESS
+    set_at: datetime
+    milestone_ids: list[UUID] = msgspec.field(default_factory=list)
+
+
+class Milestone(msgspec.Struct, kw_only=True):
+    """A milestone towards a goal and, once reached, when."""
+
+    milestone_id: UUID
+    goal_id: UUID
+    description: str
+    target_on: date | None = None
+    reached_at: datetime | None = None
+
+
+class Escalation(msgspec.Struct, kw_only=True):
+    """An escalation and, once resolved, when."""
+
+    escalation_id: UUID
+    severity: int
+    raised_at: datetime
+    escalation_plan_used_early: bool
+    resolved_at: datetime | None = None
+
+
+class EntryRef(msgspec.Struct, array_like=True):
+    """Where an entry sits in the case's stream, kept for every entry to check references."""
+
+    type: str
+    version: int
+
+
+class CaseState(msgspec.Struct, kw_only=True):
+    """Everything the case's rules and its current-state view need."""
+
+    case_id: UUID
+    person_ref: str = ""
+    service: str = ""
+    opened_on: date
+    status: CaseStatus = CaseStatus.OPEN
+    care_team: list[str] = msgspec.field(default_factory=list)
+    domains: list[OutcomeDomain] = msgspec.field(default_factory=list)
+    goals: dict[UUID, Goal] = msgspec.field(default_factory=dict)
+    milestones: dict[UUID, Milestone] = msgspec.field(default_factory=dict)
+    escalations: dict[UUID, Escalation] = msgspec.field(default_factory=dict)
+    plan: Plan = msgspec.field(default_factory=Plan)
+    last_review: ReviewRecorded | None = None
+    # Keyed by the entry id's text: a case may hold thousands of entries, and decoding and hashing
+    # UUID keys made loading a long case three times slower.
+    index: dict[str, EntryRef] = msgspec.field(default_factory=dict)
+    corrected_by: dict[str, list[UUID]] = msgspec.field(default_factory=dict)
+    stateful: dict[UUID, StatefulEntry] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def opened(cls, entry: CaseOpened) -> CaseState:
+        """The state of a case just opened."""
+        state = cls(case_id=entry.case_id, opened_on=entry.opened_on)
+        state.evolve(entry, version=1)
+        return state
+
+    def ref(self, entry_id: UUID) -> EntryRef | None:
+        """Where an entry sits in this case, if it is part of it."""
+        return self.index.get(str(entry_id))
+
+    def corrections_of(self, entry_id: UUID) -> list[UUID]:
+        """The corrections recorded against an entry, oldest first."""
+        return self.corrected_by.get(str(entry_id), [])
+
+    @property
+    def open_escalations(self) -> list[Escalation]:
+        """Escalations raised and not yet resolved, oldest first."""
+        return [e for e in self.escalations.values() if e.resolved_at is None]
+
+    def evolve(self, entry: Entry, *, version: int) -> None:
+        """Apply one recorded entry."""
+        self.index[str(entry.entry_id)] = EntryRef(type_name(type(entry)), version)
+        match entry:
+            case CaseClosed():
+                self.status = CaseStatus.CLOSED
+            case CaseReopened():
+                self.status = CaseStatus.OPEN
+            case EntryCorrected():
+                self.corrected_by.setdefault(str(entry.corrects), []).append(entry.entry_id)
+                if entry.corrected is not None:
+                    self.replace_corrected(entry.corrected)
+            case ReviewRecorded():
+                if self.last_review is not None:
+                    self.stateful.pop(self.last_review.entry_id, None)
+                self.stateful[entry.entry_id] = entry
+                self._fold(entry)
+            case _ if isinstance(entry, STATEFUL):
+                self.stateful[entry.entry_id] = entry
+                self._fold(entry)
+
+    def replace_corrected(self, corrected: Entry) -> None:
+        """Swap in the corrected values of an entry the current state depends on, and refold."""
+        if corrected.entry_id not in self.stateful or not isinstance(corrected, STATEFUL):
+            return
+        self.stateful[corrected.entry_id] = corrected
+        self.goals, self.milestones, self.escalations = {}, {}, {}
+        self.plan, self.last_review = Plan(), None
+        for entry in self.stateful.values():
+            self._fold(entry)
+
+    def _fold(self, entry: StatefulEntry) -> None:
+        match entry:
+            case CaseOpened():
+                self.person_ref, self.service, self.opened_on = (
+                    entry.person_ref,
+                    entry.service,
+                    entry.opened_on,
+                )
+                self.care_team, self.domains = list(entry.care_team), list(entry.domains)
+            case CareTeamChanged():
+                self.care_team = list(entry.care_team)
+            case GoalSet():
+                self.goals[entry.entry_id] = Goal(
+                    goal_id=entry.entry_id,
+                    domain=entry.domain,
+                    in_own_words=entry.in_own_words,
+                    set_at=entry.occurred_at,
+                )
+            case GoalRevised():
+                goal = self.goals[entry.goal_id]
+                goal.in_own_words = entry.in_own_words or goal.in_own_words
+                goal.achievement = entry.achievement or goal.achievement
+            case MilestoneAdded():
+                self.milestones[entry.entry_id] = Milestone(
+                    milestone_id=entry.entry_id,
+                    goal_id=entry.goal_id,
+                    description=entry.description,
+                    target_on=entry.target_on,
+                )
+                self.goals[entry.goal_id].milestone_ids.append(entry.entry_id)
+            case MilestoneReached():
+                self.milestones[entry.milestone_id].reached_at = entry.occurred_at
+            case EscalationRaised():
+                self.escalations[entry.entry_id] = Escalation(
+                    escalation_id=entry.entry_id,
+                    severity=entry.severity,
+                    raised_at=entry.occurred_at,
+                    escalation_plan_used_early=entry.escalation_plan_used_early,
+                )
+            case EscalationResolved():
+                self.escalations[entry.escalation_id].resolved_at = entry.occurred_at
+            case PlanChanged():
+                self.plan = changed_plan(self.plan, entry)
+                self.domains.extend(d for d in entry.domains_added if d not in self.domains)
+            case ReviewRecorded():
+                self.last_review = entry
+
+
+def changed_plan(plan: Plan, change: PlanChanged) -> Plan:
+    """The plan after a change: new values where given, strategies added and removed."""
+    removed = set(change.strategies_removed)
+    kept = [s for s in plan.strategies if s not in removed]
+    added = [s for s in change.strategies_added if s not in kept]
+    return Plan(
+        support_hours_per_week=(
+            plan.support_hours_per_week
+            if change.support_hours_per_week is None
+            else change.support_hours_per_week
+        ),
+        approach=change.approach if change.approach is not None else plan.approach,
+        strategies=(*kept, *added),
+    )
