@@ -1,0 +1,1 @@
+"""Waymark service: the HTTP API, the write-side application, settings and the command line."""

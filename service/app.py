@@ -1,0 +1,109 @@
+"""The Litestar application: routes, authentication, problem responses, the OpenAPI schema, and the
+read side's connections (and, by default, the projector) for the app's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from projections.models import MODELS
+from projections.projector import Projector
+from service.application import CaseRecords
+from service.auth import jwt_auth
+from service.positions import PositionWatcher, ProjectionBehind
+from service.problems import exception_handlers, problem
+from service.routes.cases import CaseController
+from service.routes.entries import entry_router
+from service.routes.health import health, ready
+from service.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
+from service.routes.service_level import ServiceController
+from service.runtime import Runtime
+
+__all__ = ["create_app"]
+
+
+def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        503,
+        "projection-behind",
+        "Not yet up to date",
+        f"The projections have not yet reached position {exc.position}: retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False) -> Litestar:
+    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it)."""
+
+    def provide_records() -> CaseRecords:
+        return runtime.records
+
+    @contextlib.asynccontextmanager
+    async def read_side(app: Litestar) -> AsyncIterator[None]:
+        dsn = runtime.address.url
+        stop = asyncio.Event()
+        projector = Projector(dsn, [model() for model in MODELS.values()])
+        await projector.setup()
+        task = asyncio.create_task(projector.run(stop)) if run_projector else None
+        # JIT compiling pays off for long analytical queries; for these it only adds latency.
+        app.state.read_pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=runtime.settings.read_pool_size, server_settings={"jit": "off"}
+        )
+        app.state.positions = PositionWatcher(dsn)
+        await app.state.positions.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            await app.state.positions.stop()
+            await app.state.read_pool.close()
+            if task is not None:
+                await task
+
+    def provide_pool(state: State) -> asyncpg.Pool:
+        return state.read_pool  # type: ignore[no-any-return]
+
+    def provide_positions(state: State) -> PositionWatcher:
+        return state.positions  # type: ignore[no-any-return]
+
+    auth = jwt_auth(runtime.settings)
+    return Litestar(
+        route_handlers=[
+            CaseController,
+            entry_router(),
+            PersonProjectionController,
+            GovernanceController,
+            AuditController,
+            ServiceController,
+            health,
+            ready,
+        ],
+        dependencies={
+            "records": Provide(provide_records, sync_to_thread=False),
+            "read_pool": Provide(provide_pool, sync_to_thread=False),
+            "positions": Provide(provide_positions, sync_to_thread=False),
+        },
+        lifespan=[read_side],
+        on_shutdown=[runtime.close] if owns_runtime else [],
+        on_app_init=[auth.on_app_init],
+        exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
+        request_max_body_size=runtime.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Waymark",
+            version=version("waymark"),
+            description="Event-sourced case records for recovery-focused mental health and social care.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+    )

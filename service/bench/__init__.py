@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print measured figures beside a raw baseline measured in the same run."""

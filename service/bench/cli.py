@@ -1,0 +1,158 @@
+"""``waymark bench``: run the benchmarks and print their figures beside raw baselines."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from projections.models import MODELS
+from service.bench.dataset import ensure_events
+from service.bench.lag import measure_lag
+from service.bench.rebuild import raw_audit_rebuild, rebuild_rate
+from service.bench.report import Figure, Report
+from service.bench.serving import BIN, Process, watch_peak_rss_mb
+from service.bench.suites import Bench, p
+from service.runtime import Runtime
+from service.settings import Settings
+
+__all__ = ["bench"]
+
+console = Console(stderr=True)
+SUITES = ("rebuild", "lag", "commands", "reads", "queries")
+
+
+def _dataset(runtime: Runtime, events: int) -> int:
+    with Progress(
+        TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("entries"), console=console
+    ) as bar:
+        start = runtime.records.recorder.max_notification_id() or 0
+        task = bar.add_task("events", total=events, completed=min(start, events))
+        return ensure_events(
+            runtime, events, lambda _people, written: bar.update(task, completed=start + written)
+        )
+
+
+def run_rebuild(runner: Bench, *, batch_size: int) -> None:
+    """Rebuild every projection; the raw baseline as often; one rebuild in its own process for memory."""
+    dsn = runner.runtime.address.url
+    baseline = runner._runs("raw rebuild", lambda: asyncio.run(raw_audit_rebuild(dsn, batch_size)))
+    for name in MODELS:
+
+        def rebuild_once(model: str = name) -> float:
+            return asyncio.run(rebuild_rate(dsn, model, batch_size))
+
+        rates = runner._runs(f"rebuild {name}", rebuild_once)
+        runner.report.add(
+            Figure(
+                f"rebuild {name}",
+                "events/s",
+                rates,
+                baseline,
+                "raw asyncpg, audit-equivalent rows",
+                target=">= 30,000/s and >= 0.6x",
+            )
+        )
+    process = Process([str(BIN / "waymark"), "projections", "rebuild", "all"], runner.env)
+    runner.peaks["projector (rebuilding all)"] = watch_peak_rss_mb(process)
+
+
+def run_lag(runner: Bench, *, rate: float) -> None:
+    """Append at a steady rate with the projector live."""
+    runs = [
+        asyncio.run(
+            measure_lag(runner.runtime.records, runner.runtime.address.url, seconds=runner.seconds, rate=rate)
+        )
+        for _ in range(runner.runs)
+    ]
+    runner.report.add(
+        Figure("append-to-queryable lag p50", "ms", [p(r.lags_ms, 50) for r in runs], higher_is_better=False)
+    )
+    runner.report.add(
+        Figure(
+            "append-to-queryable lag p99",
+            "ms",
+            [p(r.lags_ms, 99) for r in runs],
+            [p(r.raw_lags_ms, 99) for r in runs],
+            "raw NOTIFY-woken reader p99",
+            target="<= 250 ms",
+            higher_is_better=False,
+        )
+    )
+
+
+@click.command()
+@click.argument("which", type=click.Choice(["all", *SUITES]), default="all")
+@click.option(
+    "--events",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Events the benchmark database must hold (demo data is written to reach it).",
+)
+@click.option(
+    "--runs", default=3, show_default=True, type=click.IntRange(1), help="Runs per figure (median)."
+)
+@click.option("--seconds", default=20.0, show_default=True, help="Duration of each timed run.")
+@click.option("--rate", default=100.0, show_default=True, help="Writes per second during the lag runs.")
+@click.option(
+    "--server",
+    "servers",
+    default="uvicorn",
+    show_default=True,
+    type=click.Choice(["uvicorn", "granian", "both"]),
+    help="ASGI server(s) for the HTTP suites.",
+)
+@click.option(
+    "--batch-size", default=2000, show_default=True, type=click.IntRange(1), help="Rebuild batch size."
+)
+@click.option(
+    "--database",
+    default="waymark_bench",
+    show_default=True,
+    help="Database (on the same server) the benchmarks use, kept apart from real data.",
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="Append the results table to this Markdown file."
+)
+def bench(
+    *,
+    which: str,
+    events: int,
+    runs: int,
+    seconds: float,
+    rate: float,
+    servers: str,
+    batch_size: int,
+    database: str,
+    output: Path | None,
+) -> None:
+    """Measure Waymark against the limits of this machine: each figure is the median of --runs runs,
+    printed beside a raw baseline measured in the same run, with the ratio and the target."""
+    runtime = Runtime.start(Settings.from_env(), database=database)
+    report = Report()
+    runner = Bench(runtime, report, console, runs=runs, seconds=seconds)
+    kinds = ["uvicorn", "granian"] if servers == "both" else [servers]
+    try:
+        report.notes.append(f"dataset: {_dataset(runtime, events):,} events in database {database}")
+        chosen = SUITES if which == "all" else (which,)
+        if "rebuild" in chosen:
+            run_rebuild(runner, batch_size=batch_size)
+        if "lag" in chosen:
+            run_lag(runner, rate=rate)
+        for kind in kinds:
+            if "commands" in chosen:
+                runner.commands(kind)
+            if "reads" in chosen:
+                runner.reads(kind)
+            if "queries" in chosen:
+                runner.queries(kind)
+        runner.memory()
+    finally:
+        runtime.close()
+    report.print(Console(width=None if console.is_terminal else 200))
+    if output:
+        report.append_to(output)

@@ -1,0 +1,86 @@
+"""Rebuild rate of each projection over the whole log, beside a raw asyncpg baseline that reads the
+same events and writes rows equivalent to the audit trail's (one per event, same columns and indexes)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.batch import read_events
+from projections.generations import prepare_read_side
+from projections.models import MODELS, AuditTrail
+from projections.rebuild import rebuild
+
+__all__ = ["raw_audit_rebuild", "rebuild_rate"]
+
+_LATE = timedelta(hours=24)
+
+
+async def rebuild_rate(dsn: str, name: str, batch_size: int) -> float:
+    """Rebuild one projection from scratch; events per second (including building its indexes)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await prepare_read_side(conn, [m() for m in MODELS.values()])
+        result = await rebuild(conn, MODELS[name](), batch_size=batch_size)
+        return result.rate
+    finally:
+        await conn.close()
+
+
+async def raw_audit_rebuild(dsn: str, batch_size: int) -> float:
+    """The baseline: plain asyncpg, untyped JSON decoding, one COPY per batch, position in the same
+    transaction, then the same indexes as the audit trail. Events per second."""
+    conn = await asyncpg.connect(dsn)
+    schema = "bench_raw"
+    table = AuditTrail.tables[0]
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+        await conn.execute(table.create(schema))
+        await conn.execute(f"CREATE TABLE {schema}.position (position bigint NOT NULL)")
+        await conn.execute(f"INSERT INTO {schema}.position VALUES (0)")
+        await conn.execute(table.create_indexes(schema)[0])
+        started, position, events = time.perf_counter(), 0, 0
+        while True:
+            async with conn.transaction():
+                records = await read_events(conn, position, batch_size)
+                if not records:
+                    break
+                rows = [_raw_row(record) for record in records]
+                await conn.copy_records_to_table(
+                    table.name, records=rows, columns=table.column_names, schema_name=schema
+                )
+                position = records[-1]["notification_id"]
+                await conn.execute(f"UPDATE {schema}.position SET position = $1", position)
+                events += len(records)
+        for statement in table.create_indexes(schema)[1:]:
+            await conn.execute(statement)
+        return events / (time.perf_counter() - started)
+    finally:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await conn.close()
+
+
+def _raw_row(record: asyncpg.Record) -> tuple[Any, ...]:
+    data: dict[str, Any] = msgspec.json.decode(record["state"])
+    recorded = datetime.fromisoformat(data["recorded_at"])
+    occurred = datetime.fromisoformat(data["occurred_at"])
+    corrects = data.get("corrects")
+    return (
+        UUID(data["entry_id"]),
+        False,
+        record["notification_id"],
+        record["originator_id"],
+        record["originator_version"],
+        record["topic"],
+        data["actor"]["id"],
+        data["actor"]["role"],
+        recorded,
+        occurred,
+        recorded - occurred > _LATE,
+        UUID(corrects) if corrects else None,
+    )

@@ -1,0 +1,93 @@
+"""Read-your-writes: how far each projection has got, and waiting (bounded) for a position."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+import asyncpg
+
+from projections.schema import POSITIONS_CHANNEL
+
+__all__ = ["PositionWatcher", "ProjectionBehind"]
+
+log = logging.getLogger("waymark.positions")
+
+
+class ProjectionBehind(Exception):
+    """A projection has not reached the position a reader asked for within the wait allowed."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"projection behind position {position}")
+        self.position = position
+
+
+class PositionWatcher:
+    """Follows the projectors' NOTIFY of committed positions (and polls, in case one is missed)."""
+
+    def __init__(self, dsn: str, *, poll_seconds: float = 1.0) -> None:
+        self.dsn, self.poll_seconds = dsn, poll_seconds
+        self.positions: dict[str, int] = {}
+        self._moved = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Begin following positions in the background."""
+        self._task = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        """Stop following."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait_for(self, names: Iterable[str], position: int, wait_seconds: float) -> None:
+        """Return once every named projection has applied ``position``; else ProjectionBehind."""
+        names = list(names)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while min((self.positions.get(name, 0) for name in names), default=0) < position:
+            moved = self._moved
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ProjectionBehind(position)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), timeout=min(remaining, self.poll_seconds))
+
+    def _advance(self, name: str, position: int) -> None:
+        if position > self.positions.get(name, 0):
+            self.positions[name] = position
+            self._moved.set()
+            self._moved = asyncio.Event()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        name, _, position = str(payload).rpartition(":")
+        if position.isdigit():
+            self._advance(name, int(position))
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                try:
+                    await conn.add_listener(POSITIONS_CHANNEL, self._on_notify)
+                    while True:
+                        await self._poll(conn)
+                        await asyncio.sleep(self.poll_seconds)
+                finally:
+                    await conn.close()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("position watcher: %s; reconnecting", type(error).__name__)
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _poll(self, conn: asyncpg.Connection) -> None:
+        rows = (
+            await conn.fetch("SELECT name, position FROM read_meta.generations WHERE status = 'live'")
+            if await conn.fetchval("SELECT to_regclass('read_meta.generations') IS NOT NULL")
+            else []
+        )
+        for row in rows:
+            self._advance(row["name"], row["position"])

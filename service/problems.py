@@ -1,0 +1,325 @@
+"""RFC 9457 problem responses: every error names what was wrong, where, and what to send instead."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import typing
+from typing import Annotated, Any
+
+import asyncpg
+from eventsourcing.persistence import PersistenceError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from events.codec import safe_message
+from events.errors import CaseRuleBroken, InvalidEntry
+from service.application import (
+    CaseNotFound,
+    IdempotencyKeyReused,
+    StoreUnavailable,
+    VersionMismatch,
+    VersionNotFound,
+    WriteContention,
+)
+from service.auth import AccessDenied
+
+__all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
+
+log = logging.getLogger("waymark.problems")
+MEDIA_TYPE = "application/problem+json"
+
+
+class BadHeader(HTTPException):
+    """A request header is malformed."""
+
+    status_code = 400
+
+    def __init__(self, header: str, detail: str) -> None:
+        super().__init__(detail=detail)
+        self.header = header
+
+
+class UnsupportedMediaType(HTTPException):
+    """The body is not JSON."""
+
+    status_code = 415
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    """A problem details response."""
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    items = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
+    if any(_body_missing(item) for item in items):
+        return problem(
+            request, 400, "malformed-body", "Malformed body", "The body is empty: send a JSON object."
+        )
+    errors = [_error(request, _field(item), _clean(item.get("message", ""))) for item in items]
+    if not errors or any("malformed" in e["message"].lower() for e in errors):
+        return problem(
+            request,
+            400,
+            "malformed-body",
+            "Malformed body",
+            "The body is not valid JSON (UTF-8): send a JSON object.",
+        )
+    fields = ", ".join(e["field"] for e in errors)
+    return problem(
+        request,
+        422,
+        "invalid-input",
+        "Invalid input",
+        f"Fix these fields and send again: {fields}.",
+        errors=errors,
+    )
+
+
+def _error(request: Request[Any, Any, Any], field: str, message: str) -> dict[str, Any]:
+    """One invalid field; for a coded field, the values it accepts."""
+    error: dict[str, Any] = {"field": field, "message": message}
+    if message.startswith("Invalid enum value") and (allowed := _allowed_values(request, field)):
+        error["message"] = "Not one of the accepted values."
+        error["allowed"] = allowed
+    return error
+
+
+def _allowed_values(request: Request[Any, Any, Any], field: str) -> list[str] | None:
+    """The values an enum-typed body field accepts, found from the handler's body type."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    body = (
+        typing.get_args(data.annotation)[0]
+        if typing.get_origin(data.annotation) is Annotated
+        else data.annotation
+    )
+    name = re.split(r"[.\[]", field, maxsplit=1)[0]
+    pending = (
+        [typing.get_type_hints(body, include_extras=True).get(name)]
+        if hasattr(body, "__struct_fields__")
+        else []
+    )
+    while pending:
+        hint = pending.pop()
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            return [str(member.value) for member in hint]
+        pending.extend(typing.get_args(hint))
+    return None
+
+
+def _body_missing(item: dict[str, Any]) -> bool:
+    """Litestar reports an empty body as the handler's missing ``data`` parameter (a KeyError)."""
+    return item.get("source") == "body" and item.get("key") == "data" and item.get("message") == "'data'"
+
+
+_NAMED = re.compile(r"(?:unknown|required) field `([A-Za-z0-9_]{1,64})`")
+
+
+def _field(item: dict[str, Any]) -> str:
+    """The field an error is about, as a dotted path: ``ratings``, ``items[2]``, ``actor.role``."""
+    message = str(item.get("message") or "")
+    path = message.rsplit("- at `$", 1)[1].rstrip("`").lstrip(".") if "- at `$" in message else ""
+    if named := _NAMED.search(message):
+        path = f"{path}.{named.group(1)}" if path else named.group(1)
+    # msgspec writes "[...]" for a dict value's key; the field is the dict itself. An error about the
+    # body as a whole names the body, not the handler's ``data`` parameter.
+    key = str(item.get("key") or "body")
+    if item.get("source") == "body" and key == "data":
+        key = "body"
+    return (path or key).replace("[...]", "")
+
+
+def _clean(message: str) -> str:
+    return safe_message(message).split(" - at ")[0]
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if isinstance(exc, BadHeader):
+        return problem(request, 400, "bad-header", "Malformed header", exc.detail, header=exc.header)
+    if isinstance(exc, NotAuthorizedException) or status == 401:
+        return problem(
+            request,
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "Send a valid bearer token: signed, unexpired, with the right issuer and audience.",
+            headers={"WWW-Authenticate": 'Bearer realm="waymark"'},
+        )
+    titles = {
+        400: ("malformed-body", "Malformed request"),
+        403: ("forbidden", "Forbidden"),
+        404: ("not-found", "Not found"),
+        405: ("method-not-allowed", "Method not allowed"),
+        413: ("body-too-large", "Body too large"),
+        415: ("unsupported-media-type", "Unsupported media type"),
+    }
+    slug, title = titles.get(status, ("http-error", "Request failed"))
+    details = {
+        413: "The body is over the size limit: send a smaller body.",
+        415: "Send the body as JSON with Content-Type: application/json.",
+    }
+    return problem(request, status, slug, title, details.get(status, exc.detail), headers=exc.headers)
+
+
+def _case_rule(request: Request[Any, Any, Any], exc: CaseRuleBroken) -> Response[dict[str, Any]]:
+    return problem(request, 409, exc.rule, "Case rule broken", exc.message, field=exc.field)
+
+
+def _invalid_entry(request: Request[Any, Any, Any], exc: InvalidEntry) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        422,
+        exc.rule,
+        "Invalid entry",
+        exc.message,
+        field=exc.field,
+        errors=[{"field": exc.field, "message": exc.message}],
+    )
+
+
+def _not_found(request: Request[Any, Any, Any], exc: CaseNotFound) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        404,
+        "case-not-found",
+        "Case not found",
+        f"There is no case {exc.case_id}: check the case id.",
+    )
+
+
+def _denied(request: Request[Any, Any, Any], _: AccessDenied) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        403,
+        "not-on-care-team",
+        "No access to this record",
+        "Only the person's care team (and governance, for reading) may use this record.",
+    )
+
+
+def _version(request: Request[Any, Any, Any], exc: VersionMismatch) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        412,
+        "version-mismatch",
+        "The case has moved on",
+        f"The case is now at version {exc.current}: read it again and resend with "
+        f'If-Match: "{exc.current}" if your entry still applies.',
+        headers={"ETag": f'"{exc.current}"'},
+        current_version=exc.current,
+    )
+
+
+def _no_version(request: Request[Any, Any, Any], exc: VersionNotFound) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        404,
+        "version-not-found",
+        "No such version",
+        f"The case has {exc.current} versions: ask for version 1 to {exc.current}.",
+        field="version",
+    )
+
+
+def _key_reused(request: Request[Any, Any, Any], _: IdempotencyKeyReused) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        "This Idempotency-Key was used for a different request: send a new key.",
+        field="Idempotency-Key",
+    )
+
+
+def _busy(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, WriteContention):
+        detail = "Too many writers are changing this case at once: retry shortly."
+    else:
+        detail = "The case record store is unavailable: nothing was recorded, retry shortly."
+    return problem(request, 503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "1"})
+
+
+def _not_utf8(request: Request[Any, Any, Any], _: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        400,
+        "malformed-body",
+        "Malformed body",
+        "The body is not valid UTF-8 JSON: send a JSON object encoded as UTF-8.",
+    )
+
+
+def _too_deep(request: Request[Any, Any, Any], _: RecursionError) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        400,
+        "malformed-body",
+        "Malformed body",
+        "The body is nested too deeply: send the flat JSON object the schema describes.",
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # Type and traceback only: exception messages can carry request values.
+    log.error(
+        "unexpected %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, None),
+    )
+    return problem(
+        request,
+        500,
+        "internal-error",
+        "Internal error",
+        "Something went wrong on our side; nothing half-written was kept.",
+    )
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """Every exception Waymark answers, mapped to its problem response."""
+    return {
+        ValidationException: _validation,
+        HTTPException: _http,
+        CaseRuleBroken: _case_rule,
+        InvalidEntry: _invalid_entry,
+        CaseNotFound: _not_found,
+        AccessDenied: _denied,
+        VersionMismatch: _version,
+        VersionNotFound: _no_version,
+        IdempotencyKeyReused: _key_reused,
+        WriteContention: _busy,
+        StoreUnavailable: _busy,
+        UnicodeDecodeError: _not_utf8,
+        RecursionError: _too_deep,
+        PersistenceError: _busy,
+        asyncpg.PostgresConnectionError: _busy,
+        asyncpg.InterfaceError: _busy,
+        ConnectionError: _busy,
+        Exception: _unexpected,
+    }

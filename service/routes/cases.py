@@ -1,0 +1,148 @@
+"""Opening a case, reading it as it stands or stood, its history, and managing its care team."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from uuid import UUID, uuid4
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from events.case import Case
+from events.entries import CareTeamChanged, CaseOpened
+from events.values import Actor, Role
+from service.application import CaseRecords, VersionNotFound
+from service.auth import authorise_read, requires
+from service.inputs import build_entry, input_type
+from service.routes.conditions import etag, json_body_required, not_modified, write_request, written
+from service.views import CaseView, EntryWritten, HistoryPage, case_view, history_item
+
+__all__ = ["CaseController"]
+
+if TYPE_CHECKING:
+    # Request bodies are generated from the entry types at import; their fields are checked by msgspec.
+    OpenCaseRequest: TypeAlias = Any
+    CareTeamRequest: TypeAlias = Any
+else:
+    OpenCaseRequest = input_type(CaseOpened)
+    CareTeamRequest = input_type(CareTeamChanged)
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Entries per page (1-500)")]
+After = Annotated[int, QueryParameter(ge=0, description="Return entries after this case version")]
+AtVersion = Annotated[
+    int | None, QueryParameter(ge=1, description="Replay the case as it stood at this version")
+]
+
+
+class CaseController(Controller):
+    """Case records: open, read (now or as it stood), history, care team."""
+
+    path = "/cases"
+    tags = ("Cases",)
+
+    @post(
+        "/",
+        operation_id="openCase",
+        summary="Open a case",
+        status_code=201,
+        guards=[requires(Role.CLINICIAN), json_body_required],
+    )
+    async def open_case(
+        self,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        data: JSONBody[OpenCaseRequest],
+    ) -> Response[EntryWritten]:
+        """Open a case; the clinician who opens it joins its care team."""
+        actor = request.user
+        team = (*data.care_team, actor.id) if actor.id not in data.care_team else data.care_team
+        case_id = uuid4()
+        opened = build_entry(
+            CaseOpened, data, case_id=case_id, actor=actor, care_team=tuple(dict.fromkeys(team))
+        )
+        conditions = await write_request(request)
+        receipt = await anyio.to_thread.run_sync(records.open_case, opened, conditions)
+        return written(receipt, location=f"/cases/{receipt.case_id}")
+
+    @get(
+        "/{case_id:uuid}",
+        operation_id="getCase",
+        summary="A case as it stands",
+        guards=[requires(Role.CLINICIAN, Role.GOVERNANCE)],
+    )
+    async def get_case(
+        self,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        case_id: FromPath[UUID],
+        version: FromQuery[AtVersion] = None,
+    ) -> Response[CaseView]:
+        """Status, care team, goals and milestones, open escalations, current plan and last review.
+
+        ``version`` replays the case as it stood then: what did we know at the time?
+        """
+        case = await self._read(request, records, case_id, "case", version)
+        if not_modified(request, case.version):
+            return Response(None, status_code=304, headers={"ETag": etag(case.version)})  # type: ignore[arg-type]
+        return Response(case_view(case), headers={"ETag": etag(case.version)})
+
+    @get(
+        "/{case_id:uuid}/history",
+        operation_id="getCaseHistory",
+        summary="Every entry, in order",
+        guards=[requires(Role.CLINICIAN, Role.GOVERNANCE)],
+    )
+    async def history(
+        self,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        case_id: FromPath[UUID],
+        after: FromQuery[After] = 0,
+        limit: FromQuery[Limit] = 100,
+    ) -> HistoryPage:
+        """Entries in the order they were recorded, with corrections linked both ways; page with ``after``."""
+        case = await self._read(request, records, case_id, "history", None)
+        page = await anyio.to_thread.run_sync(lambda: records.entries(case_id, after=after, limit=limit))
+        items = [history_item(case, version, entry) for version, entry in page]
+        more = bool(items) and items[-1].version < case.version
+        return HistoryPage(case_id, items, items[-1].version if more else None)
+
+    @put(
+        "/{case_id:uuid}/care-team",
+        operation_id="changeCareTeam",
+        summary="Change the care team",
+        guards=[requires(Role.ADMIN), json_body_required],
+        status_code=201,
+    )
+    async def change_care_team(
+        self,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        case_id: FromPath[UUID],
+        data: JSONBody[CareTeamRequest],
+    ) -> Response[EntryWritten]:
+        """Replace the care team: the users with a legitimate relationship to this record."""
+        entry = build_entry(CareTeamChanged, data, case_id=case_id, actor=request.user)
+        conditions = await write_request(request)
+        receipt = await anyio.to_thread.run_sync(records.record, case_id, entry, conditions)
+        return written(receipt)
+
+    @staticmethod
+    async def _read(
+        request: Request[Actor, Any, Any], records: CaseRecords, case_id: UUID, view: str, version: int | None
+    ) -> Case:
+        """Load a case for a reader with a legitimate relationship to it, and log the read."""
+        actor = request.user
+
+        def load() -> Case:
+            case = records.get_case(case_id)
+            authorise_read(actor, case)
+            if version is not None and version > case.version:
+                raise VersionNotFound(case.version)
+            if version is not None and version < case.version:
+                case = records.get_case(case_id, version)
+            records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
+            return case
+
+        return await anyio.to_thread.run_sync(load)

@@ -1,0 +1,118 @@
+"""Settings, read once at start-up from the environment; secrets never live in code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+def _default_data_dir() -> Path:
+    # As root, embedded PostgreSQL runs as a system user that must traverse the data directory's
+    # parents; /var/lib/waymark avoids opening up /root.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/waymark")
+    return Path(platformdirs.user_data_dir("waymark"))
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything Waymark reads from its environment.
+
+    ``DATABASE_URL`` selects an external PostgreSQL; without it Waymark runs an embedded one in the
+    data directory. Tokens are HS256 with ``WAYMARK_JWT_SECRET`` or RS256 with a public key.
+    """
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=_default_data_dir)
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_private_key: str | None = None
+    jwt_issuer: str = "waymark"
+    jwt_audience: str = "waymark-api"
+    max_body_bytes: int = 256 * 1024
+    db_pool_size: int = 4
+    db_pool_overflow: int = 16
+    db_connect_timeout: int = 1
+    read_pool_size: int = 8
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, data_dir: Path | str | None = None
+    ) -> Settings:
+        """Read settings from the environment (``os.environ`` by default); ``data_dir`` overrides it."""
+        env = os.environ if env is None else env
+        data_dir = data_dir or env.get("WAYMARK_DATA_DIR")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(data_dir) if data_dir else _default_data_dir(),
+            jwt_secret=env.get("WAYMARK_JWT_SECRET") or None,
+            jwt_public_key=_read_key(env, "WAYMARK_JWT_PUBLIC_KEY"),
+            jwt_private_key=_read_key(env, "WAYMARK_JWT_PRIVATE_KEY"),
+            jwt_issuer=env.get("WAYMARK_JWT_ISSUER", "waymark"),
+            jwt_audience=env.get("WAYMARK_JWT_AUDIENCE", "waymark-api"),
+            max_body_bytes=_int(env, "WAYMARK_MAX_BODY_BYTES", 256 * 1024),
+            db_pool_size=_int(env, "WAYMARK_DB_POOL_SIZE", 4),
+            db_pool_overflow=_int(env, "WAYMARK_DB_POOL_OVERFLOW", 16),
+            db_connect_timeout=_int(env, "WAYMARK_DB_CONNECT_TIMEOUT", 1),
+            read_pool_size=_int(env, "WAYMARK_READ_POOL_SIZE", 8),
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """Whether Waymark runs its own PostgreSQL in the data directory."""
+        return self.database_url is None
+
+    def signing_key(self) -> tuple[str, str]:
+        """The key and algorithm tokens are verified with."""
+        if self.jwt_public_key:
+            return self.jwt_public_key, "RS256"
+        if self.jwt_secret:
+            return self.jwt_secret, "HS256"
+        if self.embedded:
+            return self._local_secret(), "HS256"
+        raise SettingsError(
+            "Set WAYMARK_JWT_SECRET (HS256) or WAYMARK_JWT_PUBLIC_KEY[_FILE] (RS256) "
+            "when Waymark uses an external database"
+        )
+
+    def _local_secret(self) -> str:
+        """A per-installation secret for the embedded set-up, created once and kept in the data directory."""
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def _read_key(env: Mapping[str, str], name: str) -> str | None:
+    """A key given inline (NAME) or as a file path (NAME_FILE)."""
+    if value := env.get(name):
+        return value
+    if path := env.get(f"{name}_FILE"):
+        try:
+            return Path(path).read_text()
+        except OSError:
+            raise SettingsError(f"{name}_FILE names a file that cannot be read") from None
+    return None

@@ -1,0 +1,154 @@
+"""What the API answers with: receipts for writes, a case as it stands, and its history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from events.case import Case
+from events.codec import entry_data, type_name
+from events.entries import Entry
+from events.state import Goal
+from events.values import Actor, OutcomeDomain, Plan
+
+__all__ = ["CaseView", "EntryWritten", "HistoryItem", "HistoryPage", "case_view", "history_item"]
+
+
+class EntryWritten(msgspec.Struct, frozen=True):
+    """A write's receipt: the entry made, the case version after it, and its position in the global log.
+
+    Pass ``position`` as ``min_position`` to a projection query to read your own write.
+    """
+
+    case_id: UUID
+    entry_id: UUID
+    version: int
+    position: int | None
+
+
+class MilestoneView(msgspec.Struct, frozen=True):
+    milestone_id: UUID
+    description: str
+    target_on: date | None
+    reached_at: datetime | None
+
+
+class GoalView(msgspec.Struct, frozen=True):
+    goal_id: UUID
+    domain: OutcomeDomain
+    in_own_words: str
+    achievement: str
+    set_at: datetime
+    milestones: list[MilestoneView]
+
+
+class EscalationView(msgspec.Struct, frozen=True):
+    escalation_id: UUID
+    severity: int
+    raised_at: datetime
+    escalation_plan_used_early: bool
+
+
+class CaseView(msgspec.Struct, frozen=True):
+    """A case as it stands (or stood, at an earlier version), with corrections applied."""
+
+    case_id: UUID
+    version: int
+    status: str
+    person_ref: str
+    service: str
+    opened_on: date
+    care_team: list[str]
+    domains: list[OutcomeDomain]
+    goals: list[GoalView]
+    open_escalations: list[EscalationView]
+    plan: Plan
+    last_review: dict[str, Any] | None
+    updated_at: datetime
+
+
+class HistoryItem(msgspec.Struct, frozen=True):
+    """One entry as recorded; a correction names what it corrects; a corrected entry lists its corrections."""
+
+    entry_id: UUID
+    type: str
+    version: int
+    recorded_at: datetime
+    occurred_at: datetime
+    late: bool
+    actor: Actor
+    data: dict[str, Any]
+    corrects: UUID | None
+    corrected_by: list[UUID]
+
+
+class HistoryPage(msgspec.Struct, frozen=True):
+    """A page of history; pass ``next_after`` as ``after`` for the next page (null on the last)."""
+
+    case_id: UUID
+    items: list[HistoryItem]
+    next_after: int | None
+
+
+def case_view(case: Case) -> CaseView:
+    """The current-state view of a case."""
+    state = case.state
+    review = state.last_review
+    return CaseView(
+        case_id=case.id,
+        version=case.version,
+        status=state.status.value,
+        person_ref=state.person_ref,
+        service=state.service,
+        opened_on=state.opened_on,
+        care_team=list(state.care_team),
+        domains=list(state.domains),
+        goals=[_goal(goal, case) for goal in state.goals.values()],
+        open_escalations=[
+            EscalationView(e.escalation_id, e.severity, e.raised_at, e.escalation_plan_used_early)
+            for e in state.open_escalations
+        ],
+        plan=state.plan,
+        last_review=None
+        if review is None
+        else {
+            "entry_id": review.entry_id,
+            "occurred_at": review.occurred_at,
+            **entry_data(review),
+            "corrected_by": state.corrections_of(review.entry_id),
+        },
+        updated_at=case.modified_on,
+    )
+
+
+def _goal(goal: Goal, case: Case) -> GoalView:
+    milestones = [case.state.milestones[m] for m in goal.milestone_ids]
+    return GoalView(
+        goal.goal_id,
+        goal.domain,
+        goal.in_own_words,
+        goal.achievement.value,
+        goal.set_at,
+        [MilestoneView(m.milestone_id, m.description, m.target_on, m.reached_at) for m in milestones],
+    )
+
+
+def history_item(case: Case, version: int, entry: Entry) -> HistoryItem:
+    """One entry of a case's history, linked to its corrections."""
+    data = entry_data(entry)
+    corrects = data.get("corrects") if type_name(type(entry)) == "entry_corrected" else None
+    return HistoryItem(
+        entry_id=entry.entry_id,
+        type=type_name(type(entry)),
+        version=version,
+        recorded_at=entry.recorded_at,
+        occurred_at=entry.occurred_at,
+        late=entry.late,
+        actor=entry.actor,
+        data=data,
+        corrects=UUID(corrects) if corrects else None,
+        corrected_by=case.state.corrections_of(entry.entry_id),
+    )

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real PostgreSQL (the machine's via DATABASE_URL, else an embedded one), a fresh
+database per test session, the real Litestar app, and signed tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from litestar.testing import AsyncTestClient
+from psycopg import sql
+
+from events.values import Role
+from service.app import create_app
+from service.auth import issue_token
+from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
+from service.runtime import Runtime
+from service.settings import Settings
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[DatabaseAddress]:
+    """A PostgreSQL server: DATABASE_URL's when set, otherwise an embedded one for this session."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield DatabaseAddress.from_url(url)
+        return
+    with tempfile.TemporaryDirectory(prefix="waymark-pg-", dir="/tmp") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg")
+        yield server.start()
+        server.stop()
+
+
+def create_database(server: DatabaseAddress) -> DatabaseAddress:
+    """A new, empty database on the server, named for this test run."""
+    return ensure_database(server, f"waymark_test_{os.getpid()}_{secrets.token_hex(4)}")
+
+
+def drop_database(server: DatabaseAddress, database: DatabaseAddress) -> None:
+    """Drop a test database, disconnecting anything still attached."""
+    with psycopg.connect(**server.connect_kwargs(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.dbname))
+        )
+
+
+@pytest.fixture(scope="session")
+def database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
+    """One fresh database shared by the session's tests (each test makes its own cases)."""
+    address = create_database(pg_server)
+    yield address
+    drop_database(pg_server, address)
+
+
+@pytest.fixture(scope="session")
+def settings(database: DatabaseAddress, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at the test database, with a secret made for this session."""
+    return Settings(
+        database_url=database.url,
+        jwt_secret=secrets.token_urlsafe(32),
+        data_dir=tmp_path_factory.mktemp("waymark-data"),
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """A started Waymark (write side) on the test database."""
+    started = Runtime.start(settings)
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="session")
+async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """The real HTTP application, in process."""
+    async with AsyncTestClient(app=create_app(runtime)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def auth(settings: Settings) -> TokenFactory:
+    """Authorization headers for a user: ``auth("clinician", "c-1")``."""
+
+    def headers(role: str, sub: str = "user-1", **extra: str) -> dict[str, str]:
+        token = issue_token(settings, sub=sub, role=Role(role), ttl_seconds=600)
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    return headers
