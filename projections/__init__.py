@@ -1,0 +1,1 @@
+"""The read side: a batched, exactly-once projector on asyncpg and the read models it maintains."""

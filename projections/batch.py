@@ -1,0 +1,97 @@
+"""Applying a batch of events to a read model: rows buffered per table and written with COPY,
+corrections applied in order, all inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from events.codec import decode_entry, type_name
+from events.entries import Entry, EntryCorrected
+from projections.models.base import CORRECTION, EventAt, ReadModel, Row
+from projections.schema import EVENTS_TABLE
+
+__all__ = ["BatchWriter", "apply_events", "read_events"]
+
+_SELECT_EVENTS = (
+    f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
+    " WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
+)
+
+
+async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
+    """The next events of the global log after a position."""
+    return await conn.fetch(_SELECT_EVENTS, after, limit)
+
+
+class BatchWriter:
+    """Buffers a model's rows per table and writes them with COPY when flushed."""
+
+    def __init__(self, conn: asyncpg.Connection, schema: str, model: ReadModel) -> None:
+        self.conn, self.schema, self.model = conn, schema, model
+        self.columns = {table.name: table.column_names for table in model.tables}
+        self.buffers: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.columns}
+        self.written: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.columns}
+        self.corrected: list[Entry] = []
+
+    def add(self, entry_id: UUID, row: Row, *, corrected: bool = False) -> None:
+        """Queue a row that belongs to the entry ``entry_id``."""
+        self.buffers[row.table].append((entry_id, corrected, *row.values))
+
+    async def flush(self) -> None:
+        """Write every queued row."""
+        for table, records in self.buffers.items():
+            if records:
+                await self.conn.copy_records_to_table(
+                    table, records=records, columns=self.columns[table], schema_name=self.schema
+                )
+                self.written[table].extend(records)
+                records.clear()
+
+    async def correct(self, corrected: Entry) -> None:
+        """Replace the rows of a corrected entry (or run the model's own statements), in order."""
+        await self.flush()
+        self.corrected.append(corrected)
+        if self.model.replace_on_correction:
+            for table in self.columns:
+                await self.conn.execute(
+                    f"DELETE FROM {self.schema}.{table} WHERE entry_id = $1", corrected.entry_id
+                )
+            for row in self.model.rows(corrected, None):
+                self.add(corrected.entry_id, row, corrected=True)
+            await self.flush()
+        for statement in self.model.on_correction(corrected, self.schema):
+            await self.conn.execute(statement.sql, *statement.args)
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    model: ReadModel,
+    schema: str,
+    records: Sequence[asyncpg.Record],
+    *,
+    derive: bool = True,
+) -> None:
+    """Apply stored events to a model's tables in ``schema``; ``derive=False`` during a bulk load,
+    which derives values once at its end (see ``ReadModel.derive_all``)."""
+    writer = BatchWriter(conn, schema, model)
+    for record in records:
+        topic = record["topic"]
+        if not model.reads(topic):
+            continue
+        at = EventAt(record["notification_id"], record["originator_id"], record["originator_version"])
+        entry_id, rows = model.rows_from(topic, record["state"], at)
+        for row in rows:
+            writer.add(entry_id, row)
+        if topic == CORRECTION:
+            correction = decode_entry(topic, record["state"])
+            corrected = correction.corrected if isinstance(correction, EntryCorrected) else None
+            if corrected is not None and model.reads(type_name(type(corrected))):
+                await writer.correct(corrected)
+    await writer.flush()
+    if derive:
+        for statement in model.after_batch(schema, writer.written, writer.corrected):
+            await conn.execute(statement.sql, *statement.args)

@@ -1,0 +1,109 @@
+"""Generations of a projection: creating one, stepping it forward one batch, switching it live."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from projections.batch import apply_events, read_events
+from projections.models.base import ReadModel
+from projections.reporting import install_reporting
+from projections.schema import META_DDL, POSITIONS_CHANNEL, generation_schema, install_views, key_of
+
+__all__ = ["create_generation", "ensure_live", "live_generation", "prepare", "prepare_read_side", "step"]
+
+
+async def prepare(conn: asyncpg.Connection) -> None:
+    """Create the read side's bookkeeping schema (idempotent)."""
+    await conn.execute(META_DDL)
+
+
+async def prepare_read_side(conn: asyncpg.Connection, models: Sequence[ReadModel]) -> None:
+    """Bookkeeping, a live generation and views for every model, and the reporting views.
+
+    Idempotent, and serialised between processes so concurrent start-ups do not race on DDL.
+    """
+    await conn.execute("SELECT pg_advisory_lock($1)", key_of("setup"))
+    try:
+        await prepare(conn)
+        for model in models:
+            await ensure_live(conn, model)
+        await install_reporting(conn)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", key_of("setup"))
+
+
+async def create_generation(
+    conn: asyncpg.Connection, model: ReadModel, status: str, *, with_indexes: bool = True
+) -> int:
+    """A new, empty generation of a model's tables, registered with the given status."""
+    generation = await conn.fetchval(
+        "SELECT coalesce(max(generation), 0) + 1 FROM read_meta.generations WHERE name = $1", model.name
+    )
+    schema = generation_schema(model.name, generation)
+    async with conn.transaction():
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table in model.tables:
+            await conn.execute(table.create(schema))
+            indexes = table.create_indexes(schema)
+            for statement in indexes if with_indexes else indexes[:1]:
+                await conn.execute(statement)
+        await conn.execute(
+            "INSERT INTO read_meta.generations (name, generation, status, layout) VALUES ($1, $2, $3, $4)",
+            model.name,
+            generation,
+            status,
+            model.layout(),
+        )
+    return int(generation)
+
+
+async def live_generation(conn: asyncpg.Connection, model: ReadModel) -> asyncpg.Record | None:
+    """The live generation's number, position and layout, if there is one."""
+    return await conn.fetchrow(
+        "SELECT generation, position, layout FROM read_meta.generations WHERE name = $1 AND status = 'live'",
+        model.name,
+    )
+
+
+async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
+    """Give a model a live generation (empty, at position 0) and its ``read`` views, if it has none."""
+    if await live_generation(conn, model) is None:
+        generation = await create_generation(conn, model, "live")
+        await install_views(conn, generation_schema(model.name, generation), model.tables)
+
+
+async def step(
+    conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int, *, derive: bool = True
+) -> int:
+    """Apply the next batch to the model's generation with ``status``; return how many events.
+
+    The generation row is locked for the batch, so the rows and the new position commit together
+    (exactly once), and a switch to a rebuilt generation waits for the batch in flight.
+    """
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT generation, position FROM read_meta.generations"
+            " WHERE name = $1 AND status = $2 FOR UPDATE",
+            model.name,
+            status,
+        )
+        if row is None:
+            return 0
+        records = await read_events(conn, row["position"], batch_size)
+        if not records:
+            return 0
+        schema = generation_schema(model.name, row["generation"])
+        await apply_events(conn, model, schema, records, derive=derive)
+        last = records[-1]["notification_id"]
+        await conn.execute(
+            "UPDATE read_meta.generations SET position = $3, updated_at = now(), stalled = NULL"
+            " WHERE name = $1 AND generation = $2",
+            model.name,
+            row["generation"],
+            last,
+        )
+        if status == "live":
+            await conn.execute("SELECT pg_notify($1, $2)", POSITIONS_CHANNEL, f"{model.name}:{last}")
+    return len(records)

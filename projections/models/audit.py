@@ -1,0 +1,103 @@
+"""Audit trail: every entry with who recorded it, in what role, when it happened and was recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from events.codec import type_name
+from events.entries import LATE_AFTER, Entry, EntryCorrected
+from events.values import Actor
+from projections.models.base import EventAt, ReadModel, Row, Statement
+from projections.schema import Table
+
+__all__ = ["AuditTrail"]
+
+
+class _Meta(msgspec.Struct):
+    """What the audit trail reads of an entry (unknown fields are skipped, not decoded)."""
+
+    entry_id: UUID
+    actor: Actor
+    recorded_at: datetime
+    occurred_at: datetime
+    corrects: UUID | None = None
+
+
+_META = msgspec.json.Decoder(_Meta)
+
+
+def _row(topic: str, meta: _Meta, at: EventAt) -> Row:
+    late = meta.recorded_at - meta.occurred_at > LATE_AFTER
+    return Row(
+        "audit_entries",
+        (
+            at.position,
+            at.case_id,
+            at.version,
+            topic,
+            meta.actor.id,
+            meta.actor.role.value,
+            meta.recorded_at,
+            meta.occurred_at,
+            late,
+            meta.corrects,
+        ),
+    )
+
+
+class AuditTrail(ReadModel):
+    """One row per entry, corrections linked to what they correct; the original row stays."""
+
+    name = "audit"
+    replace_on_correction = False
+    tables = (
+        Table(
+            "audit_entries",
+            (
+                ("position", "bigint NOT NULL"),
+                ("case_id", "uuid NOT NULL"),
+                ("version", "integer NOT NULL"),
+                ("type", "text NOT NULL"),
+                ("actor_id", "text NOT NULL"),
+                ("role", "text NOT NULL"),
+                ("recorded_at", "timestamptz NOT NULL"),
+                ("occurred_at", "timestamptz NOT NULL"),
+                ("late", "boolean NOT NULL"),
+                ("corrects", "uuid"),
+            ),
+            indexes=(
+                "case_id, version",
+                "actor_id, recorded_at",
+                "type, recorded_at",
+                "recorded_at",
+                "corrects",
+            ),
+        ),
+    )
+
+    def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:
+        # Only the fields every entry carries are read: they are never renamed, so no upcasting
+        # is needed, and skipping the rest makes a rebuild much faster.
+        meta = _META.decode(state)
+        return meta.entry_id, [_row(topic, meta, at)]
+
+    def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:
+        if at is not None:
+            corrects = entry.corrects if isinstance(entry, EntryCorrected) else None
+            meta = _Meta(entry.entry_id, entry.actor, entry.recorded_at, entry.occurred_at, corrects)
+            yield _row(type_name(type(entry)), meta, at)
+
+    def on_correction(self, corrected: Entry, schema: str) -> list[Statement]:
+        # The original's row keeps who recorded it and when; it is flagged, and shows the corrected
+        # time it happened (a correction may move occurred_at).
+        return [
+            Statement(
+                f"UPDATE {schema}.audit_entries SET corrected = true, occurred_at = $2, late = $3"
+                " WHERE entry_id = $1",
+                (corrected.entry_id, corrected.occurred_at, corrected.late),
+            )
+        ]

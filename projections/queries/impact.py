@@ -1,0 +1,180 @@
+"""Review impact, for governance: which reviews led to action, how fast, and which plan changes had
+no review, setback or escalation behind them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.queries import Reader
+
+__all__ = ["ImpactQuery", "ReviewImpact", "review_impact"]
+
+NO_DECISION_AFTER_DAYS = 28
+"""A review with no plan decision this long after it needs attention."""
+
+
+class ImpactQuery(msgspec.Struct, frozen=True):
+    """The period (occurred_at, half-open) and optionally one service."""
+
+    start: datetime
+    end: datetime
+    service: str | None = None
+    limit: int = 100
+
+
+class ReviewDecisions(msgspec.Struct, frozen=True):
+    """One review and the decisions that named it."""
+
+    entry_id: UUID
+    case_id: UUID
+    service: str
+    occurred_at: datetime
+    kind: str
+    decisions: list[dict[str, object]]
+    days_to_first_decision: float | None
+    outcome: str
+
+
+class MonthShare(msgspec.Struct, frozen=True):
+    """Reviews in one service and month, and the share that led to a plan change or any decision."""
+
+    service: str
+    month: date
+    reviews: int
+    led_to_change: int
+    led_to_decision: int
+    share_led_to_change: float
+    median_days_to_decision: float | None
+
+
+class Unexplained(msgspec.Struct, frozen=True):
+    """A plan change that names no review, setback or escalation."""
+
+    entry_id: UUID
+    case_id: UUID
+    service: str
+    occurred_at: datetime
+
+
+class ReviewImpact(msgspec.Struct, frozen=True):
+    """The governance view of how reviews changed delivery in a period."""
+
+    by_service_month: list[MonthShare]
+    reviews: list[ReviewDecisions]
+    no_decision_after_28_days: list[ReviewDecisions]
+    no_decision_after_28_days_total: int
+    changes_without_cause: list[Unexplained]
+    changes_without_cause_total: int
+
+
+_IN_PERIOD = "r.occurred_at >= $1 AND r.occurred_at < $2 AND ($3::text IS NULL OR r.service = $3)"
+_OUTCOMES = f"""
+SELECT r.entry_id, r.case_id, r.occurred_at, r.kind, r.service, r.first_decided_at AS first_decision,
+       r.changed
+FROM read.reviews r WHERE {_IN_PERIOD}
+"""
+
+_BY_MONTH = f"""
+SELECT service, date_trunc('month', occurred_at)::date AS month, count(*) AS reviews,
+       count(*) FILTER (WHERE changed) AS led_to_change, count(first_decision) AS led_to_decision,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_decision - occurred_at) / 86400)
+           AS median_days
+FROM ({_OUTCOMES}) x GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+_UNDECIDED = f"""
+    AND r.first_decided_at IS NULL
+    AND r.occurred_at < $4::timestamptz - interval '{NO_DECISION_AFTER_DAYS} days'
+"""
+_OVERDUE = f"{_OUTCOMES} {_UNDECIDED} ORDER BY r.occurred_at LIMIT $5"
+_OVERDUE_TOTAL = f"SELECT count(*) FROM read.reviews r WHERE {_IN_PERIOD} {_UNDECIDED}"
+
+_UNEXPLAINED = """
+SELECT d.entry_id, d.case_id, c.service, d.occurred_at, count(*) OVER () AS total
+FROM read.decisions d JOIN read.cases c ON c.case_id = d.case_id
+WHERE d.kind = 'plan_changed' AND NOT d.caused AND d.occurred_at >= $1 AND d.occurred_at < $2
+  AND ($3::text IS NULL OR c.service = $3)
+ORDER BY d.occurred_at LIMIT $4
+"""
+
+
+async def review_impact(conn: Reader, query: ImpactQuery, now: datetime) -> ReviewImpact:
+    """Per review, per service and month, and the exceptions governance asks about."""
+    args = (query.start, query.end, query.service)
+    months = await conn.fetch(_BY_MONTH, *args)
+    recent = await conn.fetch(f"{_OUTCOMES} ORDER BY r.occurred_at DESC LIMIT $4", *args, query.limit)
+    overdue = await conn.fetch(_OVERDUE, *args, now, query.limit)
+    overdue_total = len(overdue)
+    if overdue_total == query.limit:  # only then can there be more than the page shows
+        overdue_total = await conn.fetchval(_OVERDUE_TOTAL, *args, now)
+    unexplained = await conn.fetch(_UNEXPLAINED, *args, query.limit)
+    decided = await conn.fetch(
+        "SELECT cause_id, entry_id, decision_kind, decided_at FROM read.decision_causes"
+        " WHERE cause_id = ANY($1::uuid[]) ORDER BY decided_at",
+        [row["entry_id"] for row in recent],
+    )
+    decisions: dict[UUID, list[asyncpg.Record]] = {}
+    for row in decided:
+        decisions.setdefault(row["cause_id"], []).append(row)
+    return ReviewImpact(
+        by_service_month=[_month(row) for row in months],
+        reviews=[_review(row, now, decisions.get(row["entry_id"], [])) for row in recent],
+        no_decision_after_28_days=[_review(row, now, []) for row in overdue],
+        no_decision_after_28_days_total=int(overdue_total),
+        changes_without_cause=[
+            Unexplained(row["entry_id"], row["case_id"], row["service"], row["occurred_at"])
+            for row in unexplained
+        ],
+        changes_without_cause_total=int(unexplained[0]["total"]) if unexplained else 0,
+    )
+
+
+def _month(row: asyncpg.Record) -> MonthShare:
+    median = row["median_days"]
+    return MonthShare(
+        service=row["service"],
+        month=row["month"],
+        reviews=row["reviews"],
+        led_to_change=row["led_to_change"],
+        led_to_decision=row["led_to_decision"],
+        share_led_to_change=round(row["led_to_change"] / row["reviews"], 4),
+        median_days_to_decision=None if median is None else round(float(median), 1),
+    )
+
+
+def _review(row: asyncpg.Record, now: datetime, decisions: list[asyncpg.Record]) -> ReviewDecisions:
+    first = row["first_decision"]
+    if row["changed"]:
+        outcome = "plan changed"
+    elif first is not None:
+        outcome = "plan confirmed"
+    elif (now - row["occurred_at"]).days >= NO_DECISION_AFTER_DAYS:
+        outcome = f"no decision after {NO_DECISION_AFTER_DAYS} days"
+    else:
+        outcome = "awaiting decision"
+    return ReviewDecisions(
+        entry_id=row["entry_id"],
+        case_id=row["case_id"],
+        service=row["service"],
+        occurred_at=row["occurred_at"],
+        kind=row["kind"],
+        decisions=[
+            {
+                "entry_id": d["entry_id"],
+                "kind": d["decision_kind"],
+                "occurred_at": d["decided_at"],
+                "days_after": _days(d["decided_at"] - row["occurred_at"]),
+            }
+            for d in decisions
+        ],
+        days_to_first_decision=None if first is None else _days(first - row["occurred_at"]),
+        outcome=outcome,
+    )
+
+
+def _days(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 86400, 1)

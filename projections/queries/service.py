@@ -1,0 +1,254 @@
+"""Service-level learning, for governance and reporting: common barriers, approaches that help,
+escalation rates per 1,000 open days, share of people reliably improving, and SPC charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import asyncpg
+import msgspec
+
+from projections.queries import Reader
+from projections.statistics import ChangeCategory, XmRChart, change_category, xmr
+
+__all__ = ["ServiceLearning", "ServiceQuery", "service_learning", "spc"]
+
+SPC_METRICS = ("escalations-per-1000-open-days", "reviews-leading-to-change")
+
+
+class ServiceQuery(msgspec.Struct, frozen=True):
+    """A period (half-open, by when things happened) and optionally one service."""
+
+    start: datetime
+    end: datetime
+    service: str | None = None
+
+
+class FactorCount(msgspec.Struct, frozen=True):
+    factor: str
+    setbacks: int
+
+
+class FactorsInMonth(msgspec.Struct, frozen=True):
+    month: date
+    ranked: list[FactorCount]
+
+
+class StrategyEffect(msgspec.Struct, frozen=True):
+    """A strategy introduced by plan changes, and how the person's domain ratings moved in the 90 days
+    after compared with the 90 days before (mean change, over introductions with ratings on both sides)."""
+
+    strategy: str
+    introductions: int
+    with_ratings: int
+    mean_rating_change: float | None
+
+
+class MonthRate(msgspec.Struct, frozen=True):
+    month: date
+    escalations: int
+    open_days: float
+    per_1000_open_days: float | None
+
+
+class ImprovementShare(msgspec.Struct, frozen=True):
+    """Of people with two or more readings of an instrument in the period, how many reliably improved."""
+
+    instrument: str
+    people: int
+    recovered: int
+    reliably_improved: int
+    no_reliable_change: int
+    reliably_deteriorated: int
+    share_reliably_improved: float | None
+
+
+class ServiceLearning(msgspec.Struct, frozen=True):
+    """What the service can learn from its reviews and setbacks in a period."""
+
+    contributing_factors: list[FactorCount]
+    contributing_factors_by_month: list[FactorsInMonth]
+    strategies: list[StrategyEffect] | None
+    escalations_per_1000_open_days: list[MonthRate]
+    reliable_improvement: list[ImprovementShare]
+
+
+_IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
+
+_FACTORS = f"""
+SELECT date_trunc('month', s.occurred_at)::date AS month, f AS factor, count(*) AS n
+FROM read.setbacks s JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f
+WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND {_IN_SERVICE}
+GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
+"""
+
+_STRATEGIES = f"""
+WITH intro AS (
+    SELECT d.case_id, d.occurred_at, lower(btrim(s)) AS strategy
+    FROM read.decisions d JOIN read.cases c ON c.case_id = d.case_id, unnest(d.strategies_added) s
+    WHERE d.occurred_at >= $1 AND d.occurred_at < $2 AND {_IN_SERVICE}
+), moved AS (
+    SELECT i.strategy,
+        (SELECT avg(r.value) FROM read.ratings r WHERE r.case_id = i.case_id
+            AND r.measure NOT IN ('confidence', 'autonomy')
+            AND r.occurred_at >= i.occurred_at - interval '90 days'
+            AND r.occurred_at < i.occurred_at) AS before,
+        (SELECT avg(r.value) FROM read.ratings r WHERE r.case_id = i.case_id
+            AND r.measure NOT IN ('confidence', 'autonomy')
+            AND r.occurred_at >= i.occurred_at
+            AND r.occurred_at < i.occurred_at + interval '90 days') AS after
+    FROM intro i
+)
+SELECT strategy, count(*) AS introductions, count(after - before) AS with_ratings,
+       avg(after - before) AS mean_change
+FROM moved GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
+"""
+
+_OPEN_DAYS = f"""
+WITH months AS (
+    SELECT generate_series(date_trunc('month', $1::timestamptz), $2::timestamptz - interval '1 second',
+                           interval '1 month') AS month
+), spans AS (
+    SELECT s.case_id, s.status, s.occurred_at AS since,
+           coalesce(lead(s.occurred_at) OVER (PARTITION BY s.case_id ORDER BY s.occurred_at), $4) AS until
+    FROM read.case_status s JOIN read.cases c ON c.case_id = s.case_id
+    WHERE {_IN_SERVICE} AND s.occurred_at < $2
+), open_days AS (
+    SELECT m.month, sum(extract(epoch FROM least(o.until, m.month + interval '1 month', $2)
+                                           - greatest(o.since, m.month, $1))) / 86400 AS days
+    FROM months m JOIN spans o ON o.status = 'open'
+        AND o.since < least(m.month + interval '1 month', $2) AND o.until > greatest(m.month, $1)
+    GROUP BY 1
+), escalations AS (
+    SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
+    FROM read.escalations e JOIN read.cases c ON c.case_id = e.case_id
+    WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_IN_SERVICE}
+    GROUP BY 1
+)
+SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0) AS open_days
+FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e ON e.month = m.month
+ORDER BY 1
+"""
+
+_IMPROVEMENT = f"""
+SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
+    first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
+    last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
+    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
+FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
+WHERE m.occurred_at >= $1 AND m.occurred_at < $2 AND {_IN_SERVICE}
+WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+"""
+
+
+async def service_learning(
+    conn: Reader, query: ServiceQuery, now: datetime, *, with_strategies: bool
+) -> ServiceLearning:
+    """Service-level learning for the period. Strategy names are clinicians' own words, so they are
+    left out (None) for roles that must not see free text."""
+    args = (query.start, query.end, query.service)
+    factors = await conn.fetch(_FACTORS, *args)
+    strategies = await conn.fetch(_STRATEGIES, *args) if with_strategies else None
+    return ServiceLearning(
+        contributing_factors=_ranked(factors),
+        contributing_factors_by_month=_by_month(factors),
+        strategies=None
+        if strategies is None
+        else [
+            StrategyEffect(
+                r["strategy"],
+                r["introductions"],
+                r["with_ratings"],
+                None if r["mean_change"] is None else round(float(r["mean_change"]), 3),
+            )
+            for r in strategies
+        ],
+        escalations_per_1000_open_days=await escalation_rates(conn, query, now),
+        reliable_improvement=_improvement(await conn.fetch(_IMPROVEMENT, *args)),
+    )
+
+
+async def escalation_rates(conn: Reader, query: ServiceQuery, now: datetime) -> list[MonthRate]:
+    """Escalations per 1,000 open days, month by month."""
+    rows = await conn.fetch(_OPEN_DAYS, query.start, query.end, query.service, now)
+    return [
+        MonthRate(
+            r["month"],
+            r["escalations"],
+            round(float(r["open_days"]), 1),
+            round(r["escalations"] / float(r["open_days"]) * 1000, 3) if r["open_days"] else None,
+        )
+        for r in rows
+    ]
+
+
+def _ranked(rows: Sequence[asyncpg.Record]) -> list[FactorCount]:
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["factor"]] = totals.get(row["factor"], 0) + row["n"]
+    return [FactorCount(f, n) for f, n in sorted(totals.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _by_month(rows: Sequence[asyncpg.Record]) -> list[FactorsInMonth]:
+    months: dict[date, list[FactorCount]] = {}
+    for row in rows:
+        months.setdefault(row["month"], []).append(FactorCount(row["factor"], row["n"]))
+    return [FactorsInMonth(month, ranked) for month, ranked in months.items()]
+
+
+def _improvement(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
+    counts: dict[str, dict[ChangeCategory, int]] = {}
+    for r in rows:
+        if r["n"] < 2 or r["reliable_change"] is None:
+            continue
+        category = change_category(
+            r["baseline"],
+            r["latest"],
+            threshold=r["reliable_change"],
+            higher_is_better=r["higher_is_better"],
+            clinical_at_baseline=r["clinical_at_baseline"],
+            clinical_at_latest=r["clinical_at_latest"],
+        )
+        bucket = counts.setdefault(r["instrument"], dict.fromkeys(ChangeCategory, 0))
+        bucket[category] += 1
+    result = []
+    for instrument, bucket in sorted(counts.items()):
+        people = sum(bucket.values())
+        improved = bucket[ChangeCategory.RECOVERED] + bucket[ChangeCategory.RELIABLY_IMPROVED]
+        result.append(
+            ImprovementShare(
+                instrument,
+                people,
+                bucket[ChangeCategory.RECOVERED],
+                bucket[ChangeCategory.RELIABLY_IMPROVED],
+                bucket[ChangeCategory.NO_RELIABLE_CHANGE],
+                bucket[ChangeCategory.RELIABLY_DETERIORATED],
+                round(improved / people, 4) if people else None,
+            )
+        )
+    return result
+
+
+async def spc(
+    conn: Reader, metric: str, query: ServiceQuery, now: datetime, rebase_at: Sequence[date]
+) -> XmRChart:
+    """An XmR chart of a monthly service metric, rebased at known service changes."""
+    if metric == "escalations-per-1000-open-days":
+        points = [
+            (r.month.isoformat(), r.per_1000_open_days) for r in await escalation_rates(conn, query, now)
+        ]
+    else:
+        rows = await conn.fetch(_REVIEW_SHARES, query.start, query.end, query.service)
+        points = [(r["month"].isoformat(), r["share"]) for r in rows]
+    values = [(label, float(value)) for label, value in points if value is not None]
+    return xmr(values, rebase_at=[d.isoformat() for d in rebase_at])
+
+
+_REVIEW_SHARES = """
+SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.changed::int) AS share
+FROM read.reviews r
+WHERE r.occurred_at >= $1 AND r.occurred_at < $2 AND ($3::text IS NULL OR r.service = $3)
+GROUP BY 1 ORDER BY 1
+"""

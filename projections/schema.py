@@ -1,0 +1,104 @@
+"""Where read models live: one schema per projection generation, stable views in ``read``.
+
+A rebuild fills a fresh generation while the live one keeps serving; switching is one transaction
+that moves the ``read`` views to the new tables. Positions live in ``read_meta.generations``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import asyncpg
+
+__all__ = ["EVENTS_TABLE", "META_DDL", "Table", "generation_schema", "install_views", "key_of"]
+
+EVENTS_TABLE = "case_records_events"
+"""The eventsourcing library's events table for the CaseRecords application (layout pinned by a test)."""
+EVENTS_CHANNEL = EVENTS_TABLE
+"""The library sends NOTIFY on a channel named after the table with every append."""
+POSITIONS_CHANNEL = "waymark_projections"
+"""Projectors NOTIFY ``name:position`` here after each committed batch."""
+
+META_DDL = """
+CREATE SCHEMA IF NOT EXISTS read_meta;
+CREATE SCHEMA IF NOT EXISTS read;
+CREATE TABLE IF NOT EXISTS read_meta.generations (
+    name text NOT NULL,
+    generation integer NOT NULL,
+    status text NOT NULL CHECK (status IN ('live', 'building', 'retired')),
+    position bigint NOT NULL DEFAULT 0,
+    layout text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, generation)
+);
+ALTER TABLE read_meta.generations ADD COLUMN IF NOT EXISTS stalled text;
+CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON read_meta.generations (name) WHERE status = 'live';
+CREATE UNIQUE INDEX IF NOT EXISTS one_building_generation ON read_meta.generations (name)
+    WHERE status = 'building';
+"""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table. Every row belongs to the entry that produced it (``entry_id``), so a
+    correction can replace exactly those rows, and says whether that entry was corrected."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    indexes: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names in COPY order, starting with the two every table has."""
+        return ["entry_id", "corrected", *(name for name, _ in self.columns)]
+
+    def create(self, schema: str) -> str:
+        """DDL for the table in a generation schema (indexes separately, after a bulk load)."""
+        columns = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+        return (
+            f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} "
+            f"(entry_id uuid NOT NULL, corrected boolean NOT NULL DEFAULT false, {columns})"
+        )
+
+    def create_indexes(self, schema: str) -> list[str]:
+        """DDL for the table's indexes (``columns`` or ``columns WHERE condition`` for a partial one);
+        ``entry_id`` is always indexed, for corrections."""
+        statements = []
+        for i, spec in enumerate(("entry_id", *self.indexes)):
+            columns, _, where = spec.partition(" WHERE ")
+            partial = f" WHERE {where}" if where else ""
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {self.name}_{i} ON {schema}.{self.name} ({columns}){partial}"
+            )
+        return statements
+
+
+def generation_schema(name: str, generation: int) -> str:
+    """The schema holding one generation of a projection's tables."""
+    return f"read_{name}_g{generation}"
+
+
+def layout_of(tables: tuple[Table, ...]) -> str:
+    """A fingerprint of the tables' layout: a change means the projection must be rebuilt."""
+    text = repr([(t.name, t.columns, t.indexes) for t in tables])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def key_of(name: str) -> int:
+    """A stable 63-bit advisory-lock key for a projection name."""
+    return int.from_bytes(hashlib.sha256(f"waymark:{name}".encode()).digest()[:8], "big") >> 1
+
+
+async def install_views(conn: asyncpg.Connection, schema: str, tables: tuple[Table, ...]) -> None:
+    """Point the stable ``read.<table>`` views at a generation's tables."""
+    for table in tables:
+        statement = f"CREATE OR REPLACE VIEW read.{table.name} AS SELECT * FROM {schema}.{table.name}"
+        try:
+            async with conn.transaction():
+                await conn.execute(statement)
+        except asyncpg.InvalidTableDefinitionError:
+            # The columns changed shape: replace the view (and anything built on it, such as the
+            # reporting views, which are installed again afterwards).
+            await conn.execute(f"DROP VIEW IF EXISTS read.{table.name} CASCADE")
+            await conn.execute(statement)

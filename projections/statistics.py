@@ -1,0 +1,379 @@
+"""Direction of travel, by the methods in the domain brief: reliable change (Jacobson & Truax 1991),
+Theil-Sen trend with Sen's interval over irregular dates, window comparisons, rates per open day,
+and XmR charts with the four special-cause rules (NHS "Making Data Count").
+
+Pure functions over plain numbers: no I/O, no third-party libraries. Comparisons against a threshold
+or a mean allow for binary rounding (0.3 - 0.1 reaches a threshold of 0.2), so a label never depends
+on how a decimal score happens to be stored.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+MIN_SPC_POINTS = 12  # "Making Data Count": fewer points give limits too unsteady to act on
+
+
+def _positive(threshold: float) -> float:
+    """Thresholds are data: a zero, negative or missing (NaN) one must fail, not label everyone."""
+    if not threshold > 0:
+        raise ValueError(f"a reliable change threshold must be positive, not {threshold}")
+    return threshold
+
+
+def _reaches(change: float, threshold: float) -> bool:
+    """``change >= threshold``, counting a difference lost to binary rounding as reaching it."""
+    return change >= threshold or math.isclose(change, threshold, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A value on a day (days since any fixed origin; readings may be irregular)."""
+
+    day: float
+    value: float
+
+
+def reliable_change_threshold(sd_baseline: float, reliability: float, z: float = 1.96) -> float:
+    """Jacobson & Truax: the smallest change unlikely (p < .05) to be measurement error alone."""
+    return z * sd_baseline * math.sqrt(2) * math.sqrt(1 - reliability)
+
+
+class ChangeCategory(enum.StrEnum):
+    """Jacobson & Truax categories of change between two readings."""
+
+    RECOVERED = "recovered"
+    RELIABLY_IMPROVED = "reliably improved"
+    NO_RELIABLE_CHANGE = "no reliable change"
+    RELIABLY_DETERIORATED = "reliably deteriorated"
+
+
+def change_category(
+    baseline: float,
+    latest: float,
+    *,
+    threshold: float,
+    higher_is_better: bool,
+    clinical_at_baseline: bool | None,
+    clinical_at_latest: bool | None,
+) -> ChangeCategory:
+    """Reliable when the change reaches the threshold; recovered only when reliably improved *and*
+    known to have left the clinical range (an unknown cut-off never claims recovery)."""
+    threshold = _positive(threshold)
+    better = latest - baseline if higher_is_better else baseline - latest
+    if _reaches(-better, threshold):
+        return ChangeCategory.RELIABLY_DETERIORATED
+    if not _reaches(better, threshold):
+        return ChangeCategory.NO_RELIABLE_CHANGE
+    if clinical_at_baseline is True and clinical_at_latest is False:
+        return ChangeCategory.RECOVERED
+    return ChangeCategory.RELIABLY_IMPROVED
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """A Theil-Sen slope per day with its confidence interval; reported per 90 days ("a quarter")."""
+
+    slope_per_day: float
+    lower_per_day: float
+    upper_per_day: float
+    n: int
+    confidence: float
+
+    @property
+    def per_90_days(self) -> float:
+        return self.slope_per_day * 90
+
+    @property
+    def lower_per_90_days(self) -> float:
+        return self.lower_per_day * 90
+
+    @property
+    def upper_per_90_days(self) -> float:
+        return self.upper_per_day * 90
+
+    def direction(self, higher_is_better: bool) -> Literal["improving", "worsening"] | None:
+        """A direction only when the whole interval is on one side of zero (an end at 0 includes it)."""
+        if self.lower_per_day > 0:
+            return "improving" if higher_is_better else "worsening"
+        if self.upper_per_day < 0:
+            return "worsening" if higher_is_better else "improving"
+        return None
+
+
+def _at_rank(ordered: Sequence[float], rank: float) -> float:
+    """The value at a 1-based, possibly fractional rank: interpolated, clamped to [1, len]."""
+    rank = min(max(rank, 1.0), float(len(ordered)))
+    low = math.floor(rank)
+    fraction = rank - low
+    if fraction == 0:
+        return ordered[low - 1]
+    return ordered[low - 1] + fraction * (ordered[low] - ordered[low - 1])
+
+
+def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | None:
+    """Median of the pairwise slopes over pairs on different days (robust to one odd reading and to
+    irregular dates), with Sen's (1968) distribution-free interval.
+
+    C = z * sqrt(n(n-1)(2n+5)/18) is the spread of Kendall's S for n readings, with no correction
+    for tied days or values (ties make it slightly wide, i.e. cautious). Among the N sorted slopes,
+    lower = rank (N - C)/2 and upper = rank (N + C)/2 + 1, interpolated and clamped to [1, N].
+    """
+    slopes = sorted(
+        (b.value - a.value) / (b.day - a.day)
+        for a, b in itertools.combinations(readings, 2)
+        if b.day != a.day
+    )
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    if not slopes:
+        return None
+    n, total = len(readings), len(slopes)
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    c = z * math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    return Trend(
+        slope_per_day=statistics.median(slopes),
+        lower_per_day=_at_rank(slopes, (total - c) / 2),
+        upper_per_day=_at_rank(slopes, (total + c) / 2 + 1),
+        n=n,
+        confidence=confidence,
+    )
+
+
+class DirectionLabel(enum.StrEnum):
+    """The per-domain label of direction of travel."""
+
+    RELIABLE_IMPROVEMENT = "reliable improvement"
+    RELIABLE_DETERIORATION = "reliable deterioration"
+    STABLE = "stable"
+    FLUCTUATING = "fluctuating"
+    INSUFFICIENT_DATA = "insufficient data"
+
+
+@dataclass(frozen=True, slots=True)
+class Direction:
+    """A label, always with the number of readings, their span and the last reading's day."""
+
+    label: DirectionLabel
+    n: int
+    span_days: float
+    last_day: float | None
+    change: float | None  # latest - baseline; None with fewer than two readings
+    trend: Trend | None  # theil_sen over the readings whenever there are at least 3
+
+
+def direction(
+    readings: Sequence[Reading],
+    *,
+    threshold: float,
+    higher_is_better: bool,
+    min_readings: int = 3,
+    min_span_days: float = 60,
+) -> Direction:
+    """Label a series. Recovery is not linear, so reliable swings both ways ("fluctuating") outrank
+    the net change; the net change is judged against the reliable change threshold."""
+    threshold = _positive(threshold)
+    points = sorted(readings, key=lambda r: r.day)
+    n = len(points)
+    span = points[-1].day - points[0].day if points else 0.0
+    last = points[-1].day if points else None
+    change = points[-1].value - points[0].value if n >= 2 else None
+    trend = theil_sen(points) if n >= 3 else None
+    if change is None or n < min_readings or span < min_span_days:
+        return Direction(DirectionLabel.INSUFFICIENT_DATA, n, span, last, change, trend)
+    steps = [b.value - a.value for a, b in itertools.pairwise(points)]
+    rises = any(_reaches(step, threshold) for step in steps)
+    falls = any(_reaches(-step, threshold) for step in steps)
+    better = change if higher_is_better else -change
+    if rises and falls:
+        label = DirectionLabel.FLUCTUATING
+    elif _reaches(better, threshold):
+        label = DirectionLabel.RELIABLE_IMPROVEMENT
+    elif _reaches(-better, threshold):
+        label = DirectionLabel.RELIABLE_DETERIORATION
+    else:
+        label = DirectionLabel.STABLE
+    return Direction(label, n, span, last, change, trend)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowComparison:
+    """Mean of the last ``days`` against the ``days`` before ("easier than three months ago?")."""
+
+    recent_mean: float | None
+    recent_n: int
+    before_mean: float | None
+    before_n: int
+    difference: float | None
+
+
+def compare_windows(readings: Sequence[Reading], *, today: float, days: float = 90) -> WindowComparison:
+    """Recent window (today - days, today]; the one before (today - 2 days, today - days]."""
+    recent = [r.value for r in readings if today - days < r.day <= today]
+    before = [r.value for r in readings if today - 2 * days < r.day <= today - days]
+    recent_mean = statistics.fmean(recent) if recent else None
+    before_mean = statistics.fmean(before) if before else None
+    difference = recent_mean - before_mean if recent_mean is not None and before_mean is not None else None
+    return WindowComparison(recent_mean, len(recent), before_mean, len(before), difference)
+
+
+@dataclass(frozen=True, slots=True)
+class RateComparison:
+    """Events per open day in two windows: a closed case cannot escalate, so closed days don't count."""
+
+    recent_count: int
+    recent_exposure_days: float
+    before_count: int
+    before_exposure_days: float
+
+    @property
+    def recent_rate(self) -> float | None:
+        return self.recent_count / self.recent_exposure_days if self.recent_exposure_days > 0 else None
+
+    @property
+    def before_rate(self) -> float | None:
+        return self.before_count / self.before_exposure_days if self.before_exposure_days > 0 else None
+
+    @property
+    def ratio(self) -> float | None:
+        """Recent rate over the earlier rate (below 1: fewer events per open day than before)."""
+        recent, before = self.recent_rate, self.before_rate
+        return recent / before if recent is not None and before else None
+
+
+def _open_days(intervals: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """Days of [start, end) covered by the union of the intervals (overlaps are counted once)."""
+    covered, reach = 0.0, start
+    for opened, closed in sorted(intervals):
+        a, b = max(opened, reach), min(closed, end)
+        if b > a:
+            covered += b - a
+            reach = b
+    return covered
+
+
+def rate_comparison(
+    event_days: Sequence[float],
+    *,
+    today: float,
+    open_intervals: Sequence[tuple[float, float]],
+    days: float = 90,
+) -> RateComparison:
+    """Count events in the windows of ``compare_windows`` and the days the case was open within each."""
+    return RateComparison(
+        recent_count=sum(1 for d in event_days if today - days < d <= today),
+        recent_exposure_days=_open_days(open_intervals, today - days, today),
+        before_count=sum(1 for d in event_days if today - 2 * days < d <= today - days),
+        before_exposure_days=_open_days(open_intervals, today - 2 * days, today - days),
+    )
+
+
+def gaps(event_days: Sequence[float]) -> list[float]:
+    """Days between consecutive events; growing gaps between escalations mean improvement."""
+    return [b - a for a, b in itertools.pairwise(sorted(event_days))]
+
+
+@dataclass(frozen=True, slots=True)
+class XmRPoint:
+    """One point of an XmR chart with its segment's limits and which special-cause rules it meets."""
+
+    label: str
+    value: float
+    moving_range: float | None
+    mean: float
+    upper: float
+    lower: float
+    outside_limits: bool
+    run_of_seven: bool
+    trend_of_seven: bool
+    two_of_three_outer: bool
+
+    @property
+    def special_cause(self) -> bool:
+        return self.outside_limits or self.run_of_seven or self.trend_of_seven or self.two_of_three_outer
+
+
+@dataclass(frozen=True, slots=True)
+class XmRChart:
+    """An XmR chart; ``warning`` is set when a segment has too few points to trust its limits."""
+
+    points: list[XmRPoint]
+    warning: str | None
+
+
+def xmr(values: Sequence[tuple[str, float]], *, rebase_at: Sequence[str] = ()) -> XmRChart:
+    """Limits = mean +/- 2.66 x mean moving range, per segment (a segment starts at each rebase label,
+    so a known service change does not blur the limits before and after it)."""
+    segments: list[list[tuple[str, float]]] = []
+    for label, value in values:
+        if not segments or label in rebase_at:
+            segments.append([])
+        segments[-1].append((label, value))
+    points = [point for segment in segments for point in _segment(segment)]
+    shortest = min((len(s) for s in segments), default=0)
+    where = "points" if len(segments) <= 1 else "points in the shortest rebased segment"
+    warning = f"only {shortest} {where}: limits are unreliable under {MIN_SPC_POINTS}"
+    return XmRChart(points, warning if shortest < MIN_SPC_POINTS else None)
+
+
+def _side(value: float, reference: float) -> int:
+    """1 above, -1 below, 0 on the reference (a difference lost to rounding counts as on it)."""
+    if math.isclose(value, reference, rel_tol=1e-9, abs_tol=1e-12):
+        return 0
+    return 1 if value > reference else -1
+
+
+def _segment(segment: Sequence[tuple[str, float]]) -> list[XmRPoint]:
+    values = [v for _, v in segment]
+    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
+    mean = statistics.fmean(values)
+    spread = 2.66 * statistics.fmean(ranges) if ranges else 0.0
+    sides = [_side(v, mean) for v in values]
+    steps = [_side(b, a) for a, b in itertools.pairwise(values)]
+    # With no variation at all (spread 0) nothing is special; rounding must not make it so.
+    outside = [spread > 0 and abs(v - mean) > spread for v in values]
+    outer = [
+        s if spread > 0 and abs(v - mean) > spread * 2 / 3 else 0 for v, s in zip(values, sides, strict=True)
+    ]
+    runs = _runs(sides, 7, len(values))
+    # Six rises (or falls) in a row move seven points: step j leads from point j to point j + 1.
+    trends = _runs(steps, 6, len(values), extend=1)
+    pairs = _two_of_three(outer)
+    upper, lower = mean + spread, mean - spread
+    return [
+        XmRPoint(label, v, ranges[i - 1] if i else None, mean, upper, lower, out, run, trend, pair)
+        for i, ((label, v), out, run, trend, pair) in enumerate(
+            zip(segment, outside, runs, trends, pairs, strict=True)
+        )
+    ]
+
+
+def _runs(signs: Sequence[int], length: int, size: int, extend: int = 0) -> list[bool]:
+    """Flags for ``size`` points: every point of each stretch of at least ``length`` equal, non-zero
+    signs (a zero breaks a stretch), and the ``extend`` points after it."""
+    flags = [False] * size
+    start = 0
+    for i in range(1, len(signs) + 1):
+        if i == len(signs) or signs[i] != signs[start]:
+            if signs[start] != 0 and i - start >= length:
+                flags[start : i + extend] = [True] * (i + extend - start)
+            start = i
+    return flags
+
+
+def _two_of_three(outer: Sequence[int]) -> list[bool]:
+    """Flag the points in the outer third (or beyond the limits) when at least 2 of 3 consecutive
+    points are there on the same side; the third point of the window is not flagged."""
+    flags = [False] * len(outer)
+    for i, side in itertools.product(range(len(outer) - 2), (1, -1)):
+        window = range(i, i + 3)
+        if sum(outer[j] == side for j in window) >= 2:
+            for j in window:
+                flags[j] = flags[j] or outer[j] == side
+    return flags

@@ -1,0 +1,126 @@
+"""A rebuild from scratch gives exactly the rows the live projector built, and a rebuild killed with
+SIGKILL resumes and ends equal to a clean rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+
+from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
+from projections.models import MODELS
+from projections.rebuild import rebuild
+from service.application import CaseRecords
+from service.database import DatabaseAddress
+from service.demo import DemoPlan, write_demo
+from tests.projections.conftest import catch_up, fingerprints, meta, models
+
+
+def _write_history(records: CaseRecords) -> None:
+    """Demo cases plus corrections of reviews, measures and setbacks, so both paths meet them."""
+    write_demo(records, DemoPlan(people=12, months=8, seed=11))
+    wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3}
+    for notification in records.recorder.select_notifications(start=1, limit=100_000):
+        if wanted.get(notification.topic, 0) > 0:
+            original = records.mapper.to_domain_event(notification).entry
+            correction = EntryCorrected(
+                **meta(original.case_id),
+                corrects=original.entry_id,  # type: ignore[arg-type]
+                reason="entered in error",
+                changes=_changes_for(original),
+            )
+            records.correct(original.case_id, correction)
+            wanted[notification.topic] -= 1
+    assert not any(wanted.values())
+
+
+def _changes_for(original: object) -> dict[str, object]:
+    if isinstance(original, ReviewRecorded):
+        return {"confidence": 10 if original.confidence != 10 else 1}
+    if isinstance(original, MeasureRecorded):
+        return {"items": [4] * 10}
+    return {"learning": "Corrected learning."}
+
+
+async def test_rebuild_gives_the_same_rows_as_the_live_projection(
+    records: CaseRecords, projection_db: DatabaseAddress
+) -> None:
+    _write_history(records)
+    await catch_up(projection_db.url)
+    live = await fingerprints(projection_db.url)
+    assert all(count > 0 for count, _ in live.values()), live
+    conn = await asyncpg.connect(projection_db.url)
+    try:
+        for model in models():
+            result = await rebuild(conn, model, batch_size=97)
+            assert result.generation == 2
+        statuses = await conn.fetch(
+            "SELECT name, generation, status FROM read_meta.generations ORDER BY 1, 2"
+        )
+    finally:
+        await conn.close()
+    assert await fingerprints(projection_db.url) == live
+    assert {(r["name"], r["generation"], r["status"]) for r in statuses} == {
+        (m.name, g, s) for m in models() for g, s in ((1, "retired"), (2, "live"))
+    }
+
+
+def _rebuild_process(database: DatabaseAddress) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database.url}
+    command = [
+        str(Path(sys.executable).parent / "waymark"),
+        "projections",
+        "rebuild",
+        "care",
+        "--batch-size",
+        "20",
+    ]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _building_position(dsn: str) -> int | None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(
+            "SELECT position FROM read_meta.generations WHERE name = 'care' AND status = 'building'"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
+    records: CaseRecords, projection_db: DatabaseAddress
+) -> None:
+    _write_history(records)
+    await catch_up(projection_db.url)
+    head = records.recorder.max_notification_id() or 0
+    process = _rebuild_process(projection_db)
+    try:
+        deadline = time.monotonic() + 60
+        while (position := await _building_position(projection_db.url)) is None or position < head // 3:
+            assert time.monotonic() < deadline, "rebuild made no progress"
+            assert process.poll() is None, "rebuild finished before it could be killed"
+            await asyncio.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    killed_at = await _building_position(projection_db.url)
+    assert killed_at is not None
+    assert 0 < killed_at < head
+    resumed = _rebuild_process(projection_db)
+    assert resumed.wait(timeout=120) == 0
+    assert await _building_position(projection_db.url) is None
+    after_resume = await fingerprints(projection_db.url)
+    conn = await asyncpg.connect(projection_db.url)
+    try:
+        clean = await rebuild(conn, MODELS["care"]())  # from the first event, into a new generation
+    finally:
+        await conn.close()
+    assert clean.events == head
+    assert await fingerprints(projection_db.url) == after_resume
