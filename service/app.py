@@ -20,6 +20,7 @@ from projections.models import MODELS
 from projections.projector import Projector
 from service.application import CaseRecords
 from service.auth import jwt_auth
+from service.openapi import document_problems
 from service.positions import PositionWatcher, ProjectionBehind
 from service.problems import exception_handlers, problem
 from service.routes.cases import CaseController
@@ -56,9 +57,13 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         projector = Projector(dsn, [model() for model in MODELS.values()])
         await projector.setup()
         task = asyncio.create_task(projector.run(stop)) if run_projector else None
-        # JIT compiling pays off for long analytical queries; for these it only adds latency.
+        # JIT compiling pays off for long analytical queries; for these it only adds latency. A
+        # statement timeout keeps one expensive request from holding a connection and a core.
         app.state.read_pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=runtime.settings.read_pool_size, server_settings={"jit": "off"}
+            dsn,
+            min_size=1,
+            max_size=runtime.settings.read_pool_size,
+            server_settings={"jit": "off", "statement_timeout": str(runtime.settings.read_timeout_ms)},
         )
         app.state.positions = PositionWatcher(dsn)
         await app.state.positions.start()
@@ -78,7 +83,7 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         return state.positions  # type: ignore[no-any-return]
 
     auth = jwt_auth(runtime.settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             CaseController,
             entry_router(),
@@ -107,3 +112,5 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
             render_plugins=[ScalarRenderPlugin()],
         ),
     )
+    document_problems(app)
+    return app

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from events.case import Case
@@ -70,6 +71,7 @@ class CaseController(Controller):
         operation_id="getCase",
         summary="A case as it stands",
         guards=[requires(Role.CLINICIAN, Role.GOVERNANCE)],
+        responses={304: ResponseSpec(None, description="If-None-Match names the current version")},
     )
     async def get_case(
         self,
