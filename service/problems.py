@@ -263,6 +263,17 @@ def _busy(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str,
     return problem(request, 503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "1"})
 
 
+def _too_slow(request: Request[Any, Any, Any], _: asyncpg.QueryCanceledError) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        503,
+        "query-too-long",
+        "Query took too long",
+        "The query ran past the read time limit: narrow the period or filter by service.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _not_utf8(request: Request[Any, Any, Any], _: UnicodeDecodeError) -> Response[dict[str, Any]]:
     return problem(
         request,
@@ -318,6 +329,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         UnicodeDecodeError: _not_utf8,
         RecursionError: _too_deep,
         PersistenceError: _busy,
+        asyncpg.QueryCanceledError: _too_slow,
         asyncpg.PostgresConnectionError: _busy,
         asyncpg.InterfaceError: _busy,
         ConnectionError: _busy,

@@ -55,6 +55,8 @@ class Settings:
     db_pool_overflow: int = 16
     db_connect_timeout: int = 1
     read_pool_size: int = 8
+    read_timeout_ms: int = 10_000
+    """The longest a projection query may run (PostgreSQL statement_timeout on the read pool)."""
 
     @classmethod
     def from_env(
@@ -76,6 +78,7 @@ class Settings:
             db_pool_overflow=_int(env, "WAYMARK_DB_POOL_OVERFLOW", 16),
             db_connect_timeout=_int(env, "WAYMARK_DB_CONNECT_TIMEOUT", 1),
             read_pool_size=_int(env, "WAYMARK_READ_POOL_SIZE", 8),
+            read_timeout_ms=_int(env, "WAYMARK_READ_TIMEOUT_MS", 10_000),
         )
 
     @property

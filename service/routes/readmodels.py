@@ -14,6 +14,7 @@ import anyio.to_thread
 import asyncpg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from events.values import Actor, Role
@@ -25,7 +26,13 @@ from service.application import CaseRecords
 from service.auth import AccessDenied, requires
 from service.positions import PositionWatcher
 
-__all__ = ["AuditController", "GovernanceController", "PersonProjectionController", "read_consistently"]
+__all__ = [
+    "AuditController",
+    "GovernanceController",
+    "PersonProjectionController",
+    "check_period",
+    "read_consistently",
+]
 
 MinPosition = Annotated[
     int | None, QueryParameter(ge=1, description="Wait (bounded) until this write position is reflected")
@@ -33,6 +40,21 @@ MinPosition = Annotated[
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page (1-500)")]
 After = Annotated[int, QueryParameter(ge=0, description="Return rows after this log position")]
 WAIT_SECONDS = 2.0
+LONGEST_PERIOD_DAYS = 3660
+"""Monthly series cover at most ten years: 120 points is already more than a chart can show."""
+
+
+def check_period(start: datetime, end: datetime, *, longest_days: int | None = None) -> None:
+    """A period must end after it starts, and a monthly series must stay a size people can read."""
+    problem = None
+    if end <= start:
+        problem = "Must be later than `from`: send an end after the start."
+    elif longest_days is not None and (end - start).days > longest_days:
+        problem = (
+            f"The period is longer than {longest_days} days: send an end at most that long after `from`."
+        )
+    if problem is not None:
+        raise ValidationException(extra=[{"key": "to", "source": "query", "message": problem}])
 
 
 async def read_consistently(positions: PositionWatcher, names: list[str], min_position: int | None) -> None:
@@ -127,6 +149,7 @@ class GovernanceController(Controller):
         """Per review, the decisions that followed and days to decision; reviews with no decision after
         28 days; plan changes with nothing behind them; share of reviews leading to a change by service
         and month."""
+        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
         await read_consistently(positions, ["care"], min_position)
         async with read_pool.acquire() as conn:
             return await review_impact(conn, ImpactQuery(from_, to, service, limit), datetime.now(UTC))

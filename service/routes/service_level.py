@@ -15,7 +15,7 @@ from projections.queries.service import ServiceLearning, ServiceQuery, service_l
 from projections.statistics import XmRChart
 from service.auth import requires
 from service.positions import PositionWatcher
-from service.routes.readmodels import MinPosition, read_consistently
+from service.routes.readmodels import LONGEST_PERIOD_DAYS, MinPosition, check_period, read_consistently
 
 __all__ = ["ServiceController"]
 
@@ -46,6 +46,7 @@ class ServiceController(Controller):
         """Contributing factors ranked by month; strategies introduced and how the domains moved after
         (not for the reporting role: strategy names are free text); escalations per 1,000 open days by
         month; share of people with reliable improvement per instrument."""
+        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
         await read_consistently(positions, ["care", "trajectory"], min_position)
         async with read_pool.acquire() as conn:
             return await service_learning(
@@ -72,6 +73,7 @@ class ServiceController(Controller):
     ) -> XmRChart:
         """Mean, limits (mean +/- 2.66 x mean moving range) and special-cause flags by the four rules;
         a warning under 12 points; rebased at the given months."""
+        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
         await read_consistently(positions, ["care"], min_position)
         async with read_pool.acquire() as conn:
             return await spc(conn, metric, ServiceQuery(from_, to, service), datetime.now(UTC), rebase or [])
