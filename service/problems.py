@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import logging
-import re
-import typing
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import PersistenceError
@@ -14,7 +11,6 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from events.codec import safe_message
 from events.errors import CaseRuleBroken, InvalidEntry
 from service.application import (
     CaseNotFound,
@@ -25,6 +21,7 @@ from service.application import (
     WriteContention,
 )
 from service.auth import AccessDenied
+from service.problem_fields import body_missing, clean_message, error_field, field_error
 
 __all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
 
@@ -72,11 +69,13 @@ def problem(
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     items = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
-    if any(_body_missing(item) for item in items):
+    if any(body_missing(item) for item in items):
         return problem(
             request, 400, "malformed-body", "Malformed body", "The body is empty: send a JSON object."
         )
-    errors = [_error(request, _field(item), _clean(item.get("message", ""))) for item in items]
+    errors = [
+        field_error(request, error_field(item), clean_message(item.get("message", ""))) for item in items
+    ]
     if not errors or any("malformed" in e["message"].lower() for e in errors):
         return problem(
             request,
@@ -94,65 +93,6 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         f"Fix these fields and send again: {fields}.",
         errors=errors,
     )
-
-
-def _error(request: Request[Any, Any, Any], field: str, message: str) -> dict[str, Any]:
-    """One invalid field; for a coded field, the values it accepts."""
-    error: dict[str, Any] = {"field": field, "message": message}
-    if message.startswith("Invalid enum value") and (allowed := _allowed_values(request, field)):
-        error["message"] = "Not one of the accepted values."
-        error["allowed"] = allowed
-    return error
-
-
-def _allowed_values(request: Request[Any, Any, Any], field: str) -> list[str] | None:
-    """The values an enum-typed body field accepts, found from the handler's body type."""
-    data = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if data is None:
-        return None
-    body = (
-        typing.get_args(data.annotation)[0]
-        if typing.get_origin(data.annotation) is Annotated
-        else data.annotation
-    )
-    name = re.split(r"[.\[]", field, maxsplit=1)[0]
-    pending = (
-        [typing.get_type_hints(body, include_extras=True).get(name)]
-        if hasattr(body, "__struct_fields__")
-        else []
-    )
-    while pending:
-        hint = pending.pop()
-        if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            return [str(member.value) for member in hint]
-        pending.extend(typing.get_args(hint))
-    return None
-
-
-def _body_missing(item: dict[str, Any]) -> bool:
-    """Litestar reports an empty body as the handler's missing ``data`` parameter (a KeyError)."""
-    return item.get("source") == "body" and item.get("key") == "data" and item.get("message") == "'data'"
-
-
-_NAMED = re.compile(r"(?:unknown|required) field `([A-Za-z0-9_]{1,64})`")
-
-
-def _field(item: dict[str, Any]) -> str:
-    """The field an error is about, as a dotted path: ``ratings``, ``items[2]``, ``actor.role``."""
-    message = str(item.get("message") or "")
-    path = message.rsplit("- at `$", 1)[1].rstrip("`").lstrip(".") if "- at `$" in message else ""
-    if named := _NAMED.search(message):
-        path = f"{path}.{named.group(1)}" if path else named.group(1)
-    # msgspec writes "[...]" for a dict value's key; the field is the dict itself. An error about the
-    # body as a whole names the body, not the handler's ``data`` parameter.
-    key = str(item.get("key") or "body")
-    if item.get("source") == "body" and key == "data":
-        key = "body"
-    return (path or key).replace("[...]", "")
-
-
-def _clean(message: str) -> str:
-    return safe_message(message).split(" - at ")[0]
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from projections.statistics import XmRChart, xmr
+from projections.spc import XmRChart, xmr
 
 RULES = ("outside_limits", "run_of_seven", "trend_of_seven", "two_of_three_outer")
 
