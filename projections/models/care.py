@@ -24,6 +24,7 @@ from events.entries import (
 )
 from events.values import Actor
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row, Statement
+from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 from projections.schema import Table
 
 __all__ = ["CareDelivery"]
@@ -74,6 +75,9 @@ class CareDelivery(ReadModel):
                 *_WHEN,
                 ("kind", "text NOT NULL"),
                 ("actor_id", "text NOT NULL"),
+                # Domain ratings only (not confidence or autonomy), for how domains moved around a change.
+                ("rating_sum", "integer NOT NULL"),
+                ("rating_count", "integer NOT NULL"),
                 ("service", "text"),
                 ("first_decided_at", "timestamptz"),
                 ("changed", "boolean NOT NULL DEFAULT false"),
@@ -102,6 +106,19 @@ class CareDelivery(ReadModel):
                 "occurred_at",
                 "occurred_at WHERE kind = 'plan_changed' AND NOT caused",
             ),
+        ),
+        Table(
+            "strategy_introductions",
+            # One row per strategy a plan change adds; service and the mean domain rating in the 90
+            # days before and after are derived after each batch, so "which strategies help" reads one table.
+            (
+                *_WHEN,
+                ("strategy", "text NOT NULL"),
+                ("service", "text"),
+                ("before", "double precision"),
+                ("after", "double precision"),
+            ),
+            indexes=("case_id", "service, occurred_at", "occurred_at"),
         ),
         Table(
             "decision_causes",
@@ -150,9 +167,7 @@ class CareDelivery(ReadModel):
         if topic == "review_recorded":
             # Reviews are the most frequent entry and this model needs four of their fields.
             review = _REVIEW.decode(state)
-            return review.entry_id, [
-                _review_row(review.case_id, review.occurred_at, review.kind, review.actor.id)
-            ]
+            return review.entry_id, [_review_row(review)]
         return super().rows_from(topic, state, at)
 
     def after_batch(
@@ -160,21 +175,14 @@ class CareDelivery(ReadModel):
     ) -> list[Statement]:
         # Reviews written now need their service; reviews named by a decision written now (or whose
         # decision or case was corrected) need their first decision again.
+        # Strategies introduced in a case whose reviews or strategies changed need their ratings again.
         reviews = {row[0] for row in written["reviews"]} | {row[3] for row in written["decision_causes"]}
-        cases = {e.case_id for e in corrected if isinstance(e, (CaseOpened, PlanChanged, PlanConfirmed))}
-        statements = []
-        if reviews:
-            statements.append(
-                Statement(_DERIVE.format(s=schema, which="r.entry_id = ANY($1::uuid[])"), (list(reviews),))
-            )
-        if cases:
-            statements.append(
-                Statement(_DERIVE.format(s=schema, which="r.case_id = ANY($1::uuid[])"), (list(cases),))
-            )
-        return statements
+        corrected_cases = {e.case_id for e in corrected if isinstance(e, _OUTCOME_SOURCES)}
+        with_strategies = {row[2] for row in (*written["reviews"], *written["strategy_introductions"])}
+        return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
 
     def derive_all(self, schema: str) -> list[Statement]:
-        return [Statement(_DERIVE_ALL.format(s=schema), ())]
+        return derive_all_outcomes(schema)
 
     def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:
         handler = _HANDLERS.get(type(entry))
@@ -187,6 +195,7 @@ class _Review(msgspec.Struct):
     occurred_at: datetime
     kind: str
     actor: Actor
+    ratings: dict[str, int]
 
 
 _REVIEW = msgspec.json.Decoder(_Review)
@@ -208,38 +217,14 @@ def _reopened(e: CaseReopened) -> list[Row]:
 
 
 def _review(e: ReviewRecorded) -> list[Row]:
-    return [_review_row(e.case_id, e.occurred_at, e.kind.value, e.actor.id)]
+    return [_review_row(e)]
 
 
-def _review_row(case_id: UUID, occurred_at: datetime, kind: str, actor_id: str) -> Row:
-    # service, first_decided_at and changed are derived after the batch (see _DERIVE).
-    return Row("reviews", (case_id, occurred_at, kind, actor_id, None, None, False))
-
-
-_DERIVE = """
-UPDATE {s}.reviews r SET
-    service = (SELECT c.service FROM {s}.cases c WHERE c.case_id = r.case_id LIMIT 1),
-    (first_decided_at, changed) = (
-        SELECT min(dc.decided_at), coalesce(bool_or(dc.decision_kind = 'plan_changed'), false)
-        FROM {s}.decision_causes dc WHERE dc.cause_id = r.entry_id)
-WHERE {which}
-"""
-
-# The same for every review at once, by hash joins, for a bulk load that has no indexes yet.
-_DERIVE_ALL = """
-UPDATE {s}.reviews r SET service = x.service, first_decided_at = x.first_decided_at, changed = x.changed
-FROM (
-    SELECT r2.entry_id, c.service, o.first_decided_at, coalesce(o.changed, false) AS changed
-    FROM {s}.reviews r2
-    JOIN {s}.cases c ON c.case_id = r2.case_id
-    LEFT JOIN (
-        SELECT cause_id, min(decided_at) AS first_decided_at,
-               bool_or(decision_kind = 'plan_changed') AS changed
-        FROM {s}.decision_causes GROUP BY cause_id
-    ) o ON o.cause_id = r2.entry_id
-) x
-WHERE r.entry_id = x.entry_id
-"""
+def _review_row(e: ReviewRecorded | _Review) -> Row:
+    # service, first_decided_at and changed are derived after the batch (see review_outcomes).
+    kind = e.kind if isinstance(e.kind, str) else e.kind.value
+    ratings = (sum(e.ratings.values()), len(e.ratings))
+    return Row("reviews", (e.case_id, e.occurred_at, kind, e.actor.id, *ratings, None, None, False))
 
 
 def _decision(e: PlanChanged | PlanConfirmed) -> list[Row]:
@@ -257,6 +242,10 @@ def _decision(e: PlanChanged | PlanConfirmed) -> list[Row]:
     # Each cause row carries the decision's kind and time, so "what followed this review, and how
     # fast" is answered from one index without joining the decisions.
     rows.extend(Row("decision_causes", (e.case_id, cause, plan[0], e.occurred_at)) for cause in e.because_of)
+    rows.extend(
+        Row("strategy_introductions", (e.case_id, e.occurred_at, strategy, None, None, None))
+        for strategy in dict.fromkeys(s.strip().lower() for s in plan[3])
+    )
     return rows
 
 
@@ -299,6 +288,9 @@ def _escalation(e: EscalationRaised) -> list[Row]:
 def _resolution(e: EscalationResolved) -> list[Row]:
     return [Row("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
 
+
+_OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
+"""Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
 
 _HANDLERS: dict[type[Entry], Callable[[Any], list[Row]]] = {
     CaseOpened: _opened,

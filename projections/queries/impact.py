@@ -3,6 +3,8 @@ no review, setback or escalation behind them."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -78,12 +80,14 @@ SELECT r.entry_id, r.case_id, r.occurred_at, r.kind, r.service, r.first_decided_
 FROM read.reviews r WHERE {_IN_PERIOD}
 """
 
+# Counted per service, month, outcome and days to decision (to 0.1 day, the precision shown): the
+# shares and the median come from these counts, without sorting every review as percentile_cont does.
 _BY_MONTH = f"""
-SELECT service, date_trunc('month', occurred_at)::date AS month, count(*) AS reviews,
-       count(*) FILTER (WHERE changed) AS led_to_change, count(first_decision) AS led_to_decision,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_decision - occurred_at) / 86400)
-           AS median_days
-FROM ({_OUTCOMES}) x GROUP BY 1, 2 ORDER BY 1, 2
+SELECT r.service, date_trunc('month', r.occurred_at)::date AS month, r.changed,
+       round((extract(epoch FROM r.first_decided_at - r.occurred_at) / 86400)::numeric, 1) AS days,
+       count(*) AS n
+FROM read.reviews r WHERE {_IN_PERIOD}
+GROUP BY 1, 2, 3, 4 ORDER BY 1, 2
 """
 
 _UNDECIDED = f"""
@@ -121,7 +125,7 @@ async def review_impact(conn: Reader, query: ImpactQuery, now: datetime) -> Revi
     for row in decided:
         decisions.setdefault(row["cause_id"], []).append(row)
     return ReviewImpact(
-        by_service_month=[_month(row) for row in months],
+        by_service_month=_months(months),
         reviews=[_review(row, now, decisions.get(row["entry_id"], [])) for row in recent],
         no_decision_after_28_days=[_review(row, now, []) for row in overdue],
         no_decision_after_28_days_total=int(overdue_total),
@@ -133,17 +137,41 @@ async def review_impact(conn: Reader, query: ImpactQuery, now: datetime) -> Revi
     )
 
 
-def _month(row: asyncpg.Record) -> MonthShare:
-    median = row["median_days"]
-    return MonthShare(
-        service=row["service"],
-        month=row["month"],
-        reviews=row["reviews"],
-        led_to_change=row["led_to_change"],
-        led_to_decision=row["led_to_decision"],
-        share_led_to_change=round(row["led_to_change"] / row["reviews"], 4),
-        median_days_to_decision=None if median is None else round(float(median), 1),
-    )
+def _months(rows: list[asyncpg.Record]) -> list[MonthShare]:
+    """Shares and median days to decision per service and month, from counts (rows come in order)."""
+    shares = []
+    for (service, month), group in itertools.groupby(rows, key=lambda r: (r["service"], r["month"])):
+        counts = list(group)
+        decided = sorted((float(r["days"]), r["n"]) for r in counts if r["days"] is not None)
+        reviews = sum(r["n"] for r in counts)
+        changed = sum(r["n"] for r in counts if r["changed"])
+        shares.append(
+            MonthShare(
+                service=service,
+                month=month,
+                reviews=reviews,
+                led_to_change=changed,
+                led_to_decision=sum(n for _, n in decided),
+                share_led_to_change=round(changed / reviews, 4),
+                median_days_to_decision=_median(decided),
+            )
+        )
+    return shares
+
+
+def _median(counted: list[tuple[float, int]]) -> float | None:
+    """The median of sorted (value, count) pairs: the middle value, or the mean of the middle two."""
+    total = sum(n for _, n in counted)
+    if not total:
+        return None
+    middle, seen, lower = (total - 1) / 2, 0, None
+    for value, n in counted:
+        if lower is None and seen + n > math.floor(middle):
+            lower = value
+        if seen + n > math.ceil(middle):
+            return round(((lower if lower is not None else value) + value) / 2, 1)
+        seen += n
+    return None
 
 
 def _review(row: asyncpg.Record, now: datetime, decisions: list[asyncpg.Record]) -> ReviewDecisions:

@@ -3,6 +3,7 @@ escalation rates per 1,000 open days, share of people reliably improving, and SP
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -10,7 +11,8 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader
-from projections.statistics import ChangeCategory, XmRChart, change_category, xmr
+from projections.spc import XmRChart, xmr
+from projections.statistics import ChangeCategory, change_category
 
 __all__ = ["ServiceLearning", "ServiceQuery", "service_learning", "spc"]
 
@@ -83,26 +85,12 @@ WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND {_IN_SERVICE}
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
 
-_STRATEGIES = f"""
-WITH intro AS (
-    SELECT d.case_id, d.occurred_at, lower(btrim(s)) AS strategy
-    FROM read.decisions d JOIN read.cases c ON c.case_id = d.case_id, unnest(d.strategies_added) s
-    WHERE d.occurred_at >= $1 AND d.occurred_at < $2 AND {_IN_SERVICE}
-), moved AS (
-    SELECT i.strategy,
-        (SELECT avg(r.value) FROM read.ratings r WHERE r.case_id = i.case_id
-            AND r.measure NOT IN ('confidence', 'autonomy')
-            AND r.occurred_at >= i.occurred_at - interval '90 days'
-            AND r.occurred_at < i.occurred_at) AS before,
-        (SELECT avg(r.value) FROM read.ratings r WHERE r.case_id = i.case_id
-            AND r.measure NOT IN ('confidence', 'autonomy')
-            AND r.occurred_at >= i.occurred_at
-            AND r.occurred_at < i.occurred_at + interval '90 days') AS after
-    FROM intro i
-)
-SELECT strategy, count(*) AS introductions, count(after - before) AS with_ratings,
-       avg(after - before) AS mean_change
-FROM moved GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
+_STRATEGIES = """
+SELECT i.strategy, count(*) AS introductions, count(i.after - i.before) AS with_ratings,
+       avg(i.after - i.before) AS mean_change
+FROM read.strategy_introductions i
+WHERE i.occurred_at >= $1 AND i.occurred_at < $2 AND ($3::text IS NULL OR i.service = $3)
+GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
 
 _OPEN_DAYS = f"""
@@ -144,33 +132,44 @@ WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
 
 
 async def service_learning(
-    conn: Reader, query: ServiceQuery, now: datetime, *, with_strategies: bool
+    pool: asyncpg.Pool, query: ServiceQuery, now: datetime, *, with_strategies: bool
 ) -> ServiceLearning:
     """Service-level learning for the period. Strategy names are clinicians' own words, so they are
-    left out (None) for roles that must not see free text."""
+    left out (None) for roles that must not see free text. The four parts are independent queries,
+    run at once on connections from the pool."""
     args = (query.start, query.end, query.service)
-    factors = await conn.fetch(_FACTORS, *args)
-    strategies = await conn.fetch(_STRATEGIES, *args) if with_strategies else None
+    factors, strategies, rates, improvement = await asyncio.gather(
+        pool.fetch(_FACTORS, *args),
+        pool.fetch(_STRATEGIES, *args) if with_strategies else _nothing(),
+        escalation_rates(pool, query, now),
+        pool.fetch(_IMPROVEMENT, *args),
+    )
     return ServiceLearning(
         contributing_factors=_ranked(factors),
         contributing_factors_by_month=_by_month(factors),
-        strategies=None
-        if strategies is None
-        else [
-            StrategyEffect(
-                r["strategy"],
-                r["introductions"],
-                r["with_ratings"],
-                None if r["mean_change"] is None else round(float(r["mean_change"]), 3),
-            )
-            for r in strategies
-        ],
-        escalations_per_1000_open_days=await escalation_rates(conn, query, now),
-        reliable_improvement=_improvement(await conn.fetch(_IMPROVEMENT, *args)),
+        strategies=None if strategies is None else [_strategy(r) for r in strategies],
+        escalations_per_1000_open_days=rates,
+        reliable_improvement=_improvement(improvement),
     )
 
 
-async def escalation_rates(conn: Reader, query: ServiceQuery, now: datetime) -> list[MonthRate]:
+async def _nothing() -> None:
+    return None
+
+
+def _strategy(r: asyncpg.Record) -> StrategyEffect:
+    change = r["mean_change"]
+    return StrategyEffect(
+        r["strategy"],
+        r["introductions"],
+        r["with_ratings"],
+        None if change is None else round(float(change), 3),
+    )
+
+
+async def escalation_rates(
+    conn: Reader | asyncpg.Pool, query: ServiceQuery, now: datetime
+) -> list[MonthRate]:
     """Escalations per 1,000 open days, month by month."""
     rows = await conn.fetch(_OPEN_DAYS, query.start, query.end, query.service, now)
     return [

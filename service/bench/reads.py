@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -21,7 +22,7 @@ from service.bench.commands import _review
 
 __all__ = ["long_case", "queries_in_process", "queries_over_http", "reads_in_process", "reads_over_http"]
 
-Query = Callable[[asyncpg.Connection], Awaitable[object]]
+Query = Callable[[asyncpg.Pool], Awaitable[object]]
 
 
 def long_case(records: CaseRecords, case_id: uuid.UUID, entries: int) -> None:
@@ -70,19 +71,21 @@ def _targets(
     return {
         "trajectory": (
             lambda: f"/cases/{pick(case_ids)}/trajectory",
-            lambda conn: trajectory(conn, pick(case_ids), now),
+            lambda pool: _on_one(pool, lambda conn: trajectory(conn, pick(case_ids), now)),
         ),
         "review impact": (
             lambda: f"/governance/review-impact?{window}",
-            lambda conn: review_impact(conn, impact, now),
+            lambda pool: _on_one(pool, lambda conn: review_impact(conn, impact, now)),
         ),
         "service learning": (
             lambda: f"/service/learning?{window}",
-            lambda conn: service_learning(conn, learning, now, with_strategies=True),
+            lambda pool: service_learning(pool, learning, now, with_strategies=True),
         ),
         "audit by actor": (
             lambda: f"/audit/entries?actor={actor}&limit=100",
-            lambda conn: audit_entries(conn, AuditFilter(actor=actor), after=0, limit=100),
+            lambda pool: _on_one(
+                pool, lambda conn: audit_entries(conn, AuditFilter(actor=actor), after=0, limit=100)
+            ),
         ),
     }
 
@@ -103,16 +106,22 @@ async def queries_over_http(
 async def queries_in_process(
     dsn: str, case_ids: list[uuid.UUID], service: str, actor: str, requests: int
 ) -> dict[str, Timed]:
-    """The same queries, called directly on one asyncpg connection: the raw baseline."""
+    """The same queries, called directly on an asyncpg pool set up as the service's: the raw baseline."""
     timed = {}
-    conn = await asyncpg.connect(dsn)
+    settings = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=4, server_settings=settings)
     try:
         for name, (_, query) in _targets(case_ids, service, actor).items():
             timed[name] = Timed()
             for _ in range(requests):
                 started = time.perf_counter()
-                await query(conn)
+                await query(pool)
                 timed[name].latencies_ms.append((time.perf_counter() - started) * 1000)
     finally:
-        await conn.close()
+        await pool.close()
     return timed
+
+
+async def _on_one(pool: asyncpg.Pool, query: Callable[[Any], Awaitable[object]]) -> object:
+    async with pool.acquire() as conn:
+        return await query(conn)

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from events.values import Actor, Role
 from projections.queries.service import ServiceLearning, ServiceQuery, service_learning, spc
-from projections.statistics import XmRChart
+from projections.spc import XmRChart
 from service.auth import requires
 from service.positions import PositionWatcher
 from service.routes.readmodels import LONGEST_PERIOD_DAYS, MinPosition, check_period, read_consistently
@@ -48,13 +48,12 @@ class ServiceController(Controller):
         month; share of people with reliable improvement per instrument."""
         check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
         await read_consistently(positions, ["care", "trajectory"], min_position)
-        async with read_pool.acquire() as conn:
-            return await service_learning(
-                conn,
-                ServiceQuery(from_, to, service),
-                datetime.now(UTC),
-                with_strategies=request.user.role is not Role.REPORTING,
-            )
+        return await service_learning(
+            read_pool,
+            ServiceQuery(from_, to, service),
+            datetime.now(UTC),
+            with_strategies=request.user.role is not Role.REPORTING,
+        )
 
     @get("/spc/{metric:str}", operation_id="getServiceSpc", summary="XmR chart of a monthly service metric")
     async def spc_chart(

@@ -222,3 +222,39 @@ async def test_reporting_reads_no_case_record_and_a_behind_projection_answers_50
     assert behind.status_code == 503
     assert behind.headers["retry-after"] == "1"
     assert behind.json()["type"] == "/problems/projection-behind"
+
+
+async def test_strategies_show_how_domain_ratings_moved_in_the_90_days_around_them(
+    client: AsyncTestClient,
+    auth: TokenFactory,  # type: ignore[type-arg]
+) -> None:
+    service = _service()
+    case = await Case(client, auth("clinician", "q-6"), service).open()
+    # Before the change (within 90 days): ratings 4 and 6, then 5 -> mean of 4, 6, 5 = 5.
+    await case.review(150, {DOMAINS[0]: 2})  # more than 90 days before: not counted
+    await case.review(80, {DOMAINS[0]: 4, DOMAINS[1]: 6})
+    await case.review(50, {DOMAINS[0]: 5})
+    await case.post(
+        "plan-changes",
+        {
+            "rationale": "try peer support",
+            "strategies_added": ["Walking group ", "peer support"],
+            "occurred_at": ago(40),
+        },
+    )
+    # After: 7 and 8 -> mean 7.5, a change of +2.5. A review recorded late still counts.
+    await case.review(30, {DOMAINS[0]: 7})
+    await case.review(35, {DOMAINS[0]: 8})
+    # A second introduction of the walking group in another case, with no ratings before it.
+    other = await Case(client, case.headers, service).open()
+    await other.post(
+        "plan-changes", {"rationale": "r", "strategies_added": ["walking group"], "occurred_at": ago(10)}
+    )
+    await other.review(5, {DOMAINS[0]: 6})
+    query = f"from={ago(60)}&to={ago(-1)}&service={service}&min_position={other.position}".replace("+", "%2B")
+    response = await client.get(f"/service/learning?{query}", headers=auth("governance", "gov-q"))
+    assert response.status_code == 200, response.text
+    assert response.json()["strategies"] == [
+        {"strategy": "walking group", "introductions": 2, "with_ratings": 1, "mean_rating_change": 2.5},
+        {"strategy": "peer support", "introductions": 1, "with_ratings": 1, "mean_rating_change": 2.5},
+    ]
