@@ -89,8 +89,10 @@ async def _create_indexes(conn: asyncpg.Connection, model: ReadModel, generation
     for table in model.tables:
         for statement in table.create_indexes(schema):
             await conn.execute(statement)
-        # Fresh tables have no statistics; without them the planner picks plans hundreds of times slower.
-        await conn.execute(f"ANALYZE {schema}.{table.name}")
+        # Fresh tables have no statistics (without them the planner picks plans hundreds of times
+        # slower) and no visibility map (without it no index-only scans); derived values also left
+        # dead row versions behind.
+        await conn.execute(f"VACUUM ANALYZE {schema}.{table.name}")
 
 
 async def _catch_up(

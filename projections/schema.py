@@ -62,14 +62,15 @@ class Table:
         )
 
     def create_indexes(self, schema: str) -> list[str]:
-        """DDL for the table's indexes (``columns`` or ``columns WHERE condition`` for a partial one);
-        ``entry_id`` is always indexed, for corrections."""
+        """DDL for the table's indexes: ``columns``, with ``INCLUDE columns`` for a covering index
+        and ``WHERE condition`` for a partial one; ``entry_id`` is always indexed, for corrections."""
         statements = []
         for i, spec in enumerate(("entry_id", *self.indexes)):
             columns, _, where = spec.partition(" WHERE ")
-            partial = f" WHERE {where}" if where else ""
+            columns, _, include = columns.partition(" INCLUDE ")
+            extra = (f" INCLUDE ({include})" if include else "") + (f" WHERE {where}" if where else "")
             statements.append(
-                f"CREATE INDEX IF NOT EXISTS {self.name}_{i} ON {schema}.{self.name} ({columns}){partial}"
+                f"CREATE INDEX IF NOT EXISTS {self.name}_{i} ON {schema}.{self.name} ({columns}){extra}"
             )
         return statements
 

@@ -85,7 +85,8 @@ class CareDelivery(ReadModel):
             indexes=(
                 "case_id, occurred_at",
                 "occurred_at",
-                "service, occurred_at",
+                # Covering: review impact's monthly shares read the index alone.
+                "service, occurred_at INCLUDE changed, first_decided_at",
                 "service, occurred_at WHERE first_decided_at IS NULL",
             ),
         ),
@@ -118,7 +119,7 @@ class CareDelivery(ReadModel):
                 ("before", "double precision"),
                 ("after", "double precision"),
             ),
-            indexes=("case_id", "service, occurred_at", "occurred_at"),
+            indexes=("case_id", "service, occurred_at INCLUDE strategy, before, after", "occurred_at"),
         ),
         Table(
             "decision_causes",

@@ -84,7 +84,7 @@ FROM read.reviews r WHERE {_IN_PERIOD}
 # shares and the median come from these counts, without sorting every review as percentile_cont does.
 _BY_MONTH = f"""
 SELECT r.service, date_trunc('month', r.occurred_at)::date AS month, r.changed,
-       round((extract(epoch FROM r.first_decided_at - r.occurred_at) / 86400)::numeric, 1) AS days,
+       (date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int AS tenths,
        count(*) AS n
 FROM read.reviews r WHERE {_IN_PERIOD}
 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2
@@ -142,7 +142,7 @@ def _months(rows: list[asyncpg.Record]) -> list[MonthShare]:
     shares = []
     for (service, month), group in itertools.groupby(rows, key=lambda r: (r["service"], r["month"])):
         counts = list(group)
-        decided = sorted((float(r["days"]), r["n"]) for r in counts if r["days"] is not None)
+        decided = sorted((r["tenths"] / 10, r["n"]) for r in counts if r["tenths"] is not None)
         reviews = sum(r["n"] for r in counts)
         changed = sum(r["n"] for r in counts if r["changed"])
         shares.append(
