@@ -89,5 +89,6 @@ class ReadModel:
         return []
 
     def derive_all(self, schema: str) -> list[Statement]:
-        """Set-based statements that fill every derived value after a bulk load."""
+        """Set-based statements that fill every derived value after a bulk load, run in one
+        transaction before the indexes are built (only the ``entry_id`` index exists)."""
         return []
