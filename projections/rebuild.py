@@ -84,11 +84,12 @@ async def _create_indexes(conn: asyncpg.Connection, model: ReadModel, generation
     """Index the loaded tables, one table per connection at a time so PostgreSQL builds them in parallel."""
     schema = generation_schema(model.name, generation)
     # The bulk load skipped per-batch derived values; fill them in one pass, before indexing.
-    started = time.perf_counter()
-    async with conn.transaction():
-        for derived in model.derive_all(schema):
-            await conn.execute(derived.sql, *derived.args)
-    log.info("projection %s: derived values in %.1f s", model.name, time.perf_counter() - started)
+    if derivations := model.derive_all(schema):
+        started = time.perf_counter()
+        async with conn.transaction():
+            for derived in derivations:
+                await conn.execute(derived.sql, *derived.args)
+        log.info("projection %s: derived values in %.1f s", model.name, time.perf_counter() - started)
     for table in model.tables:
         for statement in table.create_indexes(schema):
             await conn.execute(statement)
