@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -67,23 +68,31 @@ def problem(
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _always(
+    status: int, slug: str, title: str, detail: str, *, retry_after: int | None = None, **extra: Any
+) -> Callable[[Request[Any, Any, Any], Exception], Response[dict[str, Any]]]:
+    """A handler for an exception whose answer does not depend on the exception's details."""
+
+    def handle(request: Request[Any, Any, Any], _: Exception) -> Response[dict[str, Any]]:
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        return problem(request, status, slug, title, detail, headers=headers, **extra)
+
+    return handle
+
+
+def _malformed(request: Request[Any, Any, Any], detail: str) -> Response[dict[str, Any]]:
+    return problem(request, 400, "malformed-body", "Malformed body", detail)
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     items = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
     if any(body_missing(item) for item in items):
-        return problem(
-            request, 400, "malformed-body", "Malformed body", "The body is empty: send a JSON object."
-        )
+        return _malformed(request, "The body is empty: send a JSON object.")
     errors = [
         field_error(request, error_field(item), clean_message(item.get("message", ""))) for item in items
     ]
     if not errors or any("malformed" in e["message"].lower() for e in errors):
-        return problem(
-            request,
-            400,
-            "malformed-body",
-            "Malformed body",
-            "The body is not valid JSON (UTF-8): send a JSON object.",
-        )
+        return _malformed(request, "The body is not valid JSON (UTF-8): send a JSON object.")
     fields = ", ".join(e["field"] for e in errors)
     return problem(
         request,
@@ -150,16 +159,6 @@ def _not_found(request: Request[Any, Any, Any], exc: CaseNotFound) -> Response[d
     )
 
 
-def _denied(request: Request[Any, Any, Any], _: AccessDenied) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        403,
-        "not-on-care-team",
-        "No access to this record",
-        "Only the person's care team (and governance, for reading) may use this record.",
-    )
-
-
 def _version(request: Request[Any, Any, Any], exc: VersionMismatch) -> Response[dict[str, Any]]:
     return problem(
         request,
@@ -184,56 +183,6 @@ def _no_version(request: Request[Any, Any, Any], exc: VersionNotFound) -> Respon
     )
 
 
-def _key_reused(request: Request[Any, Any, Any], _: IdempotencyKeyReused) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        422,
-        "idempotency-key-reused",
-        "Idempotency-Key reused",
-        "This Idempotency-Key was used for a different request: send a new key.",
-        field="Idempotency-Key",
-    )
-
-
-def _busy(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    if isinstance(exc, WriteContention):
-        detail = "Too many writers are changing this case at once: retry shortly."
-    else:
-        detail = "The case record store is unavailable: nothing was recorded, retry shortly."
-    return problem(request, 503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "1"})
-
-
-def _too_slow(request: Request[Any, Any, Any], _: asyncpg.QueryCanceledError) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        503,
-        "query-too-long",
-        "Query took too long",
-        "The query ran past the read time limit: narrow the period or filter by service.",
-        headers={"Retry-After": "5"},
-    )
-
-
-def _not_utf8(request: Request[Any, Any, Any], _: UnicodeDecodeError) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        400,
-        "malformed-body",
-        "Malformed body",
-        "The body is not valid UTF-8 JSON: send a JSON object encoded as UTF-8.",
-    )
-
-
-def _too_deep(request: Request[Any, Any, Any], _: RecursionError) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        400,
-        "malformed-body",
-        "Malformed body",
-        "The body is nested too deeply: send the flat JSON object the schema describes.",
-    )
-
-
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # Type and traceback only: exception messages can carry request values.
     log.error(
@@ -252,6 +201,22 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     )
 
 
+_CONTENTION = _always(
+    503,
+    "unavailable",
+    "Service unavailable",
+    "Too many writers are changing this case at once: retry shortly.",
+    retry_after=1,
+)
+_STORE_DOWN = _always(
+    503,
+    "unavailable",
+    "Service unavailable",
+    "The case record store is unavailable: nothing was recorded, retry shortly.",
+    retry_after=1,
+)
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     """Every exception Waymark answers, mapped to its problem response."""
     return {
@@ -260,18 +225,45 @@ def exception_handlers() -> ExceptionHandlersMap:
         CaseRuleBroken: _case_rule,
         InvalidEntry: _invalid_entry,
         CaseNotFound: _not_found,
-        AccessDenied: _denied,
+        AccessDenied: _always(
+            403,
+            "not-on-care-team",
+            "No access to this record",
+            "Only the person's care team (and governance, for reading) may use this record.",
+        ),
         VersionMismatch: _version,
         VersionNotFound: _no_version,
-        IdempotencyKeyReused: _key_reused,
-        WriteContention: _busy,
-        StoreUnavailable: _busy,
-        UnicodeDecodeError: _not_utf8,
-        RecursionError: _too_deep,
-        PersistenceError: _busy,
-        asyncpg.QueryCanceledError: _too_slow,
-        asyncpg.PostgresConnectionError: _busy,
-        asyncpg.InterfaceError: _busy,
-        ConnectionError: _busy,
+        IdempotencyKeyReused: _always(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used for a different request: send a new key.",
+            field="Idempotency-Key",
+        ),
+        WriteContention: _CONTENTION,
+        StoreUnavailable: _STORE_DOWN,
+        UnicodeDecodeError: _always(
+            400,
+            "malformed-body",
+            "Malformed body",
+            "The body is not valid UTF-8 JSON: send a JSON object encoded as UTF-8.",
+        ),
+        RecursionError: _always(
+            400,
+            "malformed-body",
+            "Malformed body",
+            "The body is nested too deeply: send the flat JSON object the schema describes.",
+        ),
+        PersistenceError: _STORE_DOWN,
+        asyncpg.QueryCanceledError: _always(
+            503,
+            "query-too-long",
+            "Query took too long",
+            "The query ran past the read time limit: narrow the period or filter by service.",
+            retry_after=5,
+        ),
+        asyncpg.PostgresConnectionError: _STORE_DOWN,
+        asyncpg.InterfaceError: _STORE_DOWN,
+        ConnectionError: _STORE_DOWN,
         Exception: _unexpected,
     }
