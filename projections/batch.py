@@ -14,7 +14,7 @@ from events.entries import Entry, EntryCorrected
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row
 from projections.schema import EVENTS_TABLE
 
-__all__ = ["BatchWriter", "apply_events", "read_events"]
+__all__ = ["BatchWriter", "apply_events", "head_position", "read_events"]
 
 _SELECT_EVENTS = (
     f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
@@ -25,6 +25,11 @@ _SELECT_EVENTS = (
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
     """The next events of the global log after a position."""
     return await conn.fetch(_SELECT_EVENTS, after, limit)
+
+
+async def head_position(conn: asyncpg.Connection) -> int:
+    """The position of the last event in the global log (0 when it is empty)."""
+    return int(await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"))
 
 
 class BatchWriter:

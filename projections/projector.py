@@ -44,15 +44,19 @@ class Projector:
     ) -> None:
         self.dsn, self.models = dsn, list(models)
         self.batch_size, self.poll_seconds, self.retry_seconds = batch_size, poll_seconds, retry_seconds
-        self.leading: set[str] = set()
+        self._set_up = False
 
     async def setup(self) -> None:
-        """Create bookkeeping, a live generation and views for every model, and the reporting views."""
+        """Create bookkeeping, a live generation and views for every model, and the reporting views
+        (once: ``run`` calls it too, for callers that did not)."""
+        if self._set_up:
+            return
         conn = await asyncpg.connect(self.dsn)
         try:
             await prepare_read_side(conn, self.models)
         finally:
             await conn.close()
+        self._set_up = True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set: one task per model."""
@@ -75,7 +79,6 @@ class Projector:
                 log.error("projection %s stalled: %s", model.name, type(error).__name__)  # noqa: TRY400
                 await self._note_stall(model, type(error).__name__)
                 pause = self.retry_seconds * 30
-            self.leading.discard(model.name)
             await _wait(stop, pause)
 
     async def _note_stall(self, model: ReadModel, reason: str) -> None:
@@ -100,7 +103,6 @@ class Projector:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key_of(model.name)):
                 if await _wait(stop, self.retry_seconds):
                     return
-            self.leading.add(model.name)
             log.info("projection %s: leading", model.name)
             live = await live_generation(conn, model)
             if live is not None and live["layout"] != model.layout():

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from projections.batch import head_position
 from projections.generations import create_generation, step
 from projections.models.base import ReadModel
 from projections.reporting import install_reporting
-from projections.schema import EVENTS_TABLE, generation_schema, install_views, key_of
+from projections.schema import generation_schema, install_views, key_of
 
 __all__ = ["RebuildAlreadyRunning", "RebuildResult", "rebuild"]
 
@@ -102,7 +103,7 @@ async def _create_indexes(conn: asyncpg.Connection, model: ReadModel, generation
 async def _catch_up(
     conn: asyncpg.Connection, model: ReadModel, batch_size: int, progress: Progress | None
 ) -> int:
-    head = await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+    head = await head_position(conn)
     applied = 0
     while (count := await step(conn, model, "building", batch_size, derive=False)) > 0:
         applied += count

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import msgspec
 
+from projections.batch import head_position
 from projections.schema import EVENTS_TABLE
 
 __all__ = ["ProjectionStatus", "projection_status"]
@@ -34,7 +35,7 @@ class ProjectionStatus:
 
 async def projection_status(conn: asyncpg.Connection) -> list[ProjectionStatus]:
     """Every live or building generation, with its lag behind the head of the log."""
-    head = await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+    head = await head_position(conn)
     rows = await conn.fetch(
         "SELECT name, generation, status, position, updated_at, stalled FROM read_meta.generations"
         " WHERE status <> 'retired' ORDER BY name, generation"

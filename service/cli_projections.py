@@ -111,6 +111,7 @@ def rebuild_command(name: str, data_dir: str | None, batch_size: int) -> None:
     runtime, dsn = _dsn(data_dir)
     names = list(MODELS) if name == "all" else [name]
     try:
+        asyncio.run(_prepare(dsn))
         for each in names:
             result = asyncio.run(_rebuild_one(dsn, each, batch_size))
             console.print(
@@ -123,12 +124,19 @@ def rebuild_command(name: str, data_dir: str | None, batch_size: int) -> None:
         runtime.close()
 
 
+async def _prepare(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await prepare_read_side(conn, [m() for m in MODELS.values()])
+    finally:
+        await conn.close()
+
+
 async def _rebuild_one(dsn: str, name: str, batch_size: int) -> RebuildResult:
     model = MODELS[name]()
     conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
     try:
-        await prepare_read_side(conn, [m() for m in MODELS.values()])
         with Progress(
             TextColumn(f"[bold]{name}"),
             BarColumn(),

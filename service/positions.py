@@ -84,10 +84,7 @@ class PositionWatcher:
                 await asyncio.sleep(self.poll_seconds)
 
     async def _poll(self, conn: asyncpg.Connection) -> None:
-        rows = (
-            await conn.fetch("SELECT name, position FROM read_meta.generations WHERE status = 'live'")
-            if await conn.fetchval("SELECT to_regclass('read_meta.generations') IS NOT NULL")
-            else []
-        )
+        # The app prepares the read side before it starts the watcher, so the table is there.
+        rows = await conn.fetch("SELECT name, position FROM read_meta.generations WHERE status = 'live'")
         for row in rows:
             self._advance(row["name"], row["position"])

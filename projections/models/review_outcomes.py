@@ -23,12 +23,8 @@ def derive_outcomes(
     """Refresh the given reviews, every review of the given cases (after a correction), and the
     strategy introductions of ``strategy_cases``."""
     statements = []
-    if reviews:
-        where = "r.entry_id = ANY($1::uuid[])"
-        statements.append(Statement(_DERIVE.format(s=schema, which=where), (list(reviews),)))
-    if cases:
-        where = "r.case_id = ANY($1::uuid[])"
-        statements.append(Statement(_DERIVE.format(s=schema, which=where), (list(cases),)))
+    if reviews or cases:
+        statements.append(Statement(_DERIVE.format(s=schema), (list(reviews), list(cases))))
     if strategy_cases:
         statements.append(Statement(_STRATEGIES.format(s=schema), (list(strategy_cases),)))
     return statements
@@ -52,7 +48,7 @@ UPDATE {s}.reviews r SET
     (first_decided_at, changed) = (
         SELECT min(dc.decided_at), coalesce(bool_or(dc.decision_kind = 'plan_changed'), false)
         FROM {s}.decision_causes dc WHERE dc.cause_id = r.entry_id)
-WHERE {which}
+WHERE r.entry_id = ANY($1::uuid[]) OR r.case_id = ANY($2::uuid[])
 """
 
 _MEAN = "sum(r.rating_sum)::float8 / nullif(sum(r.rating_count), 0)"

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["Reader"]
+__all__ = ["Reader", "days", "in_period"]
 
 Reader: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 """A connection to read projections with: a plain connection or one borrowed from a pool."""
+
+
+def in_period(alias: str, service_alias: str | None = None) -> str:
+    """The filter every period query shares: ``occurred_at`` in [$1, $2), and the service $3 if given."""
+    service = service_alias or alias
+    return (
+        f"{alias}.occurred_at >= $1 AND {alias}.occurred_at < $2"
+        f" AND ($3::text IS NULL OR {service}.service = $3)"
+    )
+
+
+def days(delta: timedelta) -> float:
+    """A duration in days, to the 0.1 day the answers show."""
+    return round(delta.total_seconds() / 86400, 1)

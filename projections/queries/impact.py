@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from projections.queries import Reader
+from projections.queries import Reader, days, in_period
 
 __all__ = ["ImpactQuery", "ReviewImpact", "review_impact"]
 
@@ -73,7 +73,7 @@ class ReviewImpact(msgspec.Struct, frozen=True):
     changes_without_cause_total: int
 
 
-_IN_PERIOD = "r.occurred_at >= $1 AND r.occurred_at < $2 AND ($3::text IS NULL OR r.service = $3)"
+_IN_PERIOD = in_period("r")
 _OUTCOMES = f"""
 SELECT r.entry_id, r.case_id, r.occurred_at, r.kind, r.service, r.first_decided_at AS first_decision,
        r.changed
@@ -97,11 +97,10 @@ _UNDECIDED = f"""
 _OVERDUE = f"{_OUTCOMES} {_UNDECIDED} ORDER BY r.occurred_at LIMIT $5"
 _OVERDUE_TOTAL = f"SELECT count(*) FROM read.reviews r WHERE {_IN_PERIOD} {_UNDECIDED}"
 
-_UNEXPLAINED = """
+_UNEXPLAINED = f"""
 SELECT d.entry_id, d.case_id, c.service, d.occurred_at, count(*) OVER () AS total
 FROM read.decisions d JOIN read.cases c ON c.case_id = d.case_id
-WHERE d.kind = 'plan_changed' AND NOT d.caused AND d.occurred_at >= $1 AND d.occurred_at < $2
-  AND ($3::text IS NULL OR c.service = $3)
+WHERE d.kind = 'plan_changed' AND NOT d.caused AND {in_period("d", "c")}
 ORDER BY d.occurred_at LIMIT $4
 """
 
@@ -195,14 +194,10 @@ def _review(row: asyncpg.Record, now: datetime, decisions: list[asyncpg.Record])
                 "entry_id": d["entry_id"],
                 "kind": d["decision_kind"],
                 "occurred_at": d["decided_at"],
-                "days_after": _days(d["decided_at"] - row["occurred_at"]),
+                "days_after": days(d["decided_at"] - row["occurred_at"]),
             }
             for d in decisions
         ],
-        days_to_first_decision=None if first is None else _days(first - row["occurred_at"]),
+        days_to_first_decision=None if first is None else days(first - row["occurred_at"]),
         outcome=outcome,
     )
-
-
-def _days(delta: timedelta) -> float:
-    return round(delta.total_seconds() / 86400, 1)

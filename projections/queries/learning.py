@@ -8,11 +8,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries import Reader
+from projections.queries import Reader, days
 
 __all__ = ["Decision", "LearningItem", "LearningLog", "learning_log"]
-
-_DAY = 86400.0
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -79,7 +77,7 @@ def _decisions(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) 
             entry_id=d["entry_id"],
             kind=d["kind"],
             occurred_at=d["occurred_at"],
-            days_after=round((d["occurred_at"] - row["occurred_at"]).total_seconds() / _DAY, 1),
+            days_after=days(d["occurred_at"] - row["occurred_at"]),
             support_hours_per_week=d["support_hours_per_week"],
             approach=d["approach"],
             strategies_added=list(d["strategies_added"]),
@@ -117,9 +115,7 @@ def _escalation(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]])
         "escalation_plan_used_early": row["plan_used_early"],
         "resolved_at": resolved,
         "resolution": row["resolution"],
-        "days_to_resolution": None
-        if resolved is None
-        else round((resolved - row["occurred_at"]).total_seconds() / _DAY, 1),
+        "days_to_resolution": None if resolved is None else days(resolved - row["occurred_at"]),
     }
     return LearningItem(
         row["entry_id"],

@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Literal
 
 import asyncpg
 import msgspec
 
-from projections.queries import Reader
+from projections.queries import Reader, in_period
 from projections.spc import XmRChart, xmr
 from projections.statistics import ChangeCategory, change_category
 
-__all__ = ["ServiceLearning", "ServiceQuery", "service_learning", "spc"]
+__all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
 
-SPC_METRICS = ("escalations-per-1000-open-days", "reviews-leading-to-change")
+SpcMetric = Literal["escalations-per-1000-open-days", "reviews-leading-to-change"]
+"""The monthly service series an XmR chart can be drawn for."""
 
 
 class ServiceQuery(msgspec.Struct, frozen=True):
@@ -81,15 +83,15 @@ _IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
 _FACTORS = f"""
 SELECT date_trunc('month', s.occurred_at)::date AS month, f AS factor, count(*) AS n
 FROM read.setbacks s JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f
-WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND {_IN_SERVICE}
+WHERE {in_period("s", "c")}
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
 
-_STRATEGIES = """
+_STRATEGIES = f"""
 SELECT i.strategy, count(*) AS introductions, count(i.after - i.before) AS with_ratings,
        avg(i.after - i.before) AS mean_change
 FROM read.strategy_introductions i
-WHERE i.occurred_at >= $1 AND i.occurred_at < $2 AND ($3::text IS NULL OR i.service = $3)
+WHERE {in_period("i")}
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
 
@@ -115,7 +117,7 @@ WITH months AS (
 ), escalations AS (
     SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
     FROM read.escalations e JOIN read.cases c ON c.case_id = e.case_id
-    WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_IN_SERVICE}
+    WHERE {in_period("e", "c")}
     GROUP BY 1
 )
 SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0) AS open_days
@@ -129,7 +131,7 @@ SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
     last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
 FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
-WHERE m.occurred_at >= $1 AND m.occurred_at < $2 AND {_IN_SERVICE}
+WHERE {in_period("m", "c")}
 WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
@@ -235,7 +237,7 @@ def _improvement(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
 
 
 async def spc(
-    conn: Reader, metric: str, query: ServiceQuery, now: datetime, rebase_at: Sequence[date]
+    conn: Reader, metric: SpcMetric, query: ServiceQuery, now: datetime, rebase_at: Sequence[date]
 ) -> XmRChart:
     """An XmR chart of a monthly service metric, rebased at known service changes."""
     if metric == "escalations-per-1000-open-days":
@@ -249,9 +251,9 @@ async def spc(
     return xmr(values, rebase_at=[d.isoformat() for d in rebase_at])
 
 
-_REVIEW_SHARES = """
+_REVIEW_SHARES = f"""
 SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.changed::int) AS share
 FROM read.reviews r
-WHERE r.occurred_at >= $1 AND r.occurred_at < $2 AND ($3::text IS NULL OR r.service = $3)
+WHERE {in_period("r")}
 GROUP BY 1 ORDER BY 1
 """

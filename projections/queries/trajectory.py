@@ -267,7 +267,14 @@ def _escalations(
         last_90_days=_window(rates.recent_count, rates.recent_exposure_days, rates.recent_rate),
         previous_90_days=_window(rates.before_count, rates.before_exposure_days, rates.before_rate),
         rate_ratio=None if rates.ratio is None else round(rates.ratio, 3),
-        severity_trend=_trend(theil_sen(severity), higher_is_better=False) if len(severity) >= 3 else None,
+        severity_trend=(
+            _trend(
+                theil_sen(severity),
+                higher_is_better=bool(_thresholds()["escalation_severity"]["higher_is_better"]),
+            )
+            if len(severity) >= 3
+            else None
+        ),
         gaps_days=[round(g, 1) for g in between],
         gap_trend=_trend(theil_sen(gap_readings), higher_is_better=True) if len(gap_readings) >= 3 else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Controller, Request, get
@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from events.values import Actor, Role
-from projections.queries.service import ServiceLearning, ServiceQuery, service_learning, spc
+from projections.queries.service import ServiceLearning, ServiceQuery, SpcMetric, service_learning, spc
 from projections.spc import XmRChart
 from service.auth import requires
 from service.positions import PositionWatcher
@@ -21,7 +21,6 @@ __all__ = ["ServiceController"]
 
 From = Annotated[datetime, QueryParameter(name="from", description="Start (inclusive), RFC 3339")]
 To = Annotated[datetime, QueryParameter(description="End (exclusive), RFC 3339")]
-Metric = Literal["escalations-per-1000-open-days", "reviews-leading-to-change"]
 
 
 class ServiceController(Controller):
@@ -61,7 +60,7 @@ class ServiceController(Controller):
         *,
         read_pool: NamedDependency[asyncpg.Pool],
         positions: NamedDependency[PositionWatcher],
-        metric: FromPath[Metric],
+        metric: FromPath[SpcMetric],
         from_: From,
         to: To,
         service: FromQuery[str | None] = None,
