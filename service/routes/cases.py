@@ -11,13 +11,13 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from events.case import Case
 from events.entries import CareTeamChanged, CaseOpened
 from events.values import Actor, Role
-from service.application import CaseRecords, VersionNotFound
-from service.auth import authorise_read, requires
+from service.application import CaseRecords
+from service.auth import requires
 from service.inputs import build_entry, input_type
 from service.routes.conditions import etag, json_body_required, not_modified, write_request, written
+from service.routes.readmodels import read_case
 from service.views import CaseView, EntryWritten, HistoryPage, case_view, history_item
 
 __all__ = ["CaseController"]
@@ -57,11 +57,9 @@ class CaseController(Controller):
     ) -> Response[EntryWritten]:
         """Open a case; the clinician who opens it joins its care team."""
         actor = request.user
-        team = (*data.care_team, actor.id) if actor.id not in data.care_team else data.care_team
         case_id = uuid4()
-        opened = build_entry(
-            CaseOpened, data, case_id=case_id, actor=actor, care_team=tuple(dict.fromkeys(team))
-        )
+        team = tuple(dict.fromkeys((*data.care_team, actor.id)))
+        opened = build_entry(CaseOpened, data, case_id=case_id, actor=actor, care_team=team)
         conditions = await write_request(request)
         receipt = await anyio.to_thread.run_sync(records.open_case, opened, conditions)
         return written(receipt, location=f"/cases/{receipt.case_id}")
@@ -84,7 +82,9 @@ class CaseController(Controller):
 
         ``version`` replays the case as it stood then: what did we know at the time?
         """
-        case = await self._read(request, records, case_id, "case", version)
+        case = await anyio.to_thread.run_sync(
+            lambda: read_case(records, request.user, case_id, "case", version=version)
+        )
         if not_modified(request, case.version):
             return Response(None, status_code=304, headers={"ETag": etag(case.version)})  # type: ignore[arg-type]
         return Response(case_view(case), headers={"ETag": etag(case.version)})
@@ -104,7 +104,7 @@ class CaseController(Controller):
         limit: FromQuery[Limit] = 100,
     ) -> HistoryPage:
         """Entries in the order they were recorded, with corrections linked both ways; page with ``after``."""
-        case = await self._read(request, records, case_id, "history", None)
+        case = await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, "history"))
         page = await anyio.to_thread.run_sync(lambda: records.entries(case_id, after=after, limit=limit))
         items = [history_item(case, version, entry) for version, entry in page]
         more = bool(items) and items[-1].version < case.version
@@ -129,22 +129,3 @@ class CaseController(Controller):
         conditions = await write_request(request)
         receipt = await anyio.to_thread.run_sync(records.record, case_id, entry, conditions)
         return written(receipt)
-
-    @staticmethod
-    async def _read(
-        request: Request[Actor, Any, Any], records: CaseRecords, case_id: UUID, view: str, version: int | None
-    ) -> Case:
-        """Load a case for a reader with a legitimate relationship to it, and log the read."""
-        actor = request.user
-
-        def load() -> Case:
-            case = records.get_case(case_id)
-            authorise_read(actor, case)
-            if version is not None and version > case.version:
-                raise VersionNotFound(case.version)
-            if version is not None and version < case.version:
-                case = records.get_case(case_id, version)
-            records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
-            return case
-
-        return await anyio.to_thread.run_sync(load)

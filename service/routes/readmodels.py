@@ -17,13 +17,14 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from events.case import Case
 from events.values import Actor, Role
 from projections.queries.audit import AuditFilter, AuditPage, audit_entries
 from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.learning import LearningLog, learning_log
 from projections.queries.trajectory import Trajectory, trajectory
-from service.application import CaseRecords
-from service.auth import AccessDenied, requires
+from service.application import CaseRecords, VersionNotFound
+from service.auth import authorise_read, requires
 from service.positions import PositionWatcher
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "GovernanceController",
     "PersonProjectionController",
     "check_period",
+    "read_case",
     "read_consistently",
 ]
 
@@ -63,19 +65,33 @@ async def read_consistently(positions: PositionWatcher, names: list[str], min_po
         await positions.wait_for(names, min_position, WAIT_SECONDS)
 
 
+def read_case(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    view: str,
+    *,
+    version: int | None = None,
+    projections: bool = False,
+) -> Case:
+    """A case for a reader with a legitimate relationship to it, as it stands or at ``version``;
+    the read is logged. For a projection (``projections``) only the care team and version are looked
+    at, so the cached case is used without a copy. Blocking: call it in a worker thread."""
+    case = records.get_case(case_id, copy=not projections)
+    authorise_read(actor, case, projections=projections)
+    if version is not None and version > case.version:
+        raise VersionNotFound(case.version)
+    if version is not None and version < case.version:
+        case = records.get_case(case_id, version)
+    records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
+    return case
+
+
 async def authorise_person(
     request: Request[Actor, Any, Any], records: CaseRecords, case_id: UUID, view: str
 ) -> None:
     """Governance and admin read every case's projections; a clinician only their care team's. Logged."""
-    actor = request.user
-
-    def check() -> None:
-        case = records.get_case(case_id)
-        if actor.role is Role.CLINICIAN and actor.id not in case.state.care_team:
-            raise AccessDenied
-        records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
-
-    await anyio.to_thread.run_sync(check)
+    await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, view, projections=True))
 
 
 class PersonProjectionController(Controller):
