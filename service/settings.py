@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -25,14 +26,23 @@ def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("waymark"))
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
+def _int(name: str, raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
+
+
+_TEXT = {"jwt_issuer": "WAYMARK_JWT_ISSUER", "jwt_audience": "WAYMARK_JWT_AUDIENCE"}
+_NUMBERS = {
+    "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
+    "db_pool_size": "WAYMARK_DB_POOL_SIZE",
+    "db_pool_overflow": "WAYMARK_DB_POOL_OVERFLOW",
+    "db_connect_timeout": "WAYMARK_DB_CONNECT_TIMEOUT",
+    "read_pool_size": "WAYMARK_READ_POOL_SIZE",
+    "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
+}
+"""Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,20 +75,15 @@ class Settings:
         """Read settings from the environment (``os.environ`` by default); ``data_dir`` overrides it."""
         env = os.environ if env is None else env
         data_dir = data_dir or env.get("WAYMARK_DATA_DIR")
+        given: dict[str, Any] = {field: env[var] for field, var in _TEXT.items() if env.get(var)}
+        given |= {field: _int(var, env[var]) for field, var in _NUMBERS.items() if env.get(var)}
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(data_dir) if data_dir else _default_data_dir(),
             jwt_secret=env.get("WAYMARK_JWT_SECRET") or None,
             jwt_public_key=_read_key(env, "WAYMARK_JWT_PUBLIC_KEY"),
             jwt_private_key=_read_key(env, "WAYMARK_JWT_PRIVATE_KEY"),
-            jwt_issuer=env.get("WAYMARK_JWT_ISSUER", "waymark"),
-            jwt_audience=env.get("WAYMARK_JWT_AUDIENCE", "waymark-api"),
-            max_body_bytes=_int(env, "WAYMARK_MAX_BODY_BYTES", 256 * 1024),
-            db_pool_size=_int(env, "WAYMARK_DB_POOL_SIZE", 4),
-            db_pool_overflow=_int(env, "WAYMARK_DB_POOL_OVERFLOW", 16),
-            db_connect_timeout=_int(env, "WAYMARK_DB_CONNECT_TIMEOUT", 1),
-            read_pool_size=_int(env, "WAYMARK_READ_POOL_SIZE", 8),
-            read_timeout_ms=_int(env, "WAYMARK_READ_TIMEOUT_MS", 10_000),
+            **given,
         )
 
     @property
