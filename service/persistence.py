@@ -203,7 +203,9 @@ def eventsourcing_env(
         "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
-        # The database-function insert drops the table lock, and a tailing reader then skips events.
+        # CaseRecorder.insert_events never uses the library's database-function insert (which takes
+        # no table lock, so a tailing reader could skip events); "n" keeps the library's own paths
+        # consistent with that.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",

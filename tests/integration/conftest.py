@@ -171,3 +171,19 @@ def serve(fresh_database: DatabaseAddress, settings: Settings, tmp_path: Path) -
             if server.process.poll() is None:
                 server.process.kill()
             server.process.wait(timeout=60)
+
+
+async def wait_for_blocked_append(database: DatabaseAddress) -> None:
+    """Wait until a session waits for the events table lock (the app's append, behind our insert)."""
+    deadline = time.monotonic() + 4  # under the recorder's 5 s lock timeout
+    while time.monotonic() < deadline:
+        waiting = query(
+            database,
+            "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE d.datname = current_database() AND NOT l.granted"
+            " AND l.relation = 'case_records_events'::regclass",
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the write never reached the events table lock")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 
 import psycopg
@@ -13,7 +12,14 @@ from litestar.testing import AsyncTestClient
 
 from service.database import DatabaseAddress
 from tests.conftest import TokenFactory
-from tests.integration.conftest import REVIEW, open_case, opening, post_concurrently, query
+from tests.integration.conftest import (
+    REVIEW,
+    open_case,
+    opening,
+    post_concurrently,
+    query,
+    wait_for_blocked_append,
+)
 
 
 def _keys(database: DatabaseAddress, actor: str, key: str) -> list[dict[str, object]]:
@@ -106,22 +112,6 @@ async def test_a_write_refused_by_a_rule_leaves_no_key_so_the_same_key_works_onc
     assert (str(row["entry_id"]), row["case_version"]) == (accepted.json()["entry_id"], 4)
 
 
-async def _wait_for_blocked_append(database: DatabaseAddress) -> None:
-    """Wait until a session waits for the events table lock (the app's append, behind our insert)."""
-    deadline = time.monotonic() + 4  # under the recorder's 5 s lock timeout
-    while time.monotonic() < deadline:
-        waiting = query(
-            database,
-            "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
-            " WHERE d.datname = current_database() AND NOT l.granted"
-            " AND l.relation = 'case_records_events'::regclass",
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the write never reached the events table lock")
-
-
 async def test_a_write_that_loses_a_version_race_leaves_no_key_and_is_retried_under_it(
     client: AsyncTestClient,  # type: ignore[type-arg]
     auth: TokenFactory,
@@ -149,7 +139,7 @@ async def test_a_write_that_loses_a_version_race_leaves_no_key_and_is_retried_un
         )
         keyed = {**headers, "Idempotency-Key": key}
         write = asyncio.create_task(post_concurrently(client, [(f"/cases/{case_id}/reviews", REVIEW, keyed)]))
-        await _wait_for_blocked_append(database)
+        await wait_for_blocked_append(database)
         await other.commit()
         (response,) = await write
 

@@ -4,13 +4,14 @@ to the same case as replaying every entry."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import psycopg
 import pytest
-from eventsourcing.application import Application
 from litestar.testing import AsyncTestClient
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent, CaseSnapshot
@@ -19,7 +20,8 @@ from service.database import DatabaseAddress
 from service.persistence import eventsourcing_env
 from service.runtime import Runtime
 from tests.conftest import TokenFactory
-from tests.integration.conftest import DOMAIN, REVIEW, open_case, query
+from tests.integration.conftest import DOMAIN, REVIEW, open_case, query, wait_for_blocked_append
+from tests.unit.builders import opened
 
 Step = Callable[[dict[str, str], int], tuple[str, dict[str, Any], str]]
 """Given the ids written so far and the cycle number: the path, the body, and a name for the new id."""
@@ -154,16 +156,21 @@ async def test_stored_state_is_plain_json_whose_type_is_the_topic(
 @pytest.mark.parametrize(
     "variable", ["POSTGRES_ENABLE_DB_FUNCTIONS", "CASE_RECORDS_POSTGRES_ENABLE_DB_FUNCTIONS"]
 )
-def test_database_function_inserts_stay_off_whatever_the_process_environment_says(
+async def test_appends_take_the_table_lock_whatever_the_process_environment_says(
     monkeypatch: pytest.MonkeyPatch, database: DatabaseAddress, variable: str
 ) -> None:
+    # The library's database-function insert takes no table lock, and a tailing reader then skips
+    # events; a stray variable must not switch it on. Hold the lock and see the append wait for it.
     monkeypatch.setenv(variable, "y")
     app = _records(database)
     try:
-        # The library's own environment would pick the variable up ...
-        assert Application.construct_env(app, app.name).get("POSTGRES_ENABLE_DB_FUNCTIONS") == "y"
-        # ... but CaseRecords only reads the settings Waymark passes.
-        assert app.recorder.datastore.enable_db_functions is False  # type: ignore[attr-defined]
+        with psycopg.connect(**database.connect_kwargs()) as blocker:
+            blocker.execute("LOCK TABLE case_records_events IN EXCLUSIVE MODE")
+            appending = asyncio.create_task(asyncio.to_thread(app.open_case, opened(case_id=uuid4())))
+            await wait_for_blocked_append(database)
+            assert not appending.done()
+        receipt = await appending
+        assert app.get_case(receipt.case_id).version == 1
     finally:
         app.close()
 
