@@ -40,7 +40,7 @@ def opening(**overrides: Any) -> Body:
     }
 
 
-async def open_case(client: Client, headers: dict[str, str], **overrides: Any) -> str:
+async def open_case(client: Client | httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> str:
     """Open a case and return its id."""
     response = await client.post("/cases", json=opening(**overrides), headers=headers)
     assert response.status_code == 201, response.text

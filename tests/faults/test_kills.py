@@ -1,5 +1,5 @@
-"""Processes killed with SIGKILL: the service under write load, the projector during catch-up (again
-and again), and the leading projector with a standby waiting."""
+"""Projectors killed with SIGKILL: during catch-up (again and again), and the leader with a standby
+waiting. The service killed under write load is tests/integration/test_restart.py."""
 
 from __future__ import annotations
 
@@ -10,40 +10,14 @@ import subprocess
 import time
 
 import asyncpg
-import httpx
 
 from projections.models import MODELS
 from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.demo import DemoPlan, write_demo
 from service.persistence import eventsourcing_env
-from tests.faults.conftest import WAYMARK, OwnPostgres, Server
-from tests.faults.test_outage import open_cases, recorded_entries, write_steadily
+from tests.faults.conftest import WAYMARK, OwnPostgres
 from tests.projections.conftest import fingerprints
-
-
-async def test_the_service_killed_under_write_load_keeps_every_acknowledged_write(
-    own_postgres: OwnPostgres, serve: list[Server]
-) -> None:
-    first = Server(own_postgres.address)
-    serve.append(first)
-    first.start()
-    headers = first.token("kill-writer")
-    async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
-        cases = await open_cases(client, headers, 6)
-        load = [asyncio.create_task(write_steadily(client, c, headers, time.monotonic() + 4)) for c in cases]
-        await asyncio.sleep(2)
-        first.kill(signal.SIGKILL)
-        attempts = [a for result in await asyncio.gather(*load) for a in result]
-    second = Server(own_postgres.address, secret=first.secret)
-    serve.append(second)
-    second.start()
-    async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
-        recorded = await recorded_entries(client, headers, cases)
-    acknowledged = [a.entry_id for a in attempts if a.status == 201]
-    assert len(acknowledged) > 20
-    assert set(acknowledged) <= set(recorded)
-    assert len(recorded) == len(set(recorded))
 
 
 def _project(database_url: str) -> subprocess.Popen[bytes]:

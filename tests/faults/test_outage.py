@@ -8,16 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from tests.api.helpers import REVIEW, opening
 from tests.faults.conftest import OwnPostgres, Server
-
-REVIEW = {"kind": "routine", "ratings": {"stability_self_management": 5}, "confidence": 5, "autonomy": 5}
-OPENING = {
-    "person_ref": "P-f",
-    "service": "north",
-    "opened_on": "2026-01-05",
-    "care_team": [],
-    "domains": ["stability_self_management"],
-}
 
 
 @dataclass(frozen=True)
@@ -62,7 +54,7 @@ async def write_steadily(
 async def open_cases(client: httpx.AsyncClient, headers: dict[str, str], count: int) -> list[str]:
     cases = []
     for _ in range(count):
-        response = await client.post("/cases", json=OPENING, headers=headers)
+        response = await client.post("/cases", json=opening(), headers=headers)
         assert response.status_code == 201, response.text
         cases.append(response.json()["case_id"])
     return cases
@@ -73,9 +65,13 @@ async def recorded_entries(
 ) -> list[str]:
     entries = []
     for case_id in case_ids:
-        response = await client.get(f"/cases/{case_id}/history?limit=500", headers=headers)
-        assert response.status_code == 200
-        entries += [item["entry_id"] for item in response.json()["items"]]
+        after: int | None = 0
+        while after is not None:  # every page: a long load can pass one page's 500 entries
+            response = await client.get(f"/cases/{case_id}/history?after={after}&limit=500", headers=headers)
+            assert response.status_code == 200
+            page = response.json()
+            entries += [item["entry_id"] for item in page["items"]]
+            after = page["next_after"]
     return entries
 
 

@@ -19,8 +19,8 @@ from schemathesis.checks import (
 )
 
 from service.database import DatabaseAddress
+from tests.api.helpers import opening
 from tests.faults.conftest import Server
-from tests.faults.test_outage import OPENING
 
 CLINICIAN = "fuzz-clinician"
 
@@ -36,7 +36,7 @@ def live_server(database: DatabaseAddress) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def own_case(live_server: Server) -> str:
     """A case the fuzzing clinician is on the care team of, so writes reach the domain rules."""
-    response = httpx.post(f"{live_server.url}/cases", json=OPENING, headers=live_server.token(CLINICIAN))
+    response = httpx.post(f"{live_server.url}/cases", json=opening(), headers=live_server.token(CLINICIAN))
     assert response.status_code == 201, response.text
     return str(response.json()["case_id"])
 

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,29 +29,6 @@ from service.settings import Settings
 from tests.conftest import create_database, drop_database
 
 WAYMARK = str(Path(sys.executable).parent / "waymark")
-DOMAIN = "stability_self_management"
-REVIEW = {"kind": "routine", "ratings": {DOMAIN: 5}, "confidence": 5, "autonomy": 5}
-
-
-def opening(**overrides: Any) -> dict[str, Any]:
-    """A body for POST /cases."""
-    return {
-        "person_ref": "P-integration",
-        "service": "north",
-        "opened_on": (date.today() - timedelta(days=30)).isoformat(),
-        "care_team": [],
-        "domains": [DOMAIN, "connection_participation"],
-        **overrides,
-    }
-
-
-async def open_case(client: AsyncTestClient | httpx.AsyncClient, headers: dict[str, str]) -> str:  # type: ignore[type-arg]
-    """Open a case over HTTP and return its id."""
-    response = await client.post("/cases", json=opening(), headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["case_id"])
-
-
 Post = tuple[str, dict[str, Any], dict[str, str]]
 """A POST to send: path, JSON body, headers."""
 

@@ -8,8 +8,9 @@ from itertools import pairwise
 from litestar.testing import AsyncTestClient
 
 from service.database import DatabaseAddress
+from tests.api.helpers import REVIEW, open_case
 from tests.conftest import TokenFactory
-from tests.integration.conftest import REVIEW, open_case, post_concurrently, query
+from tests.integration.conftest import post_concurrently, query
 
 
 async def test_twenty_writes_with_the_same_if_match_give_one_201_and_nineteen_412(

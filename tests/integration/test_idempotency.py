@@ -11,15 +11,9 @@ import psycopg
 from litestar.testing import AsyncTestClient
 
 from service.database import DatabaseAddress
+from tests.api.helpers import REVIEW, open_case, opening
 from tests.conftest import TokenFactory
-from tests.integration.conftest import (
-    REVIEW,
-    open_case,
-    opening,
-    post_concurrently,
-    query,
-    wait_for_blocked_append,
-)
+from tests.integration.conftest import post_concurrently, query, wait_for_blocked_append
 
 
 def _keys(database: DatabaseAddress, actor: str, key: str) -> list[dict[str, object]]:

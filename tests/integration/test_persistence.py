@@ -19,8 +19,9 @@ from service.application import CaseRecords
 from service.database import DatabaseAddress
 from service.persistence import eventsourcing_env
 from service.runtime import Runtime
+from tests.api.helpers import DOMAIN, REVIEW, open_case
 from tests.conftest import TokenFactory
-from tests.integration.conftest import DOMAIN, REVIEW, open_case, query, wait_for_blocked_append
+from tests.integration.conftest import query, wait_for_blocked_append
 from tests.unit.builders import opened
 
 Step = Callable[[dict[str, str], int], tuple[str, dict[str, Any], str]]

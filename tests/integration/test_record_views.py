@@ -6,8 +6,9 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from service.database import DatabaseAddress
+from tests.api.helpers import REVIEW, open_case
 from tests.conftest import TokenFactory
-from tests.integration.conftest import REVIEW, open_case, query
+from tests.integration.conftest import query
 
 
 def _views(database: DatabaseAddress, case_id: str) -> list[tuple[str, str, str, str, int]]:
