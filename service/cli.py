@@ -16,6 +16,7 @@ from events.values import Role
 from service.app import create_app
 from service.auth import issue_token
 from service.bench.cli import bench
+from service.cli_common import start_runtime
 from service.cli_projections import project, projections
 from service.demo import DEMO_CLINICIAN, DemoPlan, write_demo
 from service.runtime import Runtime
@@ -80,11 +81,8 @@ def main() -> None:
 )
 def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bool | None) -> None:
     """Serve the HTTP API (OpenAPI browser at /schema)."""
-    try:
-        settings = Settings.from_env(data_dir=data_dir)
-        runtime = Runtime.start(settings)
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+    runtime = start_runtime(data_dir)
+    settings = runtime.settings
     try:
         if (
             settings.embedded if demo is None else demo
@@ -150,7 +148,7 @@ def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Where the embedded database lives.")
 def demo(people: int, months: int, seed: int, data_dir: Path | None) -> None:
     """Write synthetic case records through the real write path, in batched saves."""
-    runtime = Runtime.start(Settings.from_env(data_dir=data_dir))
+    runtime = start_runtime(data_dir)
     try:
         started = time.perf_counter()
         entries = _write_demo(runtime, DemoPlan(people=people, months=months, seed=seed))

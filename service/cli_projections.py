@@ -17,8 +17,8 @@ from projections.models import MODELS
 from projections.projector import Projector
 from projections.rebuild import RebuildAlreadyRunning, RebuildResult, rebuild
 from projections.status import projection_status
+from service.cli_common import start_runtime
 from service.runtime import Runtime
-from service.settings import Settings
 
 __all__ = ["project", "projections"]
 
@@ -26,7 +26,7 @@ console = Console(stderr=True)
 
 
 def _dsn(data_dir: str | None) -> tuple[Runtime, str]:
-    runtime = Runtime.start(Settings.from_env(data_dir=data_dir))
+    runtime = start_runtime(data_dir)
     return runtime, runtime.address.url
 
 

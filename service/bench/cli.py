@@ -16,8 +16,8 @@ from service.bench.rebuild import raw_audit_rebuild, rebuild_rate
 from service.bench.report import Figure, Report
 from service.bench.serving import BIN, Process, watch_peak_rss_mb
 from service.bench.suites import Bench, p
+from service.cli_common import start_runtime
 from service.runtime import Runtime
-from service.settings import Settings
 
 __all__ = ["bench"]
 
@@ -39,13 +39,13 @@ def _dataset(runtime: Runtime, events: int) -> int:
 def run_rebuild(runner: Bench, *, batch_size: int) -> None:
     """Rebuild every projection; the raw baseline as often; one rebuild in its own process for memory."""
     dsn = runner.runtime.address.url
-    baseline = runner._runs("raw rebuild", lambda: asyncio.run(raw_audit_rebuild(dsn, batch_size)))
+    baseline = runner.repeat("raw rebuild", lambda: asyncio.run(raw_audit_rebuild(dsn, batch_size)))
     for name in MODELS:
 
         def rebuild_once(model: str = name) -> float:
             return asyncio.run(rebuild_rate(dsn, model, batch_size))
 
-        rates = runner._runs(f"rebuild {name}", rebuild_once)
+        rates = runner.repeat(f"rebuild {name}", rebuild_once)
         runner.report.add(
             Figure(
                 f"rebuild {name}",
@@ -62,12 +62,12 @@ def run_rebuild(runner: Bench, *, batch_size: int) -> None:
 
 def run_lag(runner: Bench, *, rate: float) -> None:
     """Append at a steady rate with the projector live."""
-    runs = [
-        asyncio.run(
+    runs = runner.repeat(
+        "lag",
+        lambda: asyncio.run(
             measure_lag(runner.runtime.records, runner.runtime.address.url, seconds=runner.seconds, rate=rate)
-        )
-        for _ in range(runner.runs)
-    ]
+        ),
+    )
     runner.report.add(
         Figure("append-to-queryable lag p50", "ms", [p(r.lags_ms, 50) for r in runs], higher_is_better=False)
     )
@@ -132,7 +132,7 @@ def bench(
 ) -> None:
     """Measure Waymark against the limits of this machine: each figure is the median of --runs runs,
     printed beside a raw baseline measured in the same run, with the ratio and the target."""
-    runtime = Runtime.start(Settings.from_env(), database=database)
+    runtime = start_runtime(database=database)
     report = Report()
     runner = Bench(runtime, report, console, runs=runs, seconds=seconds)
     kinds = ["uvicorn", "granian"] if servers == "both" else [servers]

@@ -20,7 +20,15 @@ from service.application import CaseRecords
 from service.bench.client import HttpConnection, Timed
 from service.database import DatabaseAddress
 
-__all__ = ["BENCH_CLINICIAN", "http_closed_loop", "http_open_loop", "in_process", "open_cases", "raw_insert"]
+__all__ = [
+    "BENCH_CLINICIAN",
+    "http_closed_loop",
+    "http_open_loop",
+    "in_process",
+    "open_cases",
+    "raw_insert",
+    "review",
+]
 
 BENCH_CLINICIAN = Actor(id="bench-clinician", role=Role.CLINICIAN)
 DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT
@@ -29,7 +37,8 @@ REVIEW_BODY = msgspec.json.encode(
 )
 
 
-def _review(case_id: uuid.UUID) -> ReviewRecorded:
+def review(case_id: uuid.UUID) -> ReviewRecorded:
+    """A routine review by the benchmark clinician, happening now."""
     now = datetime.now(UTC)
     return ReviewRecorded(
         entry_id=uuid.uuid4(),
@@ -119,7 +128,7 @@ def in_process(records: CaseRecords, cases: list[uuid.UUID], *, threads: int, se
     def work(mine: list[uuid.UUID]) -> None:
         i = 0
         while time.perf_counter() < deadline:
-            records.record(mine[i % len(mine)], _review(mine[i % len(mine)]))
+            records.record(mine[i % len(mine)], review(mine[i % len(mine)]))
             i += 1
         with lock:
             done[0] += i
@@ -143,7 +152,7 @@ def raw_insert(address: DatabaseAddress, *, threads: int, seconds: float) -> flo
         )
         conn.execute(f"CREATE UNIQUE INDEX ON {table} (notification_id)")
     deadline, done, lock = time.perf_counter() + seconds, [0], threading.Lock()
-    state = encode_entry(_review(uuid.uuid4()))
+    state = encode_entry(review(uuid.uuid4()))
 
     def work(_: int) -> None:
         case_id, version = uuid.uuid4(), 0

@@ -14,20 +14,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from events.entries import CaseOpened, ReviewRecorded
-from events.values import Actor, OutcomeDomain, ReviewKind, Role
 from projections.models import MODELS
 from projections.projector import Projector
 from projections.schema import EVENTS_CHANNEL, EVENTS_TABLE, POSITIONS_CHANNEL
 from service.application import CaseRecords
+from service.bench.commands import open_cases, review
 
 __all__ = ["LagRun", "measure_lag"]
-
-ACTOR = Actor(id="bench-writer", role=Role.CLINICIAN)
 
 
 @dataclass
@@ -63,7 +59,7 @@ async def measure_lag(records: CaseRecords, dsn: str, *, seconds: float, rate: f
     projected, raw = _Advances(), _Advances()
     try:
         async with _following_projections(dsn, projected), _raw_tailing(dsn, raw):
-            cases = [await asyncio.to_thread(_open_case, records) for _ in range(50)]
+            cases = await asyncio.to_thread(open_cases, records, 50)
             await asyncio.sleep(1.0)
             acks = await _write_steadily(records, cases, seconds=seconds, rate=rate)
             await asyncio.sleep(1.0)
@@ -124,41 +120,6 @@ async def _raw_tailing(dsn: str, advances: _Advances) -> AsyncIterator[None]:
         await reader.close()
 
 
-def _open_case(records: CaseRecords) -> uuid.UUID:
-    now = datetime.now(UTC)
-    case_id = uuid.uuid4()
-    records.open_case(
-        CaseOpened(
-            entry_id=uuid.uuid4(),
-            case_id=case_id,
-            actor=ACTOR,
-            recorded_at=now,
-            occurred_at=now,
-            person_ref="BENCH",
-            service="bench",
-            opened_on=date.today() - timedelta(days=1),
-            care_team=(ACTOR.id,),
-            domains=(OutcomeDomain.STABILITY_SELF_MANAGEMENT,),
-        )
-    )
-    return case_id
-
-
-def _review(case_id: uuid.UUID) -> ReviewRecorded:
-    now = datetime.now(UTC)
-    return ReviewRecorded(
-        entry_id=uuid.uuid4(),
-        case_id=case_id,
-        actor=ACTOR,
-        recorded_at=now,
-        occurred_at=now,
-        kind=ReviewKind.ROUTINE,
-        ratings={OutcomeDomain.STABILITY_SELF_MANAGEMENT: 6},
-        confidence=5,
-        autonomy=5,
-    )
-
-
 async def _write_steadily(
     records: CaseRecords, cases: list[uuid.UUID], *, seconds: float, rate: float
 ) -> list[tuple[int, float]]:
@@ -166,7 +127,7 @@ async def _write_steadily(
     acks: list[tuple[int, float]] = []
 
     async def one(case_id: uuid.UUID) -> None:
-        receipt = await asyncio.to_thread(records.record, case_id, _review(case_id))
+        receipt = await asyncio.to_thread(records.record, case_id, review(case_id))
         acks.append((receipt.position or 0, time.perf_counter()))
 
     started, writes = time.perf_counter(), int(seconds * rate)

@@ -18,7 +18,7 @@ from projections.queries.service import ServiceQuery, service_learning
 from projections.queries.trajectory import trajectory
 from service.application import CaseRecords
 from service.bench.client import HttpConnection, Timed
-from service.bench.commands import _review
+from service.bench.commands import review
 
 __all__ = ["long_case", "queries_in_process", "queries_over_http", "reads_in_process", "reads_over_http"]
 
@@ -30,7 +30,7 @@ def long_case(records: CaseRecords, case_id: uuid.UUID, entries: int) -> None:
     case = records.get_case(case_id)
     while case.version < entries:
         for _ in range(min(100, entries - case.version)):
-            case.record(_review(case_id))
+            case.record(review(case_id))
         records.save(case)
 
 

@@ -7,19 +7,48 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-__all__ = ["Process", "peak_rss_mb", "projector", "server", "watch_peak_rss_mb"]
+__all__ = [
+    "BIN",
+    "Process",
+    "free_port",
+    "peak_rss_mb",
+    "projector",
+    "server",
+    "wait_ready",
+    "watch_peak_rss_mb",
+]
 
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], seconds: float = 60, *, output: Callable[[], str] = str
+) -> None:
+    """Poll ``url``/ready until it answers 200; fail (with the process's ``output``) if the process
+    exits first or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited during start-up\n{output()}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"the server was not ready in {seconds} s\n{output()}")
 
 
 class Process:
@@ -33,17 +62,7 @@ class Process:
 
     def wait_ready(self, seconds: float = 60) -> None:
         """Wait for /ready to answer 200."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError("the server exited during start-up")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("the server did not become ready")
+        wait_ready(f"http://127.0.0.1:{self.port}", self.popen, seconds)
 
     def stop(self) -> None:
         """Terminate and wait."""
@@ -58,7 +77,7 @@ class Process:
 
 def server(kind: str, env: dict[str, str]) -> Process:
     """Waymark behind uvicorn or granian (one worker each), without an in-process projector."""
-    port = _free_port()
+    port = free_port()
     env = {**env, "WAYMARK_PROJECTOR": "off"}
     if kind == "granian":
         command = [

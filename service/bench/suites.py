@@ -8,6 +8,7 @@ import secrets
 import statistics
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 import asyncpg
 from rich.console import Console
@@ -42,6 +43,9 @@ def p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
+T = TypeVar("T")
+
+
 class Bench:
     """Runs suites against one runtime (the benchmark database) and a served Waymark."""
 
@@ -58,7 +62,8 @@ class Bench:
     def token(self, role: Role, sub: str = BENCH_CLINICIAN.id) -> str:
         return issue_token(self.settings, sub=sub, role=role, ttl_seconds=3600)
 
-    def _runs(self, label: str, measure: Callable[[], float]) -> list[float]:
+    def repeat(self, label: str, measure: Callable[[], T]) -> list[T]:
+        """``measure`` once per run, saying which run is under way."""
         values = []
         for run in range(self.runs):
             self.console.print(f"{label}: run {run + 1}/{self.runs}")
@@ -78,24 +83,23 @@ class Bench:
         process = self.serve(kind)
         try:
             token = self.token(Role.CLINICIAN)
-            results = [
-                asyncio.run(
-                    http_closed_loop(process.port or 0, token, cases, clients=8, seconds=self.seconds)
-                )
-                for _ in range(self.runs)
-            ]
-            steady = [
-                asyncio.run(http_open_loop(process.port or 0, token, cases, rate=100, seconds=self.seconds))
-                for _ in range(self.runs)
-            ]
+            port = process.port or 0
+            results = self.repeat(
+                f"HTTP commands ({kind})",
+                lambda: asyncio.run(http_closed_loop(port, token, cases, clients=8, seconds=self.seconds)),
+            )
+            steady = self.repeat(
+                f"HTTP commands at 100/s ({kind})",
+                lambda: asyncio.run(http_open_loop(port, token, cases, rate=100, seconds=self.seconds)),
+            )
             self.note_peak("service", process)
         finally:
             process.stop()
-        inside = self._runs(
+        inside = self.repeat(
             "in-process commands",
             lambda: in_process(self.runtime.records, cases, threads=8, seconds=self.seconds),
         )
-        raw = self._runs(
+        raw = self.repeat(
             "raw inserts", lambda: raw_insert(self.runtime.address, threads=8, seconds=self.seconds)
         )
         rates = [rate for rate, _ in results]
@@ -111,22 +115,9 @@ class Bench:
             )
         )
         add(Figure("in-process commands, 8 threads", "/s", inside, raw, "raw psycopg insert, same lock"))
-        add(
-            Figure(
-                f"HTTP command p50, 8 clients ({kind})",
-                "ms",
-                [p(t.latencies_ms, 50) for _, t in results],
-                higher_is_better=False,
-            )
-        )
-        add(
-            Figure(
-                f"HTTP command p99, 8 clients ({kind})",
-                "ms",
-                [p(t.latencies_ms, 99) for _, t in results],
-                higher_is_better=False,
-            )
-        )
+        for q in (50, 99):
+            latencies = [p(t.latencies_ms, q) for _, t in results]
+            add(Figure(f"HTTP command p{q}, 8 clients ({kind})", "ms", latencies, higher_is_better=False))
         add(
             Figure(
                 f"HTTP command p99 at a steady 100/s ({kind})",
@@ -148,13 +139,14 @@ class Bench:
         process = self.serve(kind)
         try:
             token = self.token(Role.CLINICIAN)
-            http = [
-                asyncio.run(reads_over_http(process.port or 0, token, case_id, 300)) for _ in range(self.runs)
-            ]
+            http = self.repeat(
+                f"reads over HTTP ({kind})",
+                lambda: asyncio.run(reads_over_http(process.port or 0, token, case_id, 300)),
+            )
             self.note_peak("service", process)
         finally:
             process.stop()
-        inside = [reads_in_process(self.runtime.records, case_id, 300) for _ in range(self.runs)]
+        inside = self.repeat("reads in process", lambda: reads_in_process(self.runtime.records, case_id, 300))
         for name in ("case", "history"):
             label = "GET /cases/{id}" if name == "case" else "GET /cases/{id}/history (100 entries)"
             self.report.add(
@@ -176,8 +168,9 @@ class Bench:
         process = self.serve(kind)
         try:
             token = self.token(Role.GOVERNANCE, "bench-governance")
-            http = [
-                asyncio.run(
+            http = self.repeat(
+                f"queries over HTTP ({kind})",
+                lambda: asyncio.run(
                     queries_over_http(
                         process.port or 0,
                         token=token,
@@ -186,18 +179,17 @@ class Bench:
                         actor=actor,
                         requests=200,
                     )
-                )
-                for _ in range(self.runs)
-            ]
+                ),
+            )
             self.note_peak("service", process)
             self.note_peak("projector", watcher)
         finally:
             process.stop()
             watcher.stop()
-        inside = [
-            asyncio.run(queries_in_process(self.runtime.address.url, case_ids, service, actor, 200))
-            for _ in range(self.runs)
-        ]
+        inside = self.repeat(
+            "queries in process",
+            lambda: asyncio.run(queries_in_process(self.runtime.address.url, case_ids, service, actor, 200)),
+        )
         for name in http[0]:
             self.report.add(
                 Figure(
