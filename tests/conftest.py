@@ -16,12 +16,17 @@ from psycopg import sql
 
 from events.values import Role
 from service.app import create_app
+from service.application import CaseRecords
 from service.auth import issue_token
+from service.bench.serving import BIN
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
+from service.persistence import eventsourcing_env
 from service.runtime import Runtime
 from service.settings import Settings
 
 TokenFactory = Callable[..., dict[str, str]]
+WAYMARK = str(BIN / "waymark")
+"""The ``waymark`` command of this environment, for tests that start it as a process."""
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +41,11 @@ def pg_server() -> Iterator[DatabaseAddress]:
         server.stop()
 
 
+def case_records(address: DatabaseAddress, *, overflow: int = 2) -> CaseRecords:
+    """The write side on a database, with a small connection pool (close it when done)."""
+    return CaseRecords(eventsourcing_env(address, pool_size=2, overflow=overflow, connect_timeout=2))
+
+
 def create_database(server: DatabaseAddress) -> DatabaseAddress:
     """A new, empty database on the server, named for this test run."""
     return ensure_database(server, f"waymark_test_{os.getpid()}_{secrets.token_hex(4)}")
@@ -47,6 +57,16 @@ def drop_database(server: DatabaseAddress, database: DatabaseAddress) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.dbname))
         )
+
+
+@pytest.fixture
+def fresh_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
+    """A new, empty database for one test, dropped afterwards."""
+    address = create_database(pg_server)
+    try:
+        yield address
+    finally:
+        drop_database(pg_server, address)
 
 
 @pytest.fixture(scope="session")

@@ -6,26 +6,22 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from events.values import Role
 from service.auth import issue_token
+from service.bench.serving import free_port, wait_ready
 from service.database import DatabaseAddress, ensure_database
 from service.settings import Settings
-
-WAYMARK = str(Path(sys.executable).parent / "waymark")
+from tests.conftest import WAYMARK
 
 
 class OwnPostgres:
@@ -64,12 +60,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
             server.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     """Waymark serving over HTTP from its own process."""
@@ -78,7 +68,6 @@ class Server:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
-    extra: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -92,20 +81,11 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": self.database.url, "WAYMARK_JWT_SECRET": self.secret}
-        command = [WAYMARK, "serve", "--no-demo", "--port", str(self.port), *self.extra]
+        command = [WAYMARK, "serve", "--no-demo", "--port", str(self.port)]
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "waymark serve exited during start-up"
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError("waymark serve did not become ready")
+        wait_ready(self.url, self.process, 30)
 
     def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
         if self.process is not None and self.process.poll() is None:

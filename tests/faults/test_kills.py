@@ -13,10 +13,9 @@ import asyncpg
 
 from projections.models import MODELS
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.demo import DemoPlan, write_demo
-from service.persistence import eventsourcing_env
-from tests.faults.conftest import WAYMARK, OwnPostgres
+from tests.conftest import WAYMARK, case_records
+from tests.faults.conftest import OwnPostgres
 from tests.projections.conftest import fingerprints
 
 
@@ -80,7 +79,7 @@ async def test_a_projector_killed_twenty_times_during_catch_up_ends_equal_to_a_c
     own_postgres: OwnPostgres,
 ) -> None:
     dsn = own_postgres.address.url
-    records = CaseRecords(eventsourcing_env(own_postgres.address, pool_size=2, overflow=2, connect_timeout=2))
+    records = case_records(own_postgres.address)
     try:
         write_demo(records, DemoPlan(people=300, months=24, seed=3))
         head = records.recorder.max_notification_id() or 0
@@ -126,7 +125,7 @@ async def test_the_standby_projector_takes_over_within_five_seconds_and_skips_no
     own_postgres: OwnPostgres,
 ) -> None:
     dsn = own_postgres.address.url
-    records = CaseRecords(eventsourcing_env(own_postgres.address, pool_size=2, overflow=2, connect_timeout=2))
+    records = case_records(own_postgres.address)
     active, standby = _project(dsn), None
     try:
         write_demo(records, DemoPlan(people=20, months=6, seed=8))

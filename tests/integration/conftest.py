@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,11 +22,11 @@ from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport
 from psycopg.rows import dict_row
 
+from service.bench.serving import free_port, wait_ready
 from service.database import DatabaseAddress
 from service.settings import Settings
-from tests.conftest import create_database, drop_database
+from tests.conftest import WAYMARK
 
-WAYMARK = str(Path(sys.executable).parent / "waymark")
 Post = tuple[str, dict[str, Any], dict[str, str]]
 """A POST to send: path, JSON body, headers."""
 
@@ -63,22 +61,6 @@ def query(database: DatabaseAddress, statement: str, params: Any = ()) -> list[d
         return cursor.fetchall() if cursor.description else []
 
 
-@pytest.fixture
-def fresh_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
-    """A new, empty database for one test, dropped afterwards."""
-    address = create_database(pg_server)
-    try:
-        yield address
-    finally:
-        drop_database(pg_server, address)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     """``waymark serve`` in its own process, on a database of the test's."""
@@ -96,16 +78,7 @@ class Server:
 
     def wait_ready(self, seconds: float = 60) -> None:
         """Poll GET /ready until it answers 200."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"waymark serve exited during start-up:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"waymark serve was not ready in {seconds} s:\n{self.output()}")
+        wait_ready(self.url, self.process, seconds, output=self.output)
 
     def stop(self, sig: signal.Signals) -> int:
         """Send a signal and wait for the process to end; return its exit code."""
@@ -126,7 +99,7 @@ def serve(fresh_database: DatabaseAddress, settings: Settings, tmp_path: Path) -
     env = {**os.environ, "DATABASE_URL": fresh_database.url, "WAYMARK_JWT_SECRET": settings.jwt_secret}
 
     def start() -> Server:
-        port = _free_port()
+        port = free_port()
         log = tmp_path / f"waymark-{len(started)}.log"
         with log.open("wb") as sink:
             process = subprocess.Popen(

@@ -17,10 +17,9 @@ from litestar.testing import AsyncTestClient
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent, CaseSnapshot
 from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.persistence import eventsourcing_env
 from service.runtime import Runtime
 from tests.api.helpers import DOMAIN, REVIEW, open_case
-from tests.conftest import TokenFactory
+from tests.conftest import TokenFactory, case_records
 from tests.integration.conftest import query, wait_for_blocked_append
 from tests.unit.builders import opened
 
@@ -90,7 +89,7 @@ async def long_case(client: AsyncTestClient, auth: TokenFactory) -> UUID:  # typ
 
 
 def _records(database: DatabaseAddress) -> CaseRecords:
-    return CaseRecords(eventsourcing_env(database, pool_size=2, overflow=2, connect_timeout=2))
+    return case_records(database)
 
 
 def _replayed(app: CaseRecords, case_id: UUID, version: int | None = None) -> Case:

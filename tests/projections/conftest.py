@@ -16,24 +16,15 @@ from projections.generations import prepare_read_side, step
 from projections.models import MODELS, ReadModel
 from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.persistence import eventsourcing_env
-from tests.conftest import create_database, drop_database
+from tests.conftest import case_records
 
 CLINICIAN = Actor(id="clin-p", role=Role.CLINICIAN)
 
 
 @pytest.fixture
-def projection_db(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
-    """A database of its own, so table fingerprints compare only this test's rows."""
-    address = create_database(pg_server)
-    yield address
-    drop_database(pg_server, address)
-
-
-@pytest.fixture
-def records(projection_db: DatabaseAddress) -> Iterator[CaseRecords]:
+def records(fresh_database: DatabaseAddress) -> Iterator[CaseRecords]:
     """The write side on the test's own database."""
-    app = CaseRecords(eventsourcing_env(projection_db, pool_size=2, overflow=8, connect_timeout=2))
+    app = case_records(fresh_database, overflow=8)
     yield app
     app.close()
 

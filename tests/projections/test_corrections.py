@@ -17,7 +17,7 @@ DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT
 
 
 async def test_a_correction_replaces_values_everywhere_and_is_visible(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     case_id = open_case(records)
     review = ReviewRecorded(
@@ -36,7 +36,7 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
     )
     records.record(case_id, review)
     records.record(case_id, escalation)
-    await catch_up(projection_db.url)  # the originals are projected first, then corrected
+    await catch_up(fresh_database.url)  # the originals are projected first, then corrected
     review_fix = records.correct(
         case_id,
         EntryCorrected(
@@ -55,8 +55,8 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
             changes={"severity": 4, "occurred_at": (datetime.now(UTC) - timedelta(days=6)).isoformat()},
         ),
     )
-    await catch_up(projection_db.url)
-    conn = await asyncpg.connect(projection_db.url)
+    await catch_up(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         rating = await conn.fetchrow(
             "SELECT value, corrected FROM read.ratings WHERE entry_id = $1 AND measure = $2",

@@ -37,11 +37,11 @@ def _write(records: CaseRecords, shared: UUID, writer: int) -> int:
 
 
 async def test_concurrent_writers_are_projected_exactly_once(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     shared = open_case(records)
     stop = asyncio.Event()
-    projector = Projector(projection_db.url, models(), batch_size=50, poll_seconds=0.2)
+    projector = Projector(fresh_database.url, models(), batch_size=50, poll_seconds=0.2)
     running = asyncio.create_task(projector.run(stop))
     try:
         with ThreadPoolExecutor(WRITERS) as pool:
@@ -52,7 +52,7 @@ async def test_concurrent_writers_are_projected_exactly_once(
                 )
             )
         head = records.recorder.max_notification_id()
-        conn = await asyncpg.connect(projection_db.url)
+        conn = await asyncpg.connect(fresh_database.url)
         try:
             for _ in range(200):
                 positions = await conn.fetch(

@@ -7,9 +7,7 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import asyncpg
 
@@ -19,6 +17,7 @@ from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
 from service.demo import DemoPlan, write_demo
+from tests.conftest import WAYMARK
 from tests.projections.conftest import catch_up, fingerprints, meta, models
 
 
@@ -49,13 +48,13 @@ def _changes_for(original: object) -> dict[str, object]:
 
 
 async def test_rebuild_gives_the_same_rows_as_the_live_projection(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     _write_history(records)
-    await catch_up(projection_db.url)
-    live = await fingerprints(projection_db.url)
+    await catch_up(fresh_database.url)
+    live = await fingerprints(fresh_database.url)
     assert all(count > 0 for count, _ in live.values()), live
-    conn = await asyncpg.connect(projection_db.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         for model in models():
             result = await rebuild(conn, model, batch_size=97)
@@ -65,7 +64,7 @@ async def test_rebuild_gives_the_same_rows_as_the_live_projection(
         )
     finally:
         await conn.close()
-    assert await fingerprints(projection_db.url) == live
+    assert await fingerprints(fresh_database.url) == live
     assert {(r["name"], r["generation"], r["status"]) for r in statuses} == {
         (m.name, g, s) for m in models() for g, s in ((1, "retired"), (2, "live"))
     }
@@ -74,7 +73,7 @@ async def test_rebuild_gives_the_same_rows_as_the_live_projection(
 def _rebuild_process(database: DatabaseAddress) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database.url}
     command = [
-        str(Path(sys.executable).parent / "waymark"),
+        WAYMARK,
         "projections",
         "rebuild",
         "care",
@@ -111,27 +110,27 @@ async def _kill_after_first_batch(dsn: str, process: subprocess.Popen[bytes]) ->
 
 
 async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     _write_history(records)
-    await catch_up(projection_db.url)
+    await catch_up(fresh_database.url)
     head = records.recorder.max_notification_id() or 0
-    process = _rebuild_process(projection_db)
+    process = _rebuild_process(fresh_database)
     try:
-        await _kill_after_first_batch(projection_db.url, process)
+        await _kill_after_first_batch(fresh_database.url, process)
     finally:
         process.wait()
-    killed_at = await _building_position(projection_db.url)
+    killed_at = await _building_position(fresh_database.url)
     assert killed_at is not None
     assert 0 < killed_at < head
-    resumed = _rebuild_process(projection_db)
+    resumed = _rebuild_process(fresh_database)
     assert resumed.wait(timeout=120) == 0
-    assert await _building_position(projection_db.url) is None
-    after_resume = await fingerprints(projection_db.url)
-    conn = await asyncpg.connect(projection_db.url)
+    assert await _building_position(fresh_database.url) is None
+    after_resume = await fingerprints(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         clean = await rebuild(conn, MODELS["care"]())  # from the first event, into a new generation
     finally:
         await conn.close()
     assert clean.events == head
-    assert await fingerprints(projection_db.url) == after_resume
+    assert await fingerprints(fresh_database.url) == after_resume

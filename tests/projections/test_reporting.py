@@ -32,11 +32,11 @@ FREE_TEXT = {
 
 
 async def test_reporting_views_hold_no_free_text_and_no_raw_ids(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     write_demo(records, DemoPlan(people=3, months=4, seed=5))
-    await catch_up(projection_db.url)
-    conn = await asyncpg.connect(projection_db.url)
+    await catch_up(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         columns = await conn.fetch(
             "SELECT table_name, column_name, data_type FROM information_schema.columns"
@@ -66,11 +66,11 @@ async def test_reporting_views_hold_no_free_text_and_no_raw_ids(
 
 
 async def test_the_reporting_role_reads_reporting_views_only(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     write_demo(records, DemoPlan(people=2, months=3, seed=6))
-    await catch_up(projection_db.url)
-    conn = await asyncpg.connect(projection_db.url)
+    await catch_up(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         setbacks = await conn.fetchval("SELECT count(*) FROM read.setbacks")
         assert await _as_reporting_role(conn, "SELECT count(*) FROM reporting.setbacks") == setbacks

@@ -17,10 +17,10 @@ from tests.projections.conftest import meta, models, open_case
 
 
 async def test_a_bad_event_stalls_only_the_projection_that_cannot_apply_it(
-    records: CaseRecords, projection_db: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
     case_id = open_case(records)
-    conn = await asyncpg.connect(projection_db.url)
+    conn = await asyncpg.connect(fresh_database.url)
     try:
         poison = await conn.fetchval(
             "INSERT INTO case_records_events (originator_id, originator_version, topic, state)"
@@ -40,7 +40,7 @@ async def test_a_bad_event_stalls_only_the_projection_that_cannot_apply_it(
         )
         head = records.recorder.max_notification_id()
         stop = asyncio.Event()
-        running = asyncio.create_task(Projector(projection_db.url, models(), retry_seconds=0.05).run(stop))
+        running = asyncio.create_task(Projector(fresh_database.url, models(), retry_seconds=0.05).run(stop))
         await asyncio.sleep(2)
         stop.set()
         await running
