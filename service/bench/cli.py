@@ -132,10 +132,13 @@ def bench(
 ) -> None:
     """Measure Waymark against the limits of this machine: each figure is the median of --runs runs,
     printed beside a raw baseline measured in the same run, with the ratio and the target."""
+    kinds = ["uvicorn", "granian"] if servers == "both" else [servers]
+    if missing := [kind for kind in kinds if not (BIN / kind).exists()]:
+        # granian is not a dependency: it is only measured against uvicorn when installed.
+        raise click.ClickException(f"{', '.join(missing)} is not installed: pip install {' '.join(missing)}")
     runtime = start_runtime(database=database)
     report = Report()
     runner = Bench(runtime, report, console, runs=runs, seconds=seconds)
-    kinds = ["uvicorn", "granian"] if servers == "both" else [servers]
     try:
         report.notes.append(f"dataset: {_dataset(runtime, events):,} events in database {database}")
         chosen = SUITES if which == "all" else (which,)

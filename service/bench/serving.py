@@ -79,30 +79,10 @@ def server(kind: str, env: dict[str, str]) -> Process:
     """Waymark behind uvicorn or granian (one worker each), without an in-process projector."""
     port = free_port()
     env = {**env, "WAYMARK_PROJECTOR": "off"}
-    if kind == "granian":
-        command = [
-            str(BIN / "granian"),
-            "--interface",
-            "asgi",
-            "--factory",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "service.asgi:app",
-        ]
-    else:
-        command = [
-            str(BIN / "uvicorn"),
-            "--factory",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "service.asgi:app",
-        ]
+    # Both servers take the same options; granian also needs to be told the interface.
+    interface = ["--interface", "asgi"] if kind == "granian" else []
+    options = ["--factory", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    command = [str(BIN / kind), *interface, *options, "service.asgi:app"]
     process = Process(command, env, port)
     process.wait_ready()
     return process
