@@ -3,27 +3,13 @@ setbacks and escalations. Feeds the learning log, review impact and service lear
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
-from events.entries import (
-    CaseClosed,
-    CaseOpened,
-    CaseReopened,
-    Entry,
-    EscalationRaised,
-    EscalationResolved,
-    PlanChanged,
-    PlanConfirmed,
-    ReviewRecorded,
-    SetbackRecorded,
-)
-from events.values import Actor
+from events.entries import Entry
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row, Statement
+from projections.models.care_rows import OUTCOME_SOURCES, entry_rows, stored_rows
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 from projections.schema import Table
 
@@ -165,11 +151,7 @@ class CareDelivery(ReadModel):
     )
 
     def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:
-        if topic == "review_recorded":
-            # Reviews are the most frequent entry and this model needs four of their fields.
-            review = _REVIEW.decode(state)
-            return review.entry_id, [_review_row(review)]
-        return super().rows_from(topic, state, at)
+        return stored_rows(topic, state) or super().rows_from(topic, state, at)
 
     def after_batch(
         self, schema: str, written: dict[str, list[tuple[Any, ...]]], corrected: list[Entry]
@@ -178,7 +160,7 @@ class CareDelivery(ReadModel):
         # decision or case was corrected) need their first decision again.
         # Strategies introduced in a case whose reviews or strategies changed need their ratings again.
         reviews = {row[0] for row in written["reviews"]} | {row[3] for row in written["decision_causes"]}
-        corrected_cases = {e.case_id for e in corrected if isinstance(e, _OUTCOME_SOURCES)}
+        corrected_cases = {e.case_id for e in corrected if isinstance(e, OUTCOME_SOURCES)}
         with_strategies = {row[2] for row in (*written["reviews"], *written["strategy_introductions"])}
         return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
 
@@ -186,121 +168,4 @@ class CareDelivery(ReadModel):
         return derive_all_outcomes(schema)
 
     def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:
-        handler = _HANDLERS.get(type(entry))
-        return iter(handler(entry)) if handler else iter(())
-
-
-class _Review(msgspec.Struct):
-    entry_id: UUID
-    case_id: UUID
-    occurred_at: datetime
-    kind: str
-    actor: Actor
-    ratings: dict[str, int]
-
-
-_REVIEW = msgspec.json.Decoder(_Review)
-
-
-def _opened(e: CaseOpened) -> list[Row]:
-    return [
-        Row("cases", (e.case_id, e.person_ref, e.service, e.opened_on, list(e.domains))),
-        Row("case_status", (e.case_id, e.occurred_at, "open", None)),
-    ]
-
-
-def _closed(e: CaseClosed) -> list[Row]:
-    return [Row("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
-
-
-def _reopened(e: CaseReopened) -> list[Row]:
-    return [Row("case_status", (e.case_id, e.occurred_at, "open", None))]
-
-
-def _review(e: ReviewRecorded) -> list[Row]:
-    return [_review_row(e)]
-
-
-def _review_row(e: ReviewRecorded | _Review) -> Row:
-    # service, first_decided_at and changed are derived after the batch (see review_outcomes).
-    kind = e.kind if isinstance(e.kind, str) else e.kind.value
-    ratings = (sum(e.ratings.values()), len(e.ratings))
-    return Row("reviews", (e.case_id, e.occurred_at, kind, e.actor.id, *ratings, None, None, False))
-
-
-def _decision(e: PlanChanged | PlanConfirmed) -> list[Row]:
-    if isinstance(e, PlanChanged):
-        plan = (
-            "plan_changed",
-            e.support_hours_per_week,
-            e.approach,
-            list(e.strategies_added),
-            list(e.strategies_removed),
-        )
-    else:
-        plan = ("plan_confirmed", None, None, [], [])
-    rows = [Row("decisions", (e.case_id, e.occurred_at, *plan, e.rationale, bool(e.because_of)))]
-    # Each cause row carries the decision's kind and time, so "what followed this review, and how
-    # fast" is answered from one index without joining the decisions.
-    rows.extend(Row("decision_causes", (e.case_id, cause, plan[0], e.occurred_at)) for cause in e.because_of)
-    rows.extend(
-        Row("strategy_introductions", (e.case_id, e.occurred_at, strategy, None, None, None))
-        for strategy in dict.fromkeys(s.strip().lower() for s in plan[3])
-    )
-    return rows
-
-
-def _setback(e: SetbackRecorded) -> list[Row]:
-    return [
-        Row(
-            "setbacks",
-            (
-                e.case_id,
-                e.occurred_at,
-                list(e.domains),
-                e.what_happened,
-                list(e.contributing_factors),
-                e.factors_detail,
-                e.risk_management,
-                e.learning,
-                e.adaptation,
-            ),
-        )
-    ]
-
-
-def _escalation(e: EscalationRaised) -> list[Row]:
-    return [
-        Row(
-            "escalations",
-            (
-                e.case_id,
-                e.occurred_at,
-                e.severity,
-                e.trigger,
-                e.response,
-                e.escalation_plan_used_early,
-                list(e.domains),
-            ),
-        )
-    ]
-
-
-def _resolution(e: EscalationResolved) -> list[Row]:
-    return [Row("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
-
-
-_OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
-"""Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
-
-_HANDLERS: dict[type[Entry], Callable[[Any], list[Row]]] = {
-    CaseOpened: _opened,
-    CaseClosed: _closed,
-    CaseReopened: _reopened,
-    ReviewRecorded: _review,
-    PlanChanged: _decision,
-    PlanConfirmed: _decision,
-    SetbackRecorded: _setback,
-    EscalationRaised: _escalation,
-    EscalationResolved: _resolution,
-}
+        return iter(entry_rows(entry))

@@ -1,0 +1,152 @@
+"""The rows each entry adds to the care model.
+
+Reviews and plan decisions are most of the log, so stored ones are read through views of the few
+fields the model needs: without re-checking every text field's pattern (they were checked when
+written) a decision decodes in half the time. Entries stored in an older shape take the full
+decoder, which upcasts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from events.codec import current_version, encode_entry, type_name
+from events.entries import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    Entry,
+    EscalationRaised,
+    EscalationResolved,
+    PlanChanged,
+    PlanConfirmed,
+    ReviewRecorded,
+    SetbackRecorded,
+)
+from events.values import Actor
+from projections.models.base import Row
+
+__all__ = ["OUTCOME_SOURCES", "entry_rows", "stored_rows"]
+
+
+class _View(msgspec.Struct, kw_only=True):
+    class_version: int = 1
+    entry_id: UUID
+    case_id: UUID
+    occurred_at: datetime
+
+
+class _ReviewView(_View, kw_only=True):
+    kind: str
+    actor: Actor
+    ratings: dict[str, int]
+
+
+class _DecisionView(_View, kw_only=True):
+    rationale: str
+    because_of: tuple[UUID, ...] = ()
+    support_hours_per_week: float | None = None
+    approach: str | None = None
+    strategies_added: tuple[str, ...] = ()
+    strategies_removed: tuple[str, ...] = ()
+
+
+def _review(e: _ReviewView) -> list[Row]:
+    # service, first_decided_at and changed are derived after the batch (see review_outcomes).
+    # Domain ratings only (not confidence or autonomy), for how domains moved around a change.
+    ratings = (sum(e.ratings.values()), len(e.ratings))
+    return [Row("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False))]
+
+
+def _decision(kind: str, e: _DecisionView) -> list[Row]:
+    plan = (kind, e.support_hours_per_week, e.approach, e.strategies_added, e.strategies_removed)
+    rows = [Row("decisions", (e.case_id, e.occurred_at, *plan, e.rationale, bool(e.because_of)))]
+    # Each cause row carries the decision's kind and time, so "what followed this review, and how
+    # fast" is answered from one index without joining the decisions.
+    rows.extend(Row("decision_causes", (e.case_id, cause, kind, e.occurred_at)) for cause in e.because_of)
+    rows.extend(
+        Row("strategy_introductions", (e.case_id, e.occurred_at, strategy, None, None, None))
+        for strategy in dict.fromkeys(s.strip().lower() for s in e.strategies_added)
+    )
+    return rows
+
+
+_VIEWS: dict[str, tuple[int, msgspec.json.Decoder[Any], Callable[[Any], list[Row]]]] = {
+    type_name(cls): (current_version(cls), msgspec.json.Decoder(view), build)
+    for cls, view, build in (
+        (ReviewRecorded, _ReviewView, _review),
+        (PlanChanged, _DecisionView, partial(_decision, "plan_changed")),
+        (PlanConfirmed, _DecisionView, partial(_decision, "plan_confirmed")),
+    )
+}
+
+
+def stored_rows(topic: str, state: bytes) -> tuple[UUID, list[Row]] | None:
+    """The entry id and rows of a stored review or decision in the current shape; None otherwise."""
+    view = _VIEWS.get(topic)
+    if view is None:
+        return None
+    version, decoder, build = view
+    decoded = decoder.decode(state)
+    return (decoded.entry_id, build(decoded)) if decoded.class_version == version else None
+
+
+def entry_rows(entry: Entry) -> list[Row]:
+    """The rows of a decoded entry (a corrected one, or one stored in an older shape)."""
+    if (view := _VIEWS.get(type_name(type(entry)))) is not None:
+        return view[2](view[1].decode(encode_entry(entry)))
+    handler = _HANDLERS.get(type(entry))
+    return handler(entry) if handler else []
+
+
+def _opened(e: CaseOpened) -> list[Row]:
+    return [
+        Row("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
+        Row("case_status", (e.case_id, e.occurred_at, "open", None)),
+    ]
+
+
+def _closed(e: CaseClosed) -> list[Row]:
+    return [Row("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
+
+
+def _reopened(e: CaseReopened) -> list[Row]:
+    return [Row("case_status", (e.case_id, e.occurred_at, "open", None))]
+
+
+def _setback(e: SetbackRecorded) -> list[Row]:
+    texts = (e.what_happened, e.contributing_factors, e.factors_detail, e.risk_management, e.learning)
+    return [Row("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
+
+
+def _escalation(e: EscalationRaised) -> list[Row]:
+    plan_used_early = e.escalation_plan_used_early
+    return [
+        Row(
+            "escalations",
+            (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains),
+        )
+    ]
+
+
+def _resolution(e: EscalationResolved) -> list[Row]:
+    return [Row("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
+
+
+OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
+"""Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
+
+_HANDLERS: dict[type[Entry], Callable[[Any], list[Row]]] = {
+    CaseOpened: _opened,
+    CaseClosed: _closed,
+    CaseReopened: _reopened,
+    SetbackRecorded: _setback,
+    EscalationRaised: _escalation,
+    EscalationResolved: _resolution,
+}
