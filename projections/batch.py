@@ -16,10 +16,9 @@ from projections.schema import EVENTS_TABLE
 
 __all__ = ["BatchWriter", "apply_events", "head_position", "read_events"]
 
-_SELECT_EVENTS = (
-    f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
-    " WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
-)
+_SELECT = f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
+_SELECT_EVENTS = f"{_SELECT} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
+SELECT_AT_POSITIONS = f"{_SELECT} WHERE notification_id = ANY($1::bigint[]) ORDER BY notification_id"
 
 
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
@@ -45,6 +44,24 @@ class BatchWriter:
     def add(self, entry_id: UUID, row: Row, *, corrected: bool = False) -> None:
         """Queue a row that belongs to the entry ``entry_id``."""
         self.buffers[row.table].append((entry_id, corrected, *row.values))
+
+    def add_stored(self, record: asyncpg.Record) -> Entry | None:
+        """Queue the rows of a stored event; if it corrects an entry of a type this model reads,
+        return the corrected entry, for the caller to apply (``correct``) in order."""
+        topic = record["topic"]
+        if not self.model.reads(topic):
+            return None
+        at = EventAt(record["notification_id"], record["originator_id"], record["originator_version"])
+        entry_id, rows = self.model.rows_from(topic, record["state"], at)
+        for row in rows:
+            self.add(entry_id, row)
+        return self.corrected_by(record) if topic == CORRECTION else None
+
+    def corrected_by(self, record: asyncpg.Record) -> Entry | None:
+        """The corrected entry a stored correction carries, if this model reads its type."""
+        correction = decode_entry(record["topic"], record["state"])
+        corrected = correction.corrected if isinstance(correction, EntryCorrected) else None
+        return corrected if corrected is not None and self.model.reads(type_name(type(corrected))) else None
 
     async def flush(self) -> None:
         """Write every queued row."""
@@ -73,30 +90,14 @@ class BatchWriter:
 
 
 async def apply_events(
-    conn: asyncpg.Connection,
-    model: ReadModel,
-    schema: str,
-    records: Sequence[asyncpg.Record],
-    *,
-    derive: bool = True,
+    conn: asyncpg.Connection, model: ReadModel, schema: str, records: Sequence[asyncpg.Record]
 ) -> None:
-    """Apply stored events to a model's tables in ``schema``; ``derive=False`` during a bulk load,
-    which derives values once at its end (see ``ReadModel.derive_all``)."""
+    """Apply stored events to a model's tables in ``schema``, then derive the values that depend
+    on other rows (a rebuild's bulk load does both its own way: see ``projections.bulk``)."""
     writer = BatchWriter(conn, schema, model)
     for record in records:
-        topic = record["topic"]
-        if not model.reads(topic):
-            continue
-        at = EventAt(record["notification_id"], record["originator_id"], record["originator_version"])
-        entry_id, rows = model.rows_from(topic, record["state"], at)
-        for row in rows:
-            writer.add(entry_id, row)
-        if topic == CORRECTION:
-            correction = decode_entry(topic, record["state"])
-            corrected = correction.corrected if isinstance(correction, EntryCorrected) else None
-            if corrected is not None and model.reads(type_name(type(corrected))):
-                await writer.correct(corrected)
+        if (corrected := writer.add_stored(record)) is not None:
+            await writer.correct(corrected)
     await writer.flush()
-    if derive:
-        for statement in model.after_batch(schema, writer.written, writer.corrected):
-            await conn.execute(statement.sql, *statement.args)
+    for statement in model.after_batch(schema, writer.written, writer.corrected):
+        await conn.execute(statement.sql, *statement.args)

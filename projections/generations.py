@@ -46,8 +46,7 @@ async def create_generation(
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for table in model.tables:
             await conn.execute(table.create(schema))
-            indexes = table.create_indexes(schema)
-            for statement in indexes if with_indexes else indexes[:1]:
+            for statement in table.create_indexes(schema) if with_indexes else ():
                 await conn.execute(statement)
         await conn.execute(
             "INSERT INTO read_meta.generations (name, generation, status, layout) VALUES ($1, $2, $3, $4)",
@@ -74,9 +73,7 @@ async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
         await install_views(conn, generation_schema(model.name, generation), model.tables)
 
 
-async def step(
-    conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int, *, derive: bool = True
-) -> int:
+async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int) -> int:
     """Apply the next batch to the model's generation with ``status``; return how many events.
 
     The generation row is locked for the batch, so the rows and the new position commit together
@@ -95,7 +92,7 @@ async def step(
         if not records:
             return 0
         schema = generation_schema(model.name, row["generation"])
-        await apply_events(conn, model, schema, records, derive=derive)
+        await apply_events(conn, model, schema, records)
         last = records[-1]["notification_id"]
         await conn.execute(
             "UPDATE read_meta.generations SET position = $3, updated_at = now(), stalled = NULL"

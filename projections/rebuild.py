@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
 
-from projections.batch import head_position
+from projections.bulk import Progress, bulk_load, finish_bulk_load
 from projections.generations import create_generation, step
 from projections.models.base import ReadModel
 from projections.reporting import install_reporting
@@ -21,9 +20,6 @@ from projections.schema import generation_schema, install_views, key_of
 __all__ = ["RebuildAlreadyRunning", "RebuildResult", "rebuild"]
 
 log = logging.getLogger("waymark.rebuild")
-
-Progress = Callable[[int, int, int], None]
-"""Called after each batch with (position, head, events applied so far)."""
 
 
 class RebuildAlreadyRunning(RuntimeError):
@@ -53,13 +49,13 @@ async def rebuild(
     try:
         started = time.perf_counter()
         generation = await _building_generation(conn, model)
-        applied = await _catch_up(conn, model, batch_size, progress)
+        applied = await bulk_load(conn, model, generation, batch_size, progress)
         caught_up = time.perf_counter()
-        await _create_indexes(conn, model, generation)
+        await finish_bulk_load(conn, model, generation)
         indexed = time.perf_counter()
         applied += await _switch(conn, model, generation, batch_size)
         log.info(
-            "projection %s: caught up in %.1f s, indexes in %.1f s, switched in %.1f s",
+            "projection %s: caught up in %.1f s, finished the bulk load in %.1f s, switched in %.1f s",
             model.name,
             caught_up - started,
             indexed - caught_up,
@@ -79,41 +75,6 @@ async def _building_generation(conn: asyncpg.Connection, model: ReadModel) -> in
         log.info("projection %s: resuming rebuild of generation %s", model.name, existing)
         return int(existing)
     return await create_generation(conn, model, "building", with_indexes=False)
-
-
-async def _create_indexes(conn: asyncpg.Connection, model: ReadModel, generation: int) -> None:
-    """Index the loaded tables, one table per connection at a time so PostgreSQL builds them in parallel."""
-    schema = generation_schema(model.name, generation)
-    # The bulk load skipped per-batch derived values; fill them in one pass, before indexing.
-    if derivations := model.derive_all(schema):
-        started = time.perf_counter()
-        async with conn.transaction():
-            for derived in derivations:
-                await conn.execute(derived.sql, *derived.args)
-        log.info("projection %s: derived values in %.1f s", model.name, time.perf_counter() - started)
-    for table in model.tables:
-        for statement in table.create_indexes(schema):
-            await conn.execute(statement)
-        # Fresh tables have no statistics (without them the planner picks plans hundreds of times
-        # slower) and no visibility map (without it no index-only scans); derived values also left
-        # dead row versions behind.
-        await conn.execute(f"VACUUM ANALYZE {schema}.{table.name}")
-
-
-async def _catch_up(
-    conn: asyncpg.Connection, model: ReadModel, batch_size: int, progress: Progress | None
-) -> int:
-    head = await head_position(conn)
-    applied = 0
-    while (count := await step(conn, model, "building", batch_size, derive=False)) > 0:
-        applied += count
-        if progress is not None:
-            position = await conn.fetchval(
-                "SELECT position FROM read_meta.generations WHERE name = $1 AND status = 'building'",
-                model.name,
-            )
-            progress(int(position), max(int(head), int(position)), applied)
-    return applied
 
 
 async def _switch(conn: asyncpg.Connection, model: ReadModel, generation: int, batch_size: int) -> int:

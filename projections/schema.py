@@ -36,6 +36,11 @@ ALTER TABLE read_meta.generations ADD COLUMN IF NOT EXISTS stalled text;
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON read_meta.generations (name) WHERE status = 'live';
 CREATE UNIQUE INDEX IF NOT EXISTS one_building_generation ON read_meta.generations (name)
     WHERE status = 'building';
+CREATE TABLE IF NOT EXISTS read_meta.deferred_corrections (
+    schema_name text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (schema_name, position)
+);
 """
 
 

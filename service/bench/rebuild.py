@@ -33,8 +33,8 @@ async def rebuild_rate(dsn: str, name: str, batch_size: int) -> float:
 
 
 async def raw_audit_rebuild(dsn: str, batch_size: int) -> float:
-    """The baseline: plain asyncpg, untyped JSON decoding, one COPY per batch, position in the same
-    transaction, then the same indexes as the audit trail. Events per second."""
+    """The baseline: plain asyncpg, untyped JSON decoding, one COPY per batch into an unindexed
+    table, position in the same transaction, then the audit trail's indexes. Events per second."""
     conn = await asyncpg.connect(dsn)
     schema = "bench_raw"
     table = AuditTrail.tables[0]
@@ -43,7 +43,6 @@ async def raw_audit_rebuild(dsn: str, batch_size: int) -> float:
         await conn.execute(table.create(schema))
         await conn.execute(f"CREATE TABLE {schema}.position (position bigint NOT NULL)")
         await conn.execute(f"INSERT INTO {schema}.position VALUES (0)")
-        await conn.execute(table.create_indexes(schema)[0])
         started, position, events = time.perf_counter(), 0, 0
         while True:
             async with conn.transaction():
@@ -57,7 +56,7 @@ async def raw_audit_rebuild(dsn: str, batch_size: int) -> float:
                 position = records[-1]["notification_id"]
                 await conn.execute(f"UPDATE {schema}.position SET position = $1", position)
                 events += len(records)
-        for statement in table.create_indexes(schema)[1:]:
+        for statement in table.create_indexes(schema):
             await conn.execute(statement)
         return events / (time.perf_counter() - started)
     finally:

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import asyncpg
+import pytest
 
 from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
 from projections.models import MODELS
@@ -22,7 +23,8 @@ from tests.projections.conftest import catch_up, fingerprints, meta, models
 
 
 def _write_history(records: CaseRecords) -> None:
-    """Demo cases plus corrections of reviews, measures and setbacks, so both paths meet them."""
+    """Demo cases, corrections of reviews, measures and setbacks, then more demo cases: both paths
+    meet corrections, and a rebuild's bulk load meets them mid-way."""
     write_demo(records, DemoPlan(people=12, months=8, seed=11))
     wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3}
     for notification in records.recorder.select_notifications(start=1, limit=100_000):
@@ -37,6 +39,7 @@ def _write_history(records: CaseRecords) -> None:
             records.correct(original.case_id, correction)
             wanted[notification.topic] -= 1
     assert not any(wanted.values())
+    write_demo(records, DemoPlan(people=3, months=4, seed=12))
 
 
 def _changes_for(original: object) -> dict[str, object]:
@@ -68,6 +71,38 @@ async def test_rebuild_gives_the_same_rows_as_the_live_projection(
     assert {(r["name"], r["generation"], r["status"]) for r in statuses} == {
         (m.name, g, s) for m in models() for g, s in ((1, "retired"), (2, "live"))
     }
+
+
+class _Interrupted(Exception):
+    pass
+
+
+async def test_a_bulk_load_interrupted_after_noting_corrections_applies_each_once_when_resumed(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    _write_history(records)
+    await catch_up(fresh_database.url)
+    live = await fingerprints(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
+    noted = "SELECT count(*) FROM read_meta.deferred_corrections"
+
+    def interrupt_once_noted(position: int, head: int, applied: int) -> None:
+        if position > first_correction:
+            raise _Interrupted
+
+    try:
+        first_correction = await conn.fetchval(
+            "SELECT min(notification_id) FROM case_records_events WHERE topic = 'entry_corrected'"
+        )
+        for model in models():
+            with pytest.raises(_Interrupted):
+                await rebuild(conn, model, batch_size=20, progress=interrupt_once_noted)
+            assert await conn.fetchval(noted) > 0, model.name
+            await rebuild(conn, model, batch_size=20)  # resumes the same generation
+            assert await conn.fetchval(noted) == 0, model.name
+    finally:
+        await conn.close()
+    assert await fingerprints(fresh_database.url) == live
 
 
 def _rebuild_process(database: DatabaseAddress) -> subprocess.Popen[bytes]:
