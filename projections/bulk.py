@@ -17,6 +17,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -37,6 +39,15 @@ sorts and hashes in memory (deriving the care model's values took 7.3 s with the
 
 _YIELD_EVERY = 64
 """Events between chances for the previous batch's write to move on while rows are built."""
+
+
+_EPOCH, _MICROSECOND = datetime(2000, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+_MICROSECONDS: dict[str, Callable[[Any], Any]] = {
+    "encoder": lambda at: ((at - _EPOCH) // _MICROSECOND,),
+    "decoder": lambda value: _EPOCH + value[0] * _MICROSECOND,
+}
+"""timestamptz as PostgreSQL's own microseconds since 2000: COPY encodes each time in a third of
+the time asyncpg's datetime codec takes (a million-event load writes about two million times)."""
 
 
 @dataclass
@@ -62,18 +73,22 @@ async def bulk_load(
     )
     schema = generation_schema(model.name, generation)
     head, applied = await head_position(conn), 0
-    pending = await _build(conn, schema, model, await read_events(conn, position, batch_size))
-    while pending is not None:
-        upcoming = await read_events(conn, pending.last, batch_size)
-        writing = asyncio.ensure_future(_write(conn, model, generation, pending))
-        try:
-            following = await _build(conn, schema, model, upcoming)
-        finally:
-            await writing
-        applied += pending.events
-        if progress is not None:
-            progress(pending.last, max(head, pending.last), applied)
-        pending = following
+    await conn.set_type_codec("timestamptz", schema="pg_catalog", format="tuple", **_MICROSECONDS)
+    try:
+        pending = await _build(conn, schema, model, await read_events(conn, position, batch_size))
+        while pending is not None:
+            upcoming = await read_events(conn, pending.last, batch_size)
+            writing = asyncio.ensure_future(_write(conn, model, generation, pending))
+            try:
+                following = await _build(conn, schema, model, upcoming)
+            finally:
+                await writing
+            applied += pending.events
+            if progress is not None:
+                progress(pending.last, max(head, pending.last), applied)
+            pending = following
+    finally:
+        await conn.reset_type_codec("timestamptz", schema="pg_catalog")
     return applied
 
 
