@@ -15,16 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
 
 from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, read_events
-from projections.models.base import ReadModel
-from projections.schema import generation_schema
+from projections.models.base import ReadModel, Statement
+from projections.schema import Table, generation_schema
 
 __all__ = ["BULK_MEMORY", "Progress", "bulk_load", "finish_bulk_load"]
 
@@ -36,6 +37,9 @@ Progress = Callable[[int, int, int], None]
 BULK_MEMORY = "256MB"
 """work_mem and maintenance_work_mem for the steps after a bulk load: one session doing bulk work
 sorts and hashes in memory (deriving the care model's values took 7.3 s with the default 4 MB)."""
+
+Job = Callable[[asyncpg.Connection], Awaitable[None]]
+"""A piece of the finishing work, run on whichever connection is free."""
 
 _YIELD_EVERY = 64
 """Events between chances for the previous batch's write to move on while rows are built."""
@@ -128,25 +132,23 @@ async def _write(conn: asyncpg.Connection, model: ReadModel, generation: int, ba
         )
 
 
-async def finish_bulk_load(conn: asyncpg.Connection, model: ReadModel, generation: int) -> None:
-    """Apply the load's corrections, fill derived values, index, gather statistics."""
+async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel, generation: int) -> None:
+    """Apply the load's corrections, fill derived values, index, gather statistics. After the
+    corrections the work is shared between ``conn`` and a second connection: it is all PostgreSQL's,
+    and one statement at a time leaves the second core idle."""
     schema = generation_schema(model.name, generation)
     started = time.perf_counter()
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL work_mem = '{BULK_MEMORY}'")
         corrections = await _apply_deferred_corrections(conn, model, schema)
-        for derived in model.derive_all(schema):  # after the corrections: it reads the corrected rows
-            await conn.execute(derived.sql, *derived.args)
-    derived_at = time.perf_counter()
-    for table in model.tables:
-        async with conn.transaction():
-            await conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
-            for statement in table.create_indexes(schema):  # IF NOT EXISTS: derive_all may swap tables
-                await conn.execute(statement)
-        # Fresh tables have no statistics (without them the planner picks plans hundreds of times
-        # slower) and no visibility map (without it no index-only scans); derived values also left
-        # dead row versions behind.
-        await conn.execute(f"VACUUM ANALYZE {schema}.{table.name}")
+    helper = await asyncpg.connect(dsn)
+    try:
+        # After the corrections: derived values read the corrected rows.
+        await _share((conn, helper), [partial(_derive, group) for group in model.derive_all(schema)])
+        derived_at = time.perf_counter()
+        tables = await _largest_first(conn, schema, model)
+        await _share((conn, helper), [partial(_index, schema, table) for table in tables])
+    finally:
+        await helper.close()
     log.info(
         "projection %s: %d corrections applied and values derived in %.1f s, indexed in %.1f s",
         model.name,
@@ -154,6 +156,48 @@ async def finish_bulk_load(conn: asyncpg.Connection, model: ReadModel, generatio
         derived_at - started,
         time.perf_counter() - derived_at,
     )
+
+
+async def _share(conns: Sequence[asyncpg.Connection], jobs: list[Job]) -> None:
+    """Run the jobs on the connections, each connection taking the next job when it is free."""
+    queue = iter(jobs)
+
+    async def work(conn: asyncpg.Connection) -> None:
+        for job in queue:
+            await job(conn)
+
+    async with asyncio.TaskGroup() as group:  # a failure cancels the other connection's job
+        for conn in conns:
+            group.create_task(work(conn))
+
+
+async def _derive(statements: list[Statement], conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL work_mem = '{BULK_MEMORY}'")
+        for statement in statements:
+            await conn.execute(statement.sql, *statement.args)
+
+
+async def _index(schema: str, table: Table, conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+        for statement in table.create_indexes(schema):  # IF NOT EXISTS: derive_all may swap tables
+            await conn.execute(statement)
+    # Fresh tables have no statistics (without them the planner picks plans hundreds of times
+    # slower) and no visibility map (without it no index-only scans); derived values also left
+    # dead row versions behind.
+    await conn.execute(f"VACUUM ANALYZE {schema}.{table.name}")
+
+
+async def _largest_first(conn: asyncpg.Connection, schema: str, model: ReadModel) -> list[Table]:
+    """The model's tables, largest first, so neither connection is left with a big one at the end."""
+    rows = await conn.fetch(
+        "SELECT c.relname, pg_relation_size(c.oid) AS size FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+        schema,
+    )
+    sizes: dict[str, int] = {row["relname"]: row["size"] for row in rows}
+    return sorted(model.tables, key=lambda table: -sizes.get(table.name, 0))
 
 
 async def _apply_deferred_corrections(conn: asyncpg.Connection, model: ReadModel, schema: str) -> int:

@@ -107,7 +107,7 @@ class Projector:
             live = await live_generation(conn, model)
             if live is not None and live["layout"] != model.layout():
                 log.warning("projection %s: table layout changed, rebuilding", model.name)
-                await rebuild(conn, model)
+                await rebuild(self.dsn, model)
             await self._tail(conn, model, stop)
         finally:
             with contextlib.suppress(Exception):

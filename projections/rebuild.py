@@ -41,29 +41,30 @@ class RebuildResult:
 
 
 async def rebuild(
-    conn: asyncpg.Connection, model: ReadModel, *, batch_size: int = 2000, progress: Progress | None = None
+    dsn: str, model: ReadModel, *, batch_size: int = 2000, progress: Progress | None = None
 ) -> RebuildResult:
     """Build the model from the first event into a new generation, then make it the live one."""
-    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key_of(f"{model.name}:rebuild")):
-        raise RebuildAlreadyRunning(model.name)
+    conn = await asyncpg.connect(dsn)
     try:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key_of(f"{model.name}:rebuild")):
+            raise RebuildAlreadyRunning(model.name)
         started = time.perf_counter()
         generation = await _building_generation(conn, model)
         applied = await bulk_load(conn, model, generation, batch_size, progress)
         caught_up = time.perf_counter()
-        await finish_bulk_load(conn, model, generation)
-        indexed = time.perf_counter()
+        await finish_bulk_load(dsn, conn, model, generation)
+        finished = time.perf_counter()
         applied += await _switch(conn, model, generation, batch_size)
         log.info(
             "projection %s: caught up in %.1f s, finished the bulk load in %.1f s, switched in %.1f s",
             model.name,
             caught_up - started,
-            indexed - caught_up,
-            time.perf_counter() - indexed,
+            finished - caught_up,
+            time.perf_counter() - finished,
         )
         return RebuildResult(generation, applied, time.perf_counter() - started)
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", key_of(f"{model.name}:rebuild"))
+        await conn.close()  # which also releases the rebuild lock
 
 
 async def _building_generation(conn: asyncpg.Connection, model: ReadModel) -> int:

@@ -134,27 +134,23 @@ async def _prepare(dsn: str) -> None:
 
 async def _rebuild_one(dsn: str, name: str, batch_size: int) -> RebuildResult:
     model = MODELS[name]()
-    conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
-    try:
-        with Progress(
-            TextColumn(f"[bold]{name}"),
-            BarColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task(name, total=None, detail="")
+    with Progress(
+        TextColumn(f"[bold]{name}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(name, total=None, detail="")
 
-            def progress(position: int, head: int, applied: int) -> None:
-                rate = applied / max(time.perf_counter() - started, 1e-6)
-                bar.update(
-                    task,
-                    total=head,
-                    completed=position,
-                    detail=f"{position:,}/{head:,}  {rate:,.0f} events/s",
-                )
+        def progress(position: int, head: int, applied: int) -> None:
+            rate = applied / max(time.perf_counter() - started, 1e-6)
+            bar.update(
+                task,
+                total=head,
+                completed=position,
+                detail=f"{position:,}/{head:,}  {rate:,.0f} events/s",
+            )
 
-            return await rebuild(conn, model, batch_size=batch_size, progress=progress)
-    finally:
-        await conn.close()
+        return await rebuild(dsn, model, batch_size=batch_size, progress=progress)

@@ -89,8 +89,8 @@ class ReadModel:
         """
         return []
 
-    def derive_all(self, schema: str) -> list[Statement]:
-        """Set-based statements that fill every derived value after a bulk load, run in one
-        transaction after the load's corrections and before the indexes are built (at most the
-        ``entry_id`` indexes exist, so they may swap a table for a filled copy)."""
+    def derive_all(self, schema: str) -> list[list[Statement]]:
+        """Set-based statements that fill every derived value after a bulk load: groups run at the
+        same time, each in its own transaction, after the load's corrections and before the indexes
+        are built (at most the ``entry_id`` indexes exist, so a group may swap in a filled copy)."""
         return []

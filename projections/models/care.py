@@ -164,7 +164,7 @@ class CareDelivery(ReadModel):
         with_strategies = {row[2] for row in (*written["reviews"], *written["strategy_introductions"])}
         return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
 
-    def derive_all(self, schema: str) -> list[Statement]:
+    def derive_all(self, schema: str) -> list[list[Statement]]:
         return derive_all_outcomes(schema)
 
     def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:

@@ -26,10 +26,9 @@ async def rebuild_rate(dsn: str, name: str, batch_size: int) -> float:
     conn = await asyncpg.connect(dsn)
     try:
         await prepare_read_side(conn, [m() for m in MODELS.values()])
-        result = await rebuild(conn, MODELS[name](), batch_size=batch_size)
-        return result.rate
     finally:
         await conn.close()
+    return (await rebuild(dsn, MODELS[name](), batch_size=batch_size)).rate
 
 
 async def raw_audit_rebuild(dsn: str, batch_size: int) -> float:

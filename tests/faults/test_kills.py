@@ -97,12 +97,8 @@ async def test_a_projector_killed_twenty_times_during_catch_up_ends_equal_to_a_c
         finisher.send_signal(signal.SIGTERM)
         finisher.wait(timeout=30)
     after_kills = await fingerprints(dsn)
-    conn = await asyncpg.connect(dsn)
-    try:
-        for model in MODELS.values():
-            await rebuild(conn, model())
-    finally:
-        await conn.close()
+    for model in MODELS.values():
+        await rebuild(dsn, model())
     assert await fingerprints(dsn) == after_kills
 
 

@@ -57,9 +57,5 @@ async def test_ratings_around_a_strategy_count_from_90_days_before_up_to_90_days
     )
     await catch_up(fresh_database.url)
     assert await _around(fresh_database.url) == [(3.0, 7.0), (3.0, 7.0)]
-    conn = await asyncpg.connect(fresh_database.url)
-    try:
-        await rebuild(conn, MODELS["care"]())
-    finally:
-        await conn.close()
+    await rebuild(fresh_database.url, MODELS["care"]())
     assert await _around(fresh_database.url) == [(3.0, 7.0), (3.0, 7.0)]

@@ -60,7 +60,7 @@ async def test_rebuild_gives_the_same_rows_as_the_live_projection(
     conn = await asyncpg.connect(fresh_database.url)
     try:
         for model in models():
-            result = await rebuild(conn, model, batch_size=97)
+            result = await rebuild(fresh_database.url, model, batch_size=97)
             assert result.generation == 2
         statuses = await conn.fetch(
             "SELECT name, generation, status FROM read_meta.generations ORDER BY 1, 2"
@@ -96,9 +96,9 @@ async def test_a_bulk_load_interrupted_after_noting_corrections_applies_each_onc
         )
         for model in models():
             with pytest.raises(_Interrupted):
-                await rebuild(conn, model, batch_size=20, progress=interrupt_once_noted)
+                await rebuild(fresh_database.url, model, batch_size=20, progress=interrupt_once_noted)
             assert await conn.fetchval(noted) > 0, model.name
-            await rebuild(conn, model, batch_size=20)  # resumes the same generation
+            await rebuild(fresh_database.url, model, batch_size=20)  # resumes the same generation
             assert await conn.fetchval(noted) == 0, model.name
     finally:
         await conn.close()
@@ -162,10 +162,6 @@ async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     assert resumed.wait(timeout=120) == 0
     assert await _building_position(fresh_database.url) is None
     after_resume = await fingerprints(fresh_database.url)
-    conn = await asyncpg.connect(fresh_database.url)
-    try:
-        clean = await rebuild(conn, MODELS["care"]())  # from the first event, into a new generation
-    finally:
-        await conn.close()
+    clean = await rebuild(fresh_database.url, MODELS["care"]())  # from the first event, into a new generation
     assert clean.events == head
     assert await fingerprints(fresh_database.url) == after_resume
