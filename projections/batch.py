@@ -43,7 +43,8 @@ class BatchWriter:
 
     def add(self, entry_id: UUID, row: Row, *, corrected: bool = False) -> None:
         """Queue a row that belongs to the entry ``entry_id``."""
-        self.buffers[row.table].append((entry_id, corrected, *row.values))
+        table, values = row
+        self.buffers[table].append((entry_id, corrected, *values))
 
     def add_stored(self, record: asyncpg.Record) -> Entry | None:
         """Queue the rows of a stored event; if it corrects an entry of a type this model reads,

@@ -32,7 +32,7 @@ _META = msgspec.json.Decoder(_Meta)
 
 def _row(topic: str, meta: _Meta, at: EventAt) -> Row:
     late = meta.recorded_at - meta.occurred_at > LATE_AFTER
-    return Row(
+    return (
         "audit_entries",
         (
             at.position,

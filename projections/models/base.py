@@ -24,14 +24,10 @@ class EventAt(NamedTuple):
     version: int
 
 
-class Row(NamedTuple):
-    """One row for a table, without the ``entry_id`` and ``corrected`` columns every table has.
-
-    A named tuple (as is ``EventAt``): a rebuild makes one per row, and a frozen dataclass took
-    half as long again to build."""
-
-    table: str
-    values: tuple[Any, ...]
+Row = tuple[str, tuple[Any, ...]]
+"""One row: its table's name, and its values without the ``entry_id`` and ``corrected`` columns every
+table has. A plain tuple: a rebuild makes one per row, and a named tuple's constructor was a tenth of
+the time spent building rows."""
 
 
 @dataclass(frozen=True, slots=True)

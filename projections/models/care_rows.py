@@ -61,19 +61,19 @@ def _review(e: _ReviewView) -> list[Row]:
     # service, first_decided_at and changed are derived after the batch (see review_outcomes).
     # Domain ratings only (not confidence or autonomy), for how domains moved around a change.
     ratings = (sum(e.ratings.values()), len(e.ratings))
-    return [Row("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False))]
+    return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False))]
 
 
 def _decision(kind: str, e: _DecisionView) -> list[Row]:
+    case_id, at = e.case_id, e.occurred_at
     plan = (kind, e.support_hours_per_week, e.approach, e.strategies_added, e.strategies_removed)
-    rows = [Row("decisions", (e.case_id, e.occurred_at, *plan, e.rationale, bool(e.because_of)))]
+    rows: list[Row] = [("decisions", (case_id, at, *plan, e.rationale, bool(e.because_of)))]
     # Each cause row carries the decision's kind and time, so "what followed this review, and how
     # fast" is answered from one index without joining the decisions.
-    rows.extend(Row("decision_causes", (e.case_id, cause, kind, e.occurred_at)) for cause in e.because_of)
-    rows.extend(
-        Row("strategy_introductions", (e.case_id, e.occurred_at, strategy, None, None, None))
-        for strategy in dict.fromkeys(s.strip().lower() for s in e.strategies_added)
-    )
+    for cause in e.because_of:
+        rows.append(("decision_causes", (case_id, cause, kind, at)))
+    for strategy in {s.strip().lower(): None for s in e.strategies_added}:
+        rows.append(("strategy_introductions", (case_id, at, strategy, None, None, None)))
     return rows
 
 
@@ -107,28 +107,28 @@ def entry_rows(entry: Entry) -> list[Row]:
 
 def _opened(e: CaseOpened) -> list[Row]:
     return [
-        Row("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
-        Row("case_status", (e.case_id, e.occurred_at, "open", None)),
+        ("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
+        ("case_status", (e.case_id, e.occurred_at, "open", None)),
     ]
 
 
 def _closed(e: CaseClosed) -> list[Row]:
-    return [Row("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
+    return [("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
 
 
 def _reopened(e: CaseReopened) -> list[Row]:
-    return [Row("case_status", (e.case_id, e.occurred_at, "open", None))]
+    return [("case_status", (e.case_id, e.occurred_at, "open", None))]
 
 
 def _setback(e: SetbackRecorded) -> list[Row]:
     texts = (e.what_happened, e.contributing_factors, e.factors_detail, e.risk_management, e.learning)
-    return [Row("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
+    return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
 
 
 def _escalation(e: EscalationRaised) -> list[Row]:
     plan_used_early = e.escalation_plan_used_early
     return [
-        Row(
+        (
             "escalations",
             (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains),
         )
@@ -136,7 +136,7 @@ def _escalation(e: EscalationRaised) -> list[Row]:
 
 
 def _resolution(e: EscalationResolved) -> list[Row]:
-    return [Row("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
+    return [("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
 
 
 OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)

@@ -53,12 +53,12 @@ class Trajectories(ReadModel):
         if isinstance(entry, ReviewRecorded):
             when = entry.occurred_at
             for domain, rating in entry.ratings.items():
-                yield Row("ratings", (entry.case_id, when, domain.value, rating))
-            yield Row("ratings", (entry.case_id, when, "confidence", entry.confidence))
-            yield Row("ratings", (entry.case_id, when, "autonomy", entry.autonomy))
+                yield ("ratings", (entry.case_id, when, domain.value, rating))
+            yield ("ratings", (entry.case_id, when, "confidence", entry.confidence))
+            yield ("ratings", (entry.case_id, when, "autonomy", entry.autonomy))
         elif isinstance(entry, MeasureRecorded):
             score, limits = entry.score, entry.score.thresholds
-            yield Row(
+            yield (
                 "measures",
                 (
                     entry.case_id,

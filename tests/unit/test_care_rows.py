@@ -20,7 +20,7 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
     when = (entry.case_id, entry.occurred_at)
     if isinstance(entry, ReviewRecorded):
         ratings = (sum(entry.ratings.values()), len(entry.ratings))
-        return [Row("reviews", (*when, entry.kind.value, entry.actor.id, *ratings, None, None, False))]
+        return [("reviews", (*when, entry.kind.value, entry.actor.id, *ratings, None, None, False))]
     kind = type_name(type(entry))
     if isinstance(entry, PlanChanged):
         plan = (
@@ -33,12 +33,9 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
         plan = (None, None, (), ())
     caused = bool(entry.because_of)
     return [
-        Row("decisions", (*when, kind, *plan, entry.rationale, caused)),
-        *(
-            Row("decision_causes", (entry.case_id, cause, kind, entry.occurred_at))
-            for cause in entry.because_of
-        ),
-        *(Row("strategy_introductions", (*when, s.strip().lower(), None, None, None)) for s in plan[2]),
+        ("decisions", (*when, kind, *plan, entry.rationale, caused)),
+        *(("decision_causes", (entry.case_id, cause, kind, entry.occurred_at)) for cause in entry.because_of),
+        *(("strategy_introductions", (*when, s.strip().lower(), None, None, None)) for s in plan[2]),
     ]
 
 
@@ -58,10 +55,10 @@ def test_a_plan_change_gives_a_decision_its_causes_and_each_new_strategy_once() 
     change = msgspec.structs.replace(
         change, strategies_added=("Walking group ", "walking group", "peer support")
     )
-    tables = [row.table for row in entry_rows(change)]
+    tables = [table for table, _ in entry_rows(change)]
     assert tables.count("decisions") == 1
     assert tables.count("decision_causes") == len(change.because_of)
-    strategies = [row.values[2] for row in entry_rows(change) if row.table == "strategy_introductions"]
+    strategies = [values[2] for table, values in entry_rows(change) if table == "strategy_introductions"]
     assert strategies == ["walking group", "peer support"]
 
 
