@@ -138,6 +138,7 @@ async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel,
     and one statement at a time leaves the second core idle."""
     schema = generation_schema(model.name, generation)
     started = time.perf_counter()
+    log.info("projection %s: loaded; deriving values, indexing, gathering statistics", model.name)
     async with conn.transaction():
         corrections = await _apply_deferred_corrections(conn, model, schema)
     helper = await asyncpg.connect(dsn)
