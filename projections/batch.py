@@ -53,14 +53,22 @@ class BatchWriter:
         if not self.model.reads(topic):
             return None
         at = EventAt(record["notification_id"], record["originator_id"], record["originator_version"])
-        entry_id, rows = self.model.rows_from(topic, record["state"], at)
-        for row in rows:
-            self.add(entry_id, row)
-        return self.corrected_by(record) if topic == CORRECTION else None
+        if topic != CORRECTION:
+            entry_id, rows = self.model.rows_from(topic, record["state"], at)
+            for row in rows:
+                self.add(entry_id, row)
+            return None
+        # Decoded once, for the correction's own rows and for the entry it corrects.
+        correction = decode_entry(topic, record["state"])
+        for row in self.model.rows(correction, at):
+            self.add(correction.entry_id, row)
+        return self._corrected(correction)
 
     def corrected_by(self, record: asyncpg.Record) -> Entry | None:
         """The corrected entry a stored correction carries, if this model reads its type."""
-        correction = decode_entry(record["topic"], record["state"])
+        return self._corrected(decode_entry(record["topic"], record["state"]))
+
+    def _corrected(self, correction: Entry) -> Entry | None:
         corrected = correction.corrected if isinstance(correction, EntryCorrected) else None
         return corrected if corrected is not None and self.model.reads(type_name(type(corrected))) else None
 

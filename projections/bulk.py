@@ -27,7 +27,7 @@ from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, r
 from projections.models.base import ReadModel, Statement
 from projections.schema import Table, generation_schema
 
-__all__ = ["BULK_MEMORY", "Progress", "bulk_load", "finish_bulk_load"]
+__all__ = ["Progress", "bulk_load", "finish_bulk_load"]
 
 log = logging.getLogger("waymark.rebuild")
 

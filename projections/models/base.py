@@ -61,7 +61,8 @@ class ReadModel:
         return self.topics is None or topic in self.topics
 
     def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:
-        """The id of a stored entry and the rows it adds; a model may decode less than all of it."""
+        """The id of a stored entry and the rows it adds; a model may decode less than all of it, but
+        must give the rows ``rows`` gives for the whole entry (corrections are read through ``rows``)."""
         entry = decode_entry(topic, state)
         return entry.entry_id, self.rows(entry, at)
 
