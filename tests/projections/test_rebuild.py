@@ -50,21 +50,24 @@ def _changes_for(original: object) -> dict[str, object]:
     return {"learning": "Corrected learning."}
 
 
-async def test_rebuild_gives_the_same_rows_as_the_live_projection(
-    records: CaseRecords, fresh_database: DatabaseAddress
-) -> None:
+@pytest.fixture
+async def live(records: CaseRecords, fresh_database: DatabaseAddress) -> dict[str, tuple[int, str]]:
+    """The history above, projected live: the fingerprints of the live tables."""
     _write_history(records)
     await catch_up(fresh_database.url)
-    live = await fingerprints(fresh_database.url)
+    return await fingerprints(fresh_database.url)
+
+
+async def test_rebuild_gives_the_same_rows_as_the_live_projection(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
     assert all(count > 0 for count, _ in live.values()), live
+    for model in models():
+        result = await rebuild(fresh_database.url, model, batch_size=97)
+        assert result.generation == 2
     conn = await asyncpg.connect(fresh_database.url)
     try:
-        for model in models():
-            result = await rebuild(fresh_database.url, model, batch_size=97)
-            assert result.generation == 2
-        statuses = await conn.fetch(
-            "SELECT name, generation, status FROM read_meta.generations ORDER BY 1, 2"
-        )
+        statuses = await conn.fetch("SELECT name, generation, status FROM read_meta.generations")
     finally:
         await conn.close()
     assert await fingerprints(fresh_database.url) == live
@@ -78,11 +81,8 @@ class _Interrupted(Exception):
 
 
 async def test_a_bulk_load_interrupted_after_noting_corrections_applies_each_once_when_resumed(
-    records: CaseRecords, fresh_database: DatabaseAddress
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:
-    _write_history(records)
-    await catch_up(fresh_database.url)
-    live = await fingerprints(fresh_database.url)
     conn = await asyncpg.connect(fresh_database.url)
     noted = "SELECT count(*) FROM read_meta.deferred_corrections"
 
@@ -144,11 +144,10 @@ async def _kill_after_first_batch(dsn: str, process: subprocess.Popen[bytes]) ->
         await conn.close()
 
 
+@pytest.mark.usefixtures("live")
 async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
-    _write_history(records)
-    await catch_up(fresh_database.url)
     head = records.recorder.max_notification_id() or 0
     process = _rebuild_process(fresh_database)
     try:
