@@ -71,14 +71,14 @@ def test_correcting_a_plan_change_s_domains_refolds_the_case_s_domains(opened_ca
     assert opened_case.state.domains == list(CASE_DOMAINS)
 
 
-def test_correcting_the_case_s_person_ref() -> None:
+def test_correcting_the_case_s_service() -> None:
     opening = opened()
     case = Case.open(opening)
     goal_set = goal(case)
-    correction(case, opening, person_ref="P-000009")
+    correction(case, opening, service="south")
     assert (case.state.person_ref, case.state.service, case.state.domains) == (
-        "P-000009",
-        "north",
+        opening.person_ref,
+        "south",
         list(CASE_DOMAINS),
     )
     assert list(case.state.goals) == [goal_set.entry_id]
