@@ -49,6 +49,8 @@ class CareDelivery(ReadModel):
             indexes=("case_id", "service, opened_on"),
         ),
         Table(
+            # An opening counts from the start of its opened_on date, closures and reopenings from
+            # when they happened: open days and escalation rates are counted from these rows.
             "case_status",
             (*_WHEN, ("status", "text NOT NULL"), ("reason", "text")),
             indexes=("case_id, occurred_at",),

@@ -9,7 +9,7 @@ decoder, which upcasts them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -32,7 +32,7 @@ from events.entries import (
 from events.values import Actor
 from projections.models.base import Row
 
-__all__ = ["OUTCOME_SOURCES", "entry_rows", "stored_rows"]
+__all__ = ["OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
 
 
 class _View(msgspec.Struct, kw_only=True):
@@ -105,10 +105,19 @@ def entry_rows(entry: Entry) -> list[Row]:
     return handler(entry) if handler else []
 
 
+def start_of(day: date) -> datetime:
+    """The first moment of a day (UTC), from which a case opened on that day counts as open."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
 def _opened(e: CaseOpened) -> list[Row]:
+    # A case is open from the start of its opened_on date, not from when the opening was typed in
+    # (occurred_at, "now" when a request leaves it out): entries dated from opened_on are accepted,
+    # so open days counted from occurred_at could be none at all around a year of escalations.
+    # Closures and reopenings count from when they happened (their occurred_at).
     return [
         ("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
-        ("case_status", (e.case_id, e.occurred_at, "open", None)),
+        ("case_status", (e.case_id, start_of(e.opened_on), "open", None)),
     ]
 
 

@@ -111,8 +111,11 @@ WITH months AS (
            date_part('epoch', least(month + interval '1 month', $2)) AS hi
     FROM months
 ), open_days AS (
+    -- A case is open from the start of its opened_on date (see care_rows): one opened on a later
+    -- date than today has an open span that ends (now) before it starts, and no open days yet.
     SELECT m.month, sum(least(o.until, m.hi) - greatest(o.since, m.lo)) / 86400 AS days
     FROM bounds m JOIN spans o ON o.status = 'open' AND o.since < m.hi AND o.until > m.lo
+        AND o.until > o.since
     GROUP BY 1
 ), escalations AS (
     SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n

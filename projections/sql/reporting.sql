@@ -22,7 +22,7 @@ COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, 
 CREATE OR REPLACE VIEW reporting.case_status AS
     SELECT reporting.pseudonym(case_id) AS person_key, occurred_at, status, reason
     FROM read.case_status;
-COMMENT ON VIEW reporting.case_status IS 'Openings, closures (with coded reason) and reopenings; open days are counted from these.';
+COMMENT ON VIEW reporting.case_status IS 'Openings (from the start of the opening date), closures (with coded reason) and reopenings (when they happened); open days are counted from these.';
 
 CREATE OR REPLACE VIEW reporting.reviews AS
     SELECT reporting.pseudonym(entry_id) AS review_key, reporting.pseudonym(case_id) AS person_key,
