@@ -57,8 +57,8 @@ class CareDelivery(ReadModel):
         ),
         Table(
             "reviews",
-            # service, first_decided_at and changed are derived after each batch (see after_batch),
-            # so "which reviews led to action, and how fast" reads one table.
+            # service, first_decided_at, changed and actioned are derived after each batch (see
+            # after_batch), so "which reviews led to action, and how fast" reads one table.
             (
                 *_WHEN,
                 ("kind", "text NOT NULL"),
@@ -68,13 +68,16 @@ class CareDelivery(ReadModel):
                 ("rating_count", "integer NOT NULL"),
                 ("service", "text"),
                 ("first_decided_at", "timestamptz"),
+                # Led to change: a plan change named it within 28 days. Led to action: a plan change
+                # or a "no change, because ..." confirmation named it within 28 days.
                 ("changed", "boolean NOT NULL DEFAULT false"),
+                ("actioned", "boolean NOT NULL DEFAULT false"),
             ),
             indexes=(
                 "case_id, occurred_at",
                 "occurred_at",
                 # Covering: review impact's monthly shares read the index alone.
-                "service, occurred_at INCLUDE changed, first_decided_at",
+                "service, occurred_at INCLUDE changed, actioned, first_decided_at",
                 "service, occurred_at WHERE first_decided_at IS NULL",
             ),
         ),

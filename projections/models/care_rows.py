@@ -58,10 +58,11 @@ class _DecisionView(_View, kw_only=True):
 
 
 def _review(e: _ReviewView) -> list[Row]:
-    # service, first_decided_at and changed are derived after the batch (see review_outcomes).
-    # Domain ratings only (not confidence or autonomy), for how domains moved around a change.
+    # service, first_decided_at, changed and actioned are derived after the batch (see
+    # review_outcomes). Domain ratings only (not confidence or autonomy), for how domains moved
+    # around a change.
     ratings = (sum(e.ratings.values()), len(e.ratings))
-    return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False))]
+    return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False, False))]
 
 
 def _decision(kind: str, e: _DecisionView) -> list[Row]:

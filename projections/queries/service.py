@@ -17,8 +17,12 @@ from projections.statistics import ChangeCategory, change_category
 
 __all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
 
-SpcMetric = Literal["escalations-per-1000-open-days", "reviews-leading-to-change"]
-"""The monthly service series an XmR chart can be drawn for."""
+SpcMetric = Literal[
+    "escalations-per-1000-open-days", "reviews-leading-to-change", "reviews-leading-to-action"
+]
+"""The monthly service series an XmR chart can be drawn for. A review leads to change when a plan
+change names it within 28 days, and to action when a plan change or a "no change, because ..."
+confirmation does."""
 
 
 class ServiceQuery(msgspec.Struct, frozen=True):
@@ -248,14 +252,17 @@ async def spc(
             (r.month.isoformat(), r.per_1000_open_days) for r in await escalation_rates(conn, query, now)
         ]
     else:
-        rows = await conn.fetch(_REVIEW_SHARES, query.start, query.end, query.service)
+        shares = _REVIEW_SHARES.format(led_to=_LED_TO[metric])
+        rows = await conn.fetch(shares, query.start, query.end, query.service)
         points = [(r["month"].isoformat(), r["share"]) for r in rows]
     values = [(label, float(value)) for label, value in points if value is not None]
     return xmr(values, rebase_at=[d.isoformat() for d in rebase_at])
 
 
+_LED_TO = {"reviews-leading-to-change": "changed", "reviews-leading-to-action": "actioned"}
+"""The derived column of read.reviews each review metric is the monthly share of."""
 _REVIEW_SHARES = f"""
-SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.changed::int) AS share
+SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.{{led_to}}::int) AS share
 FROM read.reviews r
 WHERE {in_period("r")}
 GROUP BY 1 ORDER BY 1

@@ -26,9 +26,9 @@ COMMENT ON VIEW reporting.case_status IS 'Openings (from the start of the openin
 
 CREATE OR REPLACE VIEW reporting.reviews AS
     SELECT reporting.pseudonym(entry_id) AS review_key, reporting.pseudonym(case_id) AS person_key,
-           occurred_at, kind, corrected
+           occurred_at, kind, corrected, changed AS led_to_change, actioned AS led_to_action
     FROM read.reviews;
-COMMENT ON VIEW reporting.reviews IS 'Reviews held (routine, formal, mdt, supervision).';
+COMMENT ON VIEW reporting.reviews IS 'Reviews held (routine, formal, mdt, supervision); led_to_change = a plan change named the review within 28 days; led_to_action = a plan change or a "no change, because" confirmation named it within 28 days.';
 
 CREATE OR REPLACE VIEW reporting.plan_decisions AS
     SELECT reporting.pseudonym(entry_id) AS decision_key, reporting.pseudonym(case_id) AS person_key,
