@@ -244,9 +244,16 @@ def _improvement(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
 
 
 async def spc(
-    conn: Reader, metric: SpcMetric, query: ServiceQuery, now: datetime, rebase_at: Sequence[date]
+    conn: Reader,
+    metric: SpcMetric,
+    query: ServiceQuery,
+    now: datetime,
+    rebase_at: Sequence[date],
+    *,
+    screen: bool = True,
 ) -> XmRChart:
-    """An XmR chart of a monthly service metric, rebased at known service changes."""
+    """An XmR chart of a monthly service metric, rebased at known service changes; ``screen`` leaves
+    large moving ranges out of the limits (NHSRplotthedots' default)."""
     if metric == "escalations-per-1000-open-days":
         points = [
             (r.month.isoformat(), r.per_1000_open_days) for r in await escalation_rates(conn, query, now)
@@ -256,7 +263,7 @@ async def spc(
         rows = await conn.fetch(shares, query.start, query.end, query.service)
         points = [(r["month"].isoformat(), r["share"]) for r in rows]
     values = [(label, float(value)) for label, value in points if value is not None]
-    return xmr(values, rebase_at=[d.isoformat() for d in rebase_at])
+    return xmr(values, rebase_at=[d.isoformat() for d in rebase_at], screen=screen)
 
 
 _LED_TO = {"reviews-leading-to-change": "changed", "reviews-leading-to-action": "actioned"}

@@ -21,6 +21,10 @@ __all__ = ["ServiceController"]
 
 From = Annotated[datetime, QueryParameter(name="from", description="Start (inclusive), RFC 3339")]
 To = Annotated[datetime, QueryParameter(description="End (exclusive), RFC 3339")]
+SCREEN = (
+    "Leave moving ranges at or above 3.267 x their mean out of the limits (NHSRplotthedots' default);"
+    " false gives the unscreened limits of the NHS Excel tool"
+)
 
 
 class ServiceController(Controller):
@@ -67,11 +71,13 @@ class ServiceController(Controller):
         rebase: Annotated[
             list[date] | None, QueryParameter(description="Months of known service changes")
         ] = None,
+        screen: Annotated[bool, QueryParameter(description=SCREEN)] = True,
         min_position: FromQuery[MinPosition] = None,
     ) -> XmRChart:
-        """Mean, limits (mean +/- 2.66 x mean moving range) and special-cause flags by the four rules;
-        a warning under 12 points; rebased at the given months."""
+        """Mean, limits (mean +/- 2.66 x mean moving range, screened unless screen=false) and
+        special-cause flags by the four rules; a warning under 12 points; rebased at the given months."""
         check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
         await read_consistently(positions, ["care"], min_position)
+        query = ServiceQuery(from_, to, service)
         async with read_pool.acquire() as conn:
-            return await spc(conn, metric, ServiceQuery(from_, to, service), datetime.now(UTC), rebase or [])
+            return await spc(conn, metric, query, datetime.now(UTC), rebase or [], screen=screen)
