@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg import sql
 
@@ -96,7 +97,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture(scope="session")
-async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real HTTP application, in process."""
     async with AsyncTestClient(app=create_app(runtime)) as test_client:
         yield test_client
