@@ -17,6 +17,7 @@ from service.app import create_app
 from service.auth import issue_token
 from service.bench.cli import bench
 from service.cli_common import SettingsProblem, read_settings, start_runtime
+from service.cli_db import db
 from service.cli_projections import project, projections
 from service.demo import DEMO_CLINICIAN, DemoPlan, write_demo
 from service.runtime import Runtime
@@ -167,3 +168,4 @@ def demo(people: int, months: int, seed: int, data_dir: Path | None) -> None:
 main.add_command(project)
 main.add_command(projections)
 main.add_command(bench)
+main.add_command(db)

@@ -12,7 +12,7 @@ import psycopg
 from service.runtime import Runtime
 from service.settings import Settings, SettingsError
 
-__all__ = ["SettingsProblem", "read_settings", "start_runtime"]
+__all__ = ["SettingsProblem", "database_problem", "read_settings", "start_runtime"]
 
 
 class SettingsProblem(click.ClickException):
@@ -41,19 +41,21 @@ def start_runtime(
         return Runtime.start(settings, database=database)
     except SettingsError as error:
         raise SettingsProblem(str(error)) from None
-    except (psycopg.OperationalError, eventsourcing.persistence.OperationalError) as error:
-        raise click.ClickException(
-            f"PostgreSQL did not answer ({_first_line(error)}): "
-            "check DATABASE_URL and that the server is running."
-        ) from None
-    except psycopg.errors.InsufficientPrivilege as error:
-        raise click.ClickException(
-            f"PostgreSQL refused DATABASE_URL's role ({_first_line(error)}): "
-            "run `waymark db grant` with an admin's DATABASE_URL first."
-        ) from None
+    except (psycopg.Error, eventsourcing.persistence.OperationalError) as error:
+        raise database_problem(error) from None
 
 
-def _first_line(error: Exception) -> str:
-    """The gist of a driver's error (its later lines are hints and context)."""
+def database_problem(error: Exception) -> click.ClickException:
+    """A one-line answer for a database that did not answer, or refused DATABASE_URL's role."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    reason = text.splitlines()[0] if text else type(error).__name__
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return click.ClickException(
+            f"PostgreSQL refused DATABASE_URL's role ({reason}): "
+            "run `waymark db grant` with an admin's DATABASE_URL first, or use a role that may."
+        )
+    if isinstance(error, psycopg.OperationalError | eventsourcing.persistence.OperationalError):
+        return click.ClickException(
+            f"PostgreSQL did not answer ({reason}): check DATABASE_URL and that the server is running."
+        )
+    return click.ClickException(f"PostgreSQL refused: {reason}")

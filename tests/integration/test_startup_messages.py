@@ -97,6 +97,8 @@ COMMANDS = [
     ["projections", "rebuild", "all"],
     ["demo", "--people", "1"],
     ["bench", "lag", "--events", "1"],
+    ["db", "grant"],
+    ["db", "rotate-pseudonym-key"],
 ]
 
 
