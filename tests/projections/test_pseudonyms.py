@@ -4,9 +4,12 @@ key that joins that person's rows. Checked as a real LOGIN role granted ``waymar
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,6 +21,7 @@ from projections.reporting import REPORTING_ROLE
 from service.application import CaseRecords
 from service.database import DatabaseAddress
 from service.demo import DemoPlan, write_demo
+from tests.conftest import WAYMARK
 from tests.projections.conftest import catch_up, models
 
 REFUSED = (asyncpg.InsufficientPrivilegeError, asyncpg.UndefinedFunctionError)
@@ -114,3 +118,25 @@ async def _a_case_id(database: DatabaseAddress) -> uuid.UUID:
         return case_id
     finally:
         await conn.close()
+
+
+async def test_rotating_the_key_changes_every_pseudonym_and_keeps_them_joining(
+    bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
+) -> None:
+    before = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
+    rotated = await asyncio.to_thread(_rotate_key, fresh_database)
+    assert rotated.returncode == 0, rotated.stderr
+    after = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
+    joined = await bi_user.fetchval(
+        "SELECT count(DISTINCT p.person_key) FROM reporting.people p"
+        " JOIN reporting.reviews r USING (person_key)"
+    )
+    assert len(after) == joined == 3
+    assert not before & after
+
+
+def _rotate_key(database: DatabaseAddress) -> subprocess.CompletedProcess[str]:
+    """``waymark db rotate-pseudonym-key`` on the database, as an operator runs it."""
+    command = [WAYMARK, "db", "rotate-pseudonym-key"]
+    env = {**os.environ, "DATABASE_URL": database.url}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
