@@ -46,13 +46,16 @@ class Roles:
         self.made: list[str] = []
 
     def name(self) -> str:
+        """A new role name, remembered for dropping."""
         self.made.append(f"waymark_test_svc_{secrets.token_hex(4)}")
         return self.made[-1]
 
     def address(self, role: str, database: str) -> DatabaseAddress:
+        """Where ``role`` reaches ``database`` on the test server (trust authentication)."""
         return DatabaseAddress(self.admin.host, self.admin.port, role, "", database)
 
     def drop(self) -> None:
+        """Drop every role made, after the databases each owns."""
         with psycopg.connect(**self.admin.connect_kwargs(), autocommit=True) as conn:
             for role in self.made:
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
@@ -67,6 +70,7 @@ class Roles:
 
 @pytest.fixture
 def roles(pg_server: DatabaseAddress) -> Iterator[Roles]:
+    """Roles (and their databases) for one test, gone when it ends."""
     made = Roles(pg_server)
     try:
         yield made
@@ -75,6 +79,7 @@ def roles(pg_server: DatabaseAddress) -> Iterator[Roles]:
 
 
 def _grant_command(admin: DatabaseAddress, role: str, database: str) -> subprocess.CompletedProcess[str]:
+    """``waymark db grant`` as a DBA runs it, with a password from the environment."""
     env = {**os.environ, "DATABASE_URL": admin.url, "SERVICE_PASSWORD": "a password for this test only"}
     command = [
         WAYMARK,
@@ -91,6 +96,7 @@ def _grant_command(admin: DatabaseAddress, role: str, database: str) -> subproce
 
 
 def _serve(service: DatabaseAddress, secret: str, log: Path) -> Server:
+    """``waymark serve`` connecting as the service role, once it is ready."""
     env = {**os.environ, "DATABASE_URL": service.url, "WAYMARK_JWT_SECRET": secret}
     port = free_port()
     with log.open("wb") as sink:
