@@ -156,9 +156,9 @@ def test_the_granted_role_runs_waymark_and_can_do_nothing_else(
     assert not any(attributes[a] for a in ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication"))
     assert attributes["rolpassword"].startswith("SCRAM-SHA-256$")
     with psycopg.connect(**service.connect_kwargs(), autocommit=True) as conn:
-        for refused in ("CREATE ROLE waymark_test_intruder", "CREATE DATABASE waymark_test_intruder"):
+        for statement in ("CREATE ROLE waymark_test_intruder", "CREATE DATABASE waymark_test_intruder"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute(refused)
+                conn.execute(statement)
 
     other = roles.name()
     refused = _grant_command(service, other, other)

@@ -103,6 +103,7 @@ async def test_person_keys_are_an_hmac_sha256_of_the_case_id_under_the_stored_ke
         await prepare_read_side(admin, models())  # as every start-up does: the key must stay
     finally:
         await admin.close()
+    assert pads is not None
     key = bytes(b ^ 0x36 for b in pads["inner_pad"])
     assert bytes(b ^ 0x5C for b in pads["outer_pad"]) == key
     expected = {hmac.new(key, c["case_id"].bytes, hashlib.sha256).hexdigest() for c in cases}
