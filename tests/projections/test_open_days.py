@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
 from events.entries import CaseOpened, EntryCorrected
 from projections.models import MODELS
 from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 from tests.projections.conftest import catch_up, meta, open_case
 
@@ -40,7 +40,7 @@ def _query(start: datetime, end: datetime, **more: Any) -> str:
 
 
 async def _case_opened_a_year_ago(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     headers: dict[str, str],
     service: str,
     *,
@@ -58,7 +58,7 @@ async def _case_opened_a_year_ago(
     response = await client.post("/cases", json=body, headers=headers)
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
-    posts = []
+    posts: list[tuple[str, dict[str, object]]] = []
     if closed_between:
         posts += [
             ("closure", {"reason": "transferred", "occurred_at": _ago(closed_between[0])}),
@@ -74,8 +74,8 @@ async def _case_opened_a_year_ago(
 
 
 async def test_escalation_rates_count_open_days_from_opened_on(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     headers = auth("clinician", "od-1")
     case_id, position = await _case_opened_a_year_ago(client, headers, f"svc-{uuid.uuid4().hex[:8]}")
@@ -88,8 +88,8 @@ async def test_escalation_rates_count_open_days_from_opened_on(
 
 
 async def test_closure_and_reopening_count_from_when_they_happened(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     headers = auth("clinician", "od-2")
     service = f"svc-{uuid.uuid4().hex[:8]}"
@@ -107,8 +107,8 @@ async def test_closure_and_reopening_count_from_when_they_happened(
 
 
 async def test_service_level_open_days_start_at_opened_on(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = f"svc-{uuid.uuid4().hex[:8]}"
     _, position = await _case_opened_a_year_ago(client, auth("clinician", "od-3"), service)
@@ -157,7 +157,7 @@ async def test_correcting_opened_on_moves_the_opening_live_and_on_rebuild(
         EntryCorrected(
             **meta(case_id),
             corrects=opening_id,
-            reason="referral date misread",  # type: ignore[arg-type]
+            reason="referral date misread",
             changes={"opened_on": earlier.isoformat()},
         ),
     )
@@ -168,8 +168,8 @@ async def test_correcting_opened_on_moves_the_opening_live_and_on_rebuild(
 
 
 async def test_a_case_opening_on_a_later_date_has_no_open_days_yet(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = f"svc-{uuid.uuid4().hex[:8]}"
     body = {

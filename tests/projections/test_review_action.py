@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
 from events.entries import EntryCorrected, PlanChanged, PlanConfirmed, ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
@@ -18,6 +17,7 @@ from projections.models import MODELS
 from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 from tests.projections.conftest import catch_up, meta, open_case
 
@@ -51,9 +51,7 @@ def _month(days: float) -> str:
     return (NOW - timedelta(days=days)).date().replace(day=1).isoformat()
 
 
-async def _write(
-    client: AsyncTestClient, headers: dict[str, str], service: str
-) -> tuple[dict[str, str], int]:  # type: ignore[type-arg]
+async def _write(client: Client, headers: dict[str, str], service: str) -> tuple[dict[str, str], int]:
     body = {
         "person_ref": "P-act",
         "service": service,
@@ -88,8 +86,8 @@ def _query(service: str, position: int) -> str:
 
 
 async def test_review_impact_reports_change_and_action_within_28_days(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = f"svc-{uuid.uuid4().hex[:8]}"
     ids, position = await _write(client, auth("clinician", "ra-1"), service)
@@ -129,8 +127,8 @@ async def test_review_impact_reports_change_and_action_within_28_days(
 
 
 async def test_both_review_metrics_are_spc_charts(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = f"svc-{uuid.uuid4().hex[:8]}"
     _, position = await _write(client, auth("clinician", "ra-2"), service)
@@ -162,9 +160,12 @@ async def _led_to(dsn: str) -> dict[uuid.UUID, tuple[bool, bool, bool, bool]]:
     """Per review: led to change and to action, as read.reviews and as reporting.reviews hold them."""
     conn = await asyncpg.connect(dsn)
     try:
+        # Joined on the reporting view's pseudonym of each review id (an HMAC under the stored key).
         rows = await conn.fetch(
-            "SELECT r.entry_id, r.changed, r.actioned, p.led_to_change, p.led_to_action FROM read.reviews r"
-            " JOIN reporting.reviews p ON p.review_key = reporting.pseudonym(r.entry_id)"
+            "SELECT r.entry_id, r.changed, r.actioned, p.led_to_change, p.led_to_action"
+            " FROM read.reviews r CROSS JOIN read_meta.pseudonym_key k JOIN reporting.reviews p"
+            " ON p.review_key = encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(r.entry_id))),"
+            " 'hex')"
         )
     finally:
         await conn.close()
@@ -182,13 +183,13 @@ async def test_led_to_change_and_action_follow_corrections_and_rebuilds(
         records.record(case_id, review)
     change = PlanChanged(
         **meta(case_id, days_ago=95),
-        rationale="more support",  # type: ignore[arg-type]
+        rationale="more support",
         because_of=(changed.entry_id,),
         support_hours_per_week=6,
     )
     confirmation = PlanConfirmed(
         **meta(case_id, days_ago=60),
-        rationale="no change, because it works",  # type: ignore[arg-type]
+        rationale="no change, because it works",
         because_of=(confirmed.entry_id,),
     )
     records.record(case_id, change)
@@ -203,7 +204,7 @@ async def test_led_to_change_and_action_follow_corrections_and_rebuilds(
             EntryCorrected(
                 **meta(case_id),
                 corrects=decision.entry_id,
-                reason="date misread",  # type: ignore[arg-type]
+                reason="date misread",
                 changes={"occurred_at": _date_ago(days_ago)},
             ),
         )

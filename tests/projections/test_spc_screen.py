@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from litestar.testing import AsyncTestClient
-
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 
 ESCALATIONS_PER_MONTH = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1]
@@ -23,8 +22,8 @@ def _months(count: int) -> list[datetime]:
 
 
 async def test_spc_screens_by_default_and_unscreened_on_request(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     headers, service = auth("clinician", "spc-1"), f"svc-{uuid.uuid4().hex[:8]}"
     months = _months(len(ESCALATIONS_PER_MONTH))

@@ -32,7 +32,7 @@ async def test_a_bad_event_stalls_only_the_projection_that_cannot_apply_it(
             case_id,
             ReviewRecorded(
                 **meta(case_id),
-                kind=ReviewKind.ROUTINE,  # type: ignore[arg-type]
+                kind=ReviewKind.ROUTINE,
                 ratings={OutcomeDomain.STABILITY_SELF_MANAGEMENT: 4},
                 confidence=4,
                 autonomy=4,

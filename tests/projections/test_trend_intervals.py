@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from litestar.testing import AsyncTestClient
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type hints
 
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -36,7 +36,7 @@ def _trend(view: dict[str, Any]) -> dict[str, Any]:
     return {key: view[key] for key in ("slope_per_90_days", "lower_per_90_days", "upper_per_90_days", "n")}
 
 
-async def test_trajectory_trends_equal_scipy(client: AsyncTestClient, auth: TokenFactory) -> None:  # type: ignore[type-arg]
+async def test_trajectory_trends_equal_scipy(client: Client, auth: TokenFactory) -> None:
     headers = auth("clinician", "ts-1")
     body = {
         "person_ref": "P-ts",

@@ -4,12 +4,14 @@ Unscreened limits (the NHS Excel tool's) on request. Figures worked by hand besi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from projections.spc import XmRChart, xmr
 
 
-def chart(values: list[float], *, screen: bool = True) -> XmRChart:
+def chart(values: Sequence[float], *, screen: bool = True) -> XmRChart:
     return xmr([(f"m{i}", v) for i, v in enumerate(values)], screen=screen)
 
 
@@ -28,10 +30,7 @@ def test_screening_leaves_out_moving_ranges_at_or_above_3_267_times_their_mean()
     assert [p.moving_range for p in found.points][4:6] == [8, 9]  # shown as they are, screened or not
     for point in found.points:
         assert point.mean == pytest.approx(1.944444, abs=1e-6)
-        assert (point.lower, point.upper) == (
-            pytest.approx(-0.715556, abs=1e-6),
-            pytest.approx(4.604444, abs=1e-6),
-        )
+        assert (point.lower, point.upper) == pytest.approx((-0.715556, 4.604444), abs=1e-6)
     assert [i for i, p in enumerate(found.points) if p.special_cause] == [4]
 
 
@@ -41,10 +40,7 @@ def test_unscreened_limits_are_the_excel_tool_s() -> None:
     found = chart(VIGNETTE, screen=False)
     assert found.screened is False
     assert not any(p.moving_range_screened_out for p in found.points)
-    assert (found.points[0].lower, found.points[0].upper) == (
-        pytest.approx(-3.062614, abs=1e-6),
-        pytest.approx(6.951503, abs=1e-6),
-    )
+    assert (found.points[0].lower, found.points[0].upper) == pytest.approx((-3.062614, 6.951503), abs=1e-6)
 
 
 # 24 months alternating 10 and 14, with a spike of 40 at m5 and 27 at m18 (a later signal).
@@ -58,13 +54,11 @@ def test_one_spike_widens_unscreened_limits_and_hides_a_later_signal() -> None:
     # 27 at m18 is beyond them. Unscreened 13.791667 +/- 18.735652 = -4.943986 .. 32.527319: 45% wider
     # (7.043478 / 4.857143 = 1.450), and m18 looks like common cause.
     screened, unscreened = chart(SPIKE), chart(SPIKE, screen=False)
-    assert (screened.points[0].lower, screened.points[0].upper) == (
-        pytest.approx(0.871667, abs=1e-6),
-        pytest.approx(26.711667, abs=1e-6),
+    assert (screened.points[0].lower, screened.points[0].upper) == pytest.approx(
+        (0.871667, 26.711667), abs=1e-6
     )
-    assert (unscreened.points[0].lower, unscreened.points[0].upper) == (
-        pytest.approx(-4.943986, abs=1e-6),
-        pytest.approx(32.527319, abs=1e-6),
+    assert (unscreened.points[0].lower, unscreened.points[0].upper) == pytest.approx(
+        (-4.943986, 32.527319), abs=1e-6
     )
     assert [i for i, p in enumerate(screened.points) if p.special_cause] == [5, 18]
     assert [i for i, p in enumerate(unscreened.points) if p.special_cause] == [5]

@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type hints
 
 from projections.statistics import Reading, theil_sen
 
