@@ -1,6 +1,6 @@
 """An event a read model cannot apply is parked for that model (position, case, entry, error class),
 in the same transaction as the rest of its batch, which still applies exactly once; the projection
-carries on past it. Errors that are not the event's park nothing."""
+carries on past it. A rebuild parks the same events; errors that are not the event's park nothing."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
+import msgspec
 import pytest
 
 from events.codec import encode_entry
+from events.entries import EntryCorrected
 from projections.generations import step
 from projections.models import MODELS, Trajectories
+from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
-from tests.projections.conftest import catch_up, open_case
+from tests.projections.conftest import catch_up, fingerprints, meta, models, open_case
 from tests.projections.dead_letters import YEAR_ONE, Parked, insert_event, parked, review, run_until_current
 
 
@@ -68,6 +71,45 @@ async def test_an_event_no_model_can_apply_is_parked_and_the_rest_of_its_batch_a
     assert {row["case_id"]: row["count"] for row in reviews} == {bad_case: 1, good_case: 1}
     assert ratings == 2
     assert stalled == 0
+
+
+async def test_a_rebuild_parks_what_the_live_projector_parked(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    *_, expected = await _poisoned(records, fresh_database.url, "year-1 time")
+    live = await fingerprints(fresh_database.url)
+    for model in models():
+        await rebuild(fresh_database.url, model)
+    assert await parked(fresh_database.url) == expected
+    assert await fingerprints(fresh_database.url) == live
+
+
+async def test_a_correction_that_cannot_be_applied_is_parked_live_and_by_a_rebuild(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    case_id = open_case(records)
+    original = review(case_id)
+    records.record(case_id, original)
+    correction = EntryCorrected(
+        **meta(case_id),
+        corrects=original.entry_id,
+        reason="when it happened",  # type: ignore[arg-type]
+        changes={"occurred_at": YEAR_ONE.isoformat()},
+        corrected=msgspec.structs.replace(original, occurred_at=YEAR_ONE),
+    )
+    at = await insert_event(fresh_database.url, case_id, "entry_corrected", encode_entry(correction))
+    other = open_case(records)
+    records.record(other, review(other))
+    await run_until_current(fresh_database.url, records.recorder.max_notification_id())
+    # The audit trail writes the corrected time with an UPDATE, whose argument asyncpg refuses.
+    errors = {"audit": "DataError", "care": "OverflowError", "trajectory": "OverflowError"}
+    expected = {(name, at, case_id, correction.entry_id, error) for name, error in errors.items()}
+    assert await parked(fresh_database.url) == expected
+    live = await fingerprints(fresh_database.url)
+    for model in models():
+        await rebuild(fresh_database.url, model)  # corrections are applied after the load: parked there
+    assert await parked(fresh_database.url) == expected
+    assert await fingerprints(fresh_database.url) == live
 
 
 async def test_an_error_that_is_not_the_events_parks_nothing(
