@@ -129,5 +129,6 @@ def test_corrections_are_linked_to_what_they_correct_oldest_first(opened_case: C
     state = opened_case.state
     assert state.corrections_of(goal_set.entry_id) == [first.entry_id, second.entry_id]
     assert state.corrections_of(other.entry_id) == []
-    assert state.ref(second.entry_id) is not None
-    assert state.ref(second.entry_id).type == "entry_corrected"  # type: ignore[union-attr]
+    ref = state.ref(second.entry_id)
+    assert ref is not None
+    assert ref.type == "entry_corrected"
