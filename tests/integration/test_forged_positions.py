@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncpg
-from litestar.testing import AsyncTestClient
 
 from projections.schema import POSITIONS_CHANNEL
 from service.database import DatabaseAddress
-from tests.api.helpers import assert_problem
+from tests.api.helpers import Client, assert_problem
 from tests.conftest import TokenFactory
 
 FAR_AHEAD = 999_999_999
 
 
 async def test_a_forged_position_still_answers_503_for_a_position_not_reached(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:

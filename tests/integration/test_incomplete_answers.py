@@ -12,7 +12,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from events.codec import encode_entry
@@ -22,7 +21,7 @@ from service.auth import issue_token
 from service.database import DatabaseAddress
 from service.runtime import Runtime
 from service.settings import Settings
-from tests.api.helpers import REVIEW, SETBACK, open_case, post
+from tests.api.helpers import REVIEW, SETBACK, Client, open_case, post
 from tests.conftest import WAYMARK
 from tests.projections.dead_letters import YEAR_ONE, insert_event, review
 
@@ -30,9 +29,7 @@ INCOMPLETE = {"entries_not_projected": 1, "detail": "1 entry could not be projec
 
 
 @pytest.fixture
-async def app(
-    fresh_database: DatabaseAddress, tmp_path: Path
-) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Settings]]:
+async def app(fresh_database: DatabaseAddress, tmp_path: Path) -> AsyncIterator[tuple[Client, Settings]]:
     """Waymark on a database of this test's own: a parked event there degrades no other test's /ready."""
     settings = Settings(
         database_url=fresh_database.url, jwt_secret=secrets.token_urlsafe(32), data_dir=tmp_path
@@ -56,7 +53,7 @@ def _waymark(database: DatabaseAddress, *args: str) -> str:
 
 
 async def test_an_entry_no_projection_can_apply_marks_only_its_case_incomplete(
-    app: tuple[AsyncTestClient[Litestar], Settings], fresh_database: DatabaseAddress
+    app: tuple[Client, Settings], fresh_database: DatabaseAddress
 ) -> None:
     client, settings = app
     clinician = _headers(settings, Role.CLINICIAN, "c-incomplete")

@@ -13,6 +13,7 @@ from events.entries import ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.projector import Projector
+from service.application import CaseRecords
 from tests.projections.conftest import meta, models
 
 YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
@@ -20,6 +21,11 @@ YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
 
 Parked = tuple[str, int, uuid.UUID, uuid.UUID | None, str]
 """A parked event as read.unprojected_entries shows it: projection, position, case, entry, error."""
+
+
+def head(records: CaseRecords) -> int:
+    """The position of the last event in the log."""
+    return records.recorder.max_notification_id() or 0
 
 
 def review(

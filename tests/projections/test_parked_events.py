@@ -20,7 +20,15 @@ from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
 from tests.projections.conftest import catch_up, fingerprints, meta, models, open_case
-from tests.projections.dead_letters import YEAR_ONE, Parked, insert_event, parked, review, run_until_current
+from tests.projections.dead_letters import (
+    YEAR_ONE,
+    Parked,
+    head,
+    insert_event,
+    parked,
+    review,
+    run_until_current,
+)
 
 
 def _undecodable(case_id: uuid.UUID) -> tuple[bytes, uuid.UUID | None]:
@@ -47,7 +55,7 @@ async def _poisoned(records: CaseRecords, dsn: str, poison: str) -> tuple[uuid.U
     state, entry_id = make(bad_case)
     at = await insert_event(dsn, bad_case, "review_recorded", state)
     records.record(good_case, review(good_case))
-    await run_until_current(dsn, records.recorder.max_notification_id())
+    await run_until_current(dsn, head(records))
     return bad_case, good_case, {(name, at, bad_case, entry_id, error) for name in MODELS}
 
 
@@ -58,7 +66,7 @@ async def test_an_event_no_model_can_apply_is_parked_and_the_rest_of_its_batch_a
     bad_case, good_case, expected = await _poisoned(records, fresh_database.url, poison)
     assert await parked(fresh_database.url) == expected
     (at,) = {position for _, position, *_ in expected}
-    head = records.recorder.max_notification_id()
+    last = head(records)
     conn = await asyncpg.connect(fresh_database.url)
     try:
         audited = await conn.fetch("SELECT position FROM read.audit_entries ORDER BY 1")
@@ -67,7 +75,7 @@ async def test_an_event_no_model_can_apply_is_parked_and_the_rest_of_its_batch_a
         stalled = await conn.fetchval("SELECT count(*) FROM read_meta.generations WHERE stalled IS NOT NULL")
     finally:
         await conn.close()
-    assert [row["position"] for row in audited] == [p for p in range(1, head + 1) if p != at]
+    assert [row["position"] for row in audited] == [p for p in range(1, last + 1) if p != at]
     assert {row["case_id"]: row["count"] for row in reviews} == {bad_case: 1, good_case: 1}
     assert ratings == 2
     assert stalled == 0
@@ -93,14 +101,14 @@ async def test_a_correction_that_cannot_be_applied_is_parked_live_and_by_a_rebui
     correction = EntryCorrected(
         **meta(case_id),
         corrects=original.entry_id,
-        reason="when it happened",  # type: ignore[arg-type]
+        reason="when it happened",
         changes={"occurred_at": YEAR_ONE.isoformat()},
         corrected=msgspec.structs.replace(original, occurred_at=YEAR_ONE),
     )
     at = await insert_event(fresh_database.url, case_id, "entry_corrected", encode_entry(correction))
     other = open_case(records)
     records.record(other, review(other))
-    await run_until_current(fresh_database.url, records.recorder.max_notification_id())
+    await run_until_current(fresh_database.url, head(records))
     # The audit trail writes the corrected time with an UPDATE, whose argument asyncpg refuses.
     errors = {"audit": "DataError", "care": "OverflowError", "trajectory": "OverflowError"}
     expected = {(name, at, case_id, correction.entry_id, error) for name, error in errors.items()}
@@ -152,7 +160,7 @@ async def test_a_batch_cancelled_half_way_parks_nothing_and_applies_once_when_tr
             # The care projector's batch waits for this lock; the waiting statement is then
             # cancelled, as an operator or a statement timeout would cancel it: the connection lives on.
             await blocker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            projecting = asyncio.ensure_future(run_until_current(dsn, records.recorder.max_notification_id()))
+            projecting = asyncio.ensure_future(run_until_current(dsn, head(records)))
             waiting = None
             while waiting is None and not projecting.done():
                 await asyncio.sleep(0.01)

@@ -27,7 +27,7 @@ def _review(records: CaseRecords) -> int:
         case_id,
         ReviewRecorded(
             **meta(case_id),
-            kind=ReviewKind.ROUTINE,  # type: ignore[arg-type]
+            kind=ReviewKind.ROUTINE,
             ratings={OutcomeDomain.STABILITY_SELF_MANAGEMENT: 5},
             confidence=5,
             autonomy=5,

@@ -14,7 +14,7 @@ from projections.retry import Retried, retry_parked
 from service.application import CaseRecords
 from service.database import DatabaseAddress
 from tests.projections.conftest import catch_up, fingerprints, meta, open_case
-from tests.projections.dead_letters import parked, review
+from tests.projections.dead_letters import head, parked, review
 
 BUGS = {"cases": "CHECK (service <> 'east')", "reviews": "CHECK (kind <> 'mdt')"}
 """Constraints standing in for a read side with a bug: it cannot store cases in the east or MDT
@@ -43,7 +43,7 @@ def _history(records: CaseRecords) -> tuple[int, int]:
     a plan change naming it, and its correction (to a formal review, which it can store). Returns
     the positions of the two entries care will park."""
     east = open_case(records, service="east", days_ago=200)
-    opening = records.recorder.max_notification_id()
+    opening = head(records)
     records.record(east, review(east, days_ago=100))
     north = open_case(records, days_ago=200)
     mdt = review(north, kind=ReviewKind.MDT, days_ago=50)
@@ -52,7 +52,7 @@ def _history(records: CaseRecords) -> tuple[int, int]:
         north,
         PlanChanged(
             **meta(north, days_ago=40),
-            rationale="more support after the review",  # type: ignore[arg-type]
+            rationale="more support after the review",
             because_of=(mdt.entry_id,),
             strategies_added=("walking group",),
         ),
@@ -62,7 +62,7 @@ def _history(records: CaseRecords) -> tuple[int, int]:
         EntryCorrected(
             **meta(north),
             corrects=mdt.entry_id,
-            reason="it was a formal review",  # type: ignore[arg-type]
+            reason="it was a formal review",
             changes={"kind": "formal"},
         ),
     )
