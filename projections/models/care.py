@@ -169,6 +169,9 @@ class CareDelivery(ReadModel):
         with_strategies = {row[2] for row in (*written["reviews"], *written["strategy_introductions"])}
         return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
 
+    def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
+        return derive_outcomes(schema, (), cases, cases)
+
     def derive_all(self, schema: str) -> list[list[Statement]]:
         return derive_all_outcomes(schema)
 

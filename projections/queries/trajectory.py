@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader
+from projections.queries.completeness import Incomplete, incompleteness
 from projections.statistics import (
     Reading,
     Trend,
@@ -86,7 +87,7 @@ class Escalations(msgspec.Struct, frozen=True):
 
 
 class Trajectory(msgspec.Struct, frozen=True):
-    """Direction of travel for one person, as of now."""
+    """Direction of travel for one person, as of now (``incomplete`` when entries are missing)."""
 
     case_id: UUID
     as_of: datetime
@@ -94,6 +95,7 @@ class Trajectory(msgspec.Struct, frozen=True):
     self_ratings: list[Series]
     instruments: list[Series]
     escalations: Escalations
+    incomplete: Incomplete | None = None
 
 
 @functools.cache
@@ -147,6 +149,7 @@ async def trajectory(conn: Reader, case_id: UUID, now: datetime) -> Trajectory:
         self_ratings=[s for name, s in series.items() if name in ("confidence", "autonomy")],
         instruments=_instruments(measures, origin, today),
         escalations=_escalations(escalations, status, origin, today),
+        incomplete=await incompleteness(conn, case_id, ["trajectory", "care"]),
     )
 
 
