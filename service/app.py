@@ -21,6 +21,7 @@ from projections.projector import Projector
 from service.application import CaseRecords
 from service.auth import jwt_auth
 from service.openapi import document_problems
+from service.pages import pages_plugin  # issue 10: the clinician's pages
 from service.positions import PositionWatcher, ProjectionBehind
 from service.problems import exception_handlers, problem
 from service.routes.cases import CaseController
@@ -44,8 +45,11 @@ def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[
     )
 
 
-def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False) -> Litestar:
-    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it)."""
+def create_app(
+    runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False, demo_sign_in: bool = False
+) -> Litestar:
+    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it);
+    ``demo_sign_in`` offers the demo users on the pages' sign-in (the embedded demo database only)."""
 
     def provide_records() -> CaseRecords:
         return runtime.records
@@ -107,7 +111,7 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         },
         lifespan=[read_side],
         on_shutdown=[runtime.close] if owns_runtime else [],
-        on_app_init=[auth.on_app_init],
+        on_app_init=[auth.on_app_init, pages_plugin(runtime.settings, demo_sign_in=demo_sign_in)],
         exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -27,7 +27,8 @@ __all__ = [
     "requires",
 ]
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/problems"]
+# The pages (issue 10) sign in with a session cookie of their own, not a bearer token.
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/problems", "^/$", "^/app(/|$)", "^/static/"]
 
 
 class AccessDenied(Exception):

@@ -19,9 +19,8 @@ from service.bench.cli import bench
 from service.cli_common import SettingsProblem, read_settings, start_runtime
 from service.cli_db import db
 from service.cli_projections import project, projections
-from service.demo import DEMO_CLINICIAN, DemoPlan, write_demo
+from service.demo import DemoPlan, write_demo
 from service.runtime import Runtime
-from service.settings import Settings
 
 __all__ = ["main"]
 
@@ -84,8 +83,8 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
     """Serve the HTTP API (OpenAPI browser at /schema)."""
     runtime = start_runtime(data_dir, serving=True)
     settings = runtime.settings
-    # A token in the output ends up in logs (a container's, a service manager's): print one only for
-    # the embedded demo database, a throwaway on this machine.
+    # Only the embedded demo database (a throwaway on this machine) offers its demo users a sign-in
+    # without a password; nothing secret is printed (output ends up in logs).
     demo_database = settings.embedded and demo is not False
     try:
         if (
@@ -96,11 +95,11 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
         url = f"http://{host}:{port}"
         console.print(f"\n[bold]Waymark[/bold] is starting at {url}  (API browser: {url}/schema)")
         if demo_database:
-            _announce_demo(settings, url, runtime.records.a_case_of(DEMO_CLINICIAN))
+            _announce_demo(url)
         # The app closes the runtime on shutdown: after SIGTERM uvicorn re-raises the signal once it has
         # drained, so code after uvicorn.run would not run.
         uvicorn.run(
-            create_app(runtime, run_projector=projector, owns_runtime=True),
+            create_app(runtime, run_projector=projector, owns_runtime=True, demo_sign_in=demo_database),
             host=host,
             port=port,
             log_level="info",
@@ -109,18 +108,9 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
         runtime.close()
 
 
-def _announce_demo(settings: Settings, url: str, case_id: str | None) -> None:
-    """A clinician token for the demo cases, and a request to try with it."""
-    try:
-        token = issue_token(settings, sub=DEMO_CLINICIAN, role=Role.CLINICIAN, ttl_seconds=12 * 3600)
-    except PermissionError:
-        return  # RS256 with only the public key: this process cannot sign
-    console.print(f"Token for {DEMO_CLINICIAN} (clinician, 12 hours):")
-    console.print(token, soft_wrap=True)
-    if case_id:
-        console.print(
-            f'\nTry: curl -H "Authorization: Bearer <token>" {url}/cases/{case_id}/history\n', soft_wrap=True
-        )
+def _announce_demo(url: str) -> None:
+    """Where to sign in to the pages as a demo user (issue 10: the address instead of a token)."""
+    console.print(f"Sign in as a demo user at {url}/app/sign-in  (API tokens: `waymark token --help`)\n")
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -33,7 +34,17 @@ def _int(name: str, raw: str) -> int:
         raise SettingsError(f"{name} must be a whole number") from None
 
 
-_TEXT = {"jwt_issuer": "WAYMARK_JWT_ISSUER", "jwt_audience": "WAYMARK_JWT_AUDIENCE"}
+_TEXT = {
+    "jwt_issuer": "WAYMARK_JWT_ISSUER",
+    "jwt_audience": "WAYMARK_JWT_AUDIENCE",
+    # Pages (issue 10): browser sign-in through the organisation's OpenID provider.
+    "oidc_issuer": "WAYMARK_OIDC_ISSUER",
+    "oidc_client_id": "WAYMARK_OIDC_CLIENT_ID",
+    "oidc_client_secret": "WAYMARK_OIDC_CLIENT_SECRET",
+    "oidc_role_claim": "WAYMARK_OIDC_ROLE_CLAIM",
+    "public_url": "WAYMARK_PUBLIC_URL",
+    "session_secret": "WAYMARK_SESSION_SECRET",
+}
 _NUMBERS = {
     "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
     "db_pool_size": "WAYMARK_DB_POOL_SIZE",
@@ -41,6 +52,8 @@ _NUMBERS = {
     "db_connect_timeout": "WAYMARK_DB_CONNECT_TIMEOUT",
     "read_pool_size": "WAYMARK_READ_POOL_SIZE",
     "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
+    "session_idle_minutes": "WAYMARK_SESSION_IDLE_MINUTES",
+    "review_interval_days": "WAYMARK_REVIEW_INTERVAL_DAYS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -67,6 +80,17 @@ class Settings:
     read_pool_size: int = 8
     read_timeout_ms: int = 10_000
     """The longest a projection query may run (PostgreSQL statement_timeout on the read pool)."""
+    # Pages (issue 10). Sign-in is OpenID Connect (code flow with PKCE) against ``oidc_issuer``;
+    # ``public_url`` is the address browsers use (the redirect base; https makes cookies Secure).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_role_claim: str = "role"
+    public_url: str | None = None
+    session_secret: str | None = None
+    session_idle_minutes: int = 30
+    review_interval_days: int = 84
+    """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
 
     @classmethod
     def from_env(
@@ -104,9 +128,20 @@ class Settings:
             "when Waymark uses an external database"
         )
 
-    def _local_secret(self) -> str:
+    def session_key(self) -> bytes | None:
+        """The key page sessions are signed with: the setting, else (embedded) a local secret, else
+        one derived from the JWT secret; None when there is none (pages then refuse to sign in)."""
+        if self.session_secret:
+            return self.session_secret.encode()
+        if self.embedded:
+            return self._local_secret("session-secret").encode()
+        if self.jwt_secret:
+            return hmac.digest(self.jwt_secret.encode(), b"waymark page sessions", "sha256")
+        return None
+
+    def _local_secret(self, name: str = "jwt-secret") -> str:
         """A per-installation secret for the embedded set-up, created once and kept in the data directory."""
-        path = self.data_dir / "jwt-secret"
+        path = self.data_dir / name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)

@@ -1,5 +1,5 @@
-"""What ``waymark`` prints when it starts: a bearer token only for the embedded demo database, and a
-one-line error (never a traceback) for a setting it cannot work with."""
+"""What ``waymark`` prints when it starts: never a bearer token; the demo sign-in address only for the
+embedded demo database; and a one-line error (never a traceback) for a setting it cannot work with."""
 
 from __future__ import annotations
 
@@ -69,13 +69,16 @@ def test_serve_prints_no_token_when_the_database_is_external(
     assert not TOKEN_SHAPED.search(output)
 
 
-def test_serve_prints_a_token_for_the_embedded_demo_database_only(embedded_data_dir: Path) -> None:
+def test_serve_prints_the_demo_sign_in_address_for_the_embedded_demo_database_only(
+    embedded_data_dir: Path,
+) -> None:
     env = _env()
     without_demo = _served_output(env, embedded_data_dir, "--data-dir", str(embedded_data_dir), "--no-demo")
     with_demo = _served_output(env, embedded_data_dir, "--data-dir", str(embedded_data_dir))
-    assert not TOKEN_SHAPED.search(without_demo)
+    assert "/app/sign-in" not in without_demo
     assert "Loaded" in with_demo
-    assert TOKEN_SHAPED.search(with_demo)
+    assert re.search(r"Sign in as a demo user at http://127\.0\.0\.1:\d+/app/sign-in", with_demo)
+    assert not TOKEN_SHAPED.search(without_demo + with_demo)
 
 
 def test_serve_without_a_signing_key_for_an_external_database_says_so_in_one_line(

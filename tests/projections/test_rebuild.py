@@ -15,6 +15,7 @@ import pytest
 from events.case import CaseEvent
 from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
 from projections.models import MODELS
+from projections.models.base import CORRECTION
 from projections.rebuild import rebuild
 from service.application import CaseRecords
 from service.database import DatabaseAddress
@@ -98,6 +99,8 @@ async def test_a_bulk_load_interrupted_after_noting_corrections_applies_each_onc
             "SELECT min(notification_id) FROM case_records_events WHERE topic = 'entry_corrected'"
         )
         for model in models():
+            if not model.reads(CORRECTION):
+                continue  # care teams never change by correction
             with pytest.raises(_Interrupted):
                 await rebuild(fresh_database.url, model, batch_size=20, progress=interrupt_once_noted)
             assert await conn.fetchval(noted) > 0, model.name

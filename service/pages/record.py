@@ -1,0 +1,155 @@
+"""A person's record page: header, goals and milestones, trajectory charts, and the timeline of every
+entry, filterable by kind and domain. Read through the API's own functions (``read_case``, the
+history items, the trajectory query), and logged as a read of the record like any API read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import anyio.to_thread
+import asyncpg
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+
+from events.values import Actor
+from projections.queries.trajectory import Series, Trajectory, trajectory
+from service.application import CaseRecords
+from service.auth import authorise_read
+from service.pages.caseload import LABEL_TAGS
+from service.pages.charts import Chart, Marker, chart
+from service.pages.replay import Replay, replay_of
+from service.pages.templating import KIND_NAMES
+from service.pages.timeline import TimelineEntry, timeline
+from service.pages.web import Pages, actor_of, render
+from service.positions import PositionWatcher
+from service.routes.readmodels import read_case, read_consistently
+from service.views import CaseView, HistoryItem, case_view, history_item
+
+__all__ = ["RECORD_ROUTES", "read_record"]
+
+MAX_ENTRIES = 1_000_000
+"""Every entry of a case (the events store pages by version; no case comes near this)."""
+PAGE_SIZE = 100
+"""Timeline entries per page: a long record reads (and prints) in pages."""
+_MARKERS = {"setback_recorded": "setback", "escalation_raised": "escalation", "plan_changed": "plan"}
+
+AtVersion = Annotated[int | None, QueryParameter(ge=1, description="The record as it stood at this version")]
+AsRecordedOn = Annotated[str | None, QueryParameter(max_length=10, description="YYYY-MM-DD")]
+Kind = Annotated[str | None, QueryParameter(max_length=40)]
+Domain = Annotated[str | None, QueryParameter(max_length=40)]
+PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
+MinPosition = Annotated[int | None, QueryParameter(ge=1)]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A case as it stands (or stood) and every entry of it up to then, as the API gives them."""
+
+    view: CaseView
+    items: list[HistoryItem]
+    replay: Replay
+
+
+def read_record(
+    records: CaseRecords, actor: Actor, case_id: UUID, *, view: str, version: int | None, on: str | None
+) -> Record:
+    """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``); the
+    read is logged once, with the version shown. Blocking: call it in a worker thread."""
+    authorise_read(actor, records.get_case(case_id, copy=False))  # before reading any entry
+    entries = records.entries(case_id, after=0, limit=MAX_ENTRIES)
+    replay = replay_of(entries, current=entries[-1][0], version=version, on=on)
+    case = read_case(records, actor, case_id, view, version=replay.version)
+    shown = [history_item(case, v, e) for v, e in entries if v <= case.version]
+    return Record(case_view(case), shown, replay)
+
+
+def markers_of(entries: list[TimelineEntry]) -> list[Marker]:
+    """Setbacks, escalations and plan changes, for the charts' time axes."""
+    return [
+        Marker(_MARKERS[e.item.type], e.occurred_at, e.item.entry_id, KIND_NAMES[e.item.type])
+        for e in entries
+        if e.item.type in _MARKERS
+    ]
+
+
+def _charts(found: Trajectory, markers: list[Marker]) -> list[tuple[str, Chart, Series]]:
+    """One chart per domain, self-rating and scored measure with readings."""
+    groups = (("domain", found.domains), ("self", found.self_ratings), ("measure", found.instruments))
+    drawn = []
+    for group, series in groups:
+        for one in series:
+            if (made := chart(one, markers)) is not None:
+                drawn.append((group, made, one))
+    return drawn
+
+
+def entry_names(items: list[HistoryItem]) -> dict[str, str]:
+    """How to name an entry when another names it: its kind and the day it happened."""
+    return {str(i.entry_id): f"{KIND_NAMES.get(i.type, i.type)} of {i.occurred_at:%-d %b %Y}" for i in items}
+
+
+def _query(**values: object) -> str:
+    """A query string of the values given (the first page and empty values left out)."""
+    return urlencode({k: v for k, v in values.items() if v not in (None, "") and (k != "page" or v != 1)})
+
+
+@get("/cases/{case_id:uuid}")
+async def record_page(
+    *,
+    request: Request[Any, Any, Any],
+    pages: NamedDependency[Pages],
+    records: NamedDependency[CaseRecords],
+    read_pool: NamedDependency[asyncpg.Pool],
+    positions: NamedDependency[PositionWatcher],
+    case_id: FromPath[UUID],
+    version: FromQuery[AtVersion] = None,
+    on: FromQuery[AsRecordedOn] = None,
+    kind: FromQuery[Kind] = None,
+    domain: FromQuery[Domain] = None,
+    page: FromQuery[PageNumber] = 1,
+    min_position: FromQuery[MinPosition] = None,
+) -> Template:
+    """The record page."""
+    actor = actor_of(request, pages)
+    record = await anyio.to_thread.run_sync(
+        lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
+    )
+    entries = timeline(record.items)
+    shown = [e for e in entries if (not kind or e.item.type == kind) and (not domain or domain in e.domains)]
+    await read_consistently(positions, ["trajectory", "care"], min_position)
+    async with read_pool.acquire() as conn:
+        found = await trajectory(conn, case_id, datetime.now(UTC))
+    start = (page - 1) * PAGE_SIZE
+    return render(
+        request,
+        pages,
+        "record.jinja",
+        case=record.view,
+        replay=record.replay,
+        entries=shown[start : start + PAGE_SIZE],
+        total=len(shown),
+        page=page,
+        pages_count=max(1, -(-len(shown) // PAGE_SIZE)),
+        kinds=sorted({e.item.type for e in entries}, key=lambda k: KIND_NAMES.get(k, k)),
+        kind=kind or "",
+        domain=domain or "",
+        charts=[] if record.replay.active else _charts(found, markers_of(entries)),
+        tags=LABEL_TAGS,
+        names=entry_names(record.items),
+        query_for=lambda number: _query(
+            on=record.replay.on.isoformat() if record.replay.on else None,
+            version=None if record.replay.on else record.replay.version,
+            kind=kind,
+            domain=domain,
+            page=number,
+        ),
+    )
+
+
+RECORD_ROUTES = [record_page]

@@ -1,0 +1,167 @@
+"""A person's timeline: every entry in the order things happened (not the order they were typed in),
+with each correction beside the entry it corrects and each statement beside what it is about.
+
+Built from the API's own history items (``service.views.history_item``), so the page and
+``GET /cases/{id}/history`` never disagree about what an entry says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from service.views import HistoryItem
+
+__all__ = ["FIELD_LABELS", "Field", "TimelineEntry", "domains_of", "timeline"]
+
+FIELD_LABELS = {
+    "easier_now": "What feels easier now than three months ago",
+    "most_difficult": "What still feels most difficult",
+    "helpful_strategies": "Which support strategies help most",
+    "next_step": "What is a realistic next step",
+    "kind": "Kind",
+    "ratings": "Ratings per domain (1-10)",
+    "confidence": "Confidence (1-10)",
+    "autonomy": "Autonomy (1-10)",
+    "in_own_words": "In their own words",
+    "domain": "Domain",
+    "domains": "Domains",
+    "achievement": "Status",
+    "description": "Milestone",
+    "evidence": "Evidence",
+    "target_on": "Target date",
+    "instrument": "Measure",
+    "items": "Item scores",
+    "score": "Score",
+    "what_happened": "What happened",
+    "contributing_factors": "Contributing factors",
+    "factors_detail": "About the factors",
+    "risk_management": "How risk was managed",
+    "learning": "What was learned",
+    "adaptation": "What was adapted",
+    "severity": "Severity (1 low to 4 crisis)",
+    "trigger": "Trigger",
+    "response": "Response",
+    "escalation_plan_used_early": "Escalation plan used early",
+    "resolution": "Resolution",
+    "rationale": "Rationale",
+    "because_of": "Because of",
+    "support_hours_per_week": "Support hours per week",
+    "approach": "Approach",
+    "strategies_added": "Strategies added",
+    "strategies_removed": "Strategies removed",
+    "domains_added": "Domains added",
+    "text": "Statement",
+    "made_by": "Made by",
+    "about": "About",
+    "reason": "Reason",
+    "note": "Note",
+    "person_ref": "Person reference",
+    "service": "Service",
+    "opened_on": "Opened on",
+    "care_team": "Care team",
+}
+"""Field names in the words of the record; the review's four recovery questions first."""
+_LINKS = frozenset({"because_of", "about", "goal_id", "milestone_id", "escalation_id", "measure_ids"})
+"""Fields naming other entries: shown as links to them on the same page."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value of an entry; ``was`` holds the original when a correction changed it."""
+
+    name: str
+    label: str
+    value: Any
+    was: Any = None
+    corrected: bool = False
+    links: tuple[UUID, ...] = ()
+
+
+@dataclass
+class TimelineEntry:
+    """An entry with its corrections and the person's statements about it."""
+
+    item: HistoryItem
+    fields: list[Field]
+    corrections: list[HistoryItem] = field(default_factory=list)
+    statements: list[HistoryItem] = field(default_factory=list)
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened, as its latest correction says if one changed it."""
+        for correction in reversed(self.corrections):
+            corrected = correction.data.get("corrected") or {}
+            if "occurred_at" in (correction.data.get("changes") or {}) and "occurred_at" in corrected:
+                return datetime.fromisoformat(str(corrected["occurred_at"]))
+        return self.item.occurred_at
+
+    @property
+    def domains(self) -> set[str]:
+        """The outcome domains this entry is about."""
+        return domains_of(self.item.data)
+
+
+def domains_of(data: dict[str, Any]) -> set[str]:
+    """Outcome domains an entry's values name (rated, set, affected or added)."""
+    found: set[str] = set()
+    for name in ("domain", "domains", "domains_added"):
+        value = data.get(name)
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, list | tuple):
+            found.update(v for v in value if isinstance(v, str))
+    if isinstance(ratings := data.get("ratings"), dict):
+        found.update(ratings)
+    if isinstance(corrected := data.get("corrected"), dict):
+        found |= domains_of(corrected)
+    return found
+
+
+def _fields(item: HistoryItem, corrections: list[HistoryItem]) -> list[Field]:
+    current = dict(item.data)
+    changed: set[str] = set()
+    for correction in corrections:
+        changes = correction.data.get("changes") or {}
+        current.update({k: v for k, v in changes.items() if k in current or k in FIELD_LABELS})
+        changed.update(changes)
+    order = list(FIELD_LABELS) + sorted(set(current) - FIELD_LABELS.keys())
+    shown = []
+    for name in order:
+        if name not in current or (current[name] in (None, [], (), {}) and name not in changed):
+            continue
+        value = current[name]
+        links = (
+            tuple(UUID(str(v)) for v in (value if isinstance(value, list | tuple) else [value]))
+            if name in _LINKS
+            else ()
+        )
+        was = item.data.get(name) if name in changed else None
+        label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+        shown.append(Field(name, label, value, was, name in changed, links))
+    return shown
+
+
+def timeline(items: Iterable[HistoryItem]) -> list[TimelineEntry]:
+    """Entries in the order things happened, newest first (ties in the order they were recorded);
+    corrections beside what they correct, statements beside what they are about."""
+    items = list(items)
+    corrections: dict[UUID, list[HistoryItem]] = {}
+    statements: dict[UUID, list[HistoryItem]] = {}
+    for item in items:
+        if item.corrects is not None:
+            corrections.setdefault(item.corrects, []).append(item)
+        elif item.type == "statement_added":
+            for about in item.data.get("about") or ():
+                statements.setdefault(UUID(str(about)), []).append(item)
+    entries = []
+    for item in items:
+        if item.corrects is not None:
+            continue
+        own = corrections.get(item.entry_id, [])
+        entries.append(TimelineEntry(item, _fields(item, own), own, statements.get(item.entry_id, [])))
+    entries.sort(key=lambda e: (e.occurred_at, e.item.version), reverse=True)
+    return entries
