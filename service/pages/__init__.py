@@ -15,7 +15,9 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from service.pages.caseload import CASELOAD_ROUTES
+from service.pages.learning import LEARNING_ROUTES
 from service.pages.record import RECORD_ROUTES
+from service.pages.reviews import REVIEW_ROUTES
 from service.pages.session import SessionSigner
 from service.pages.signin import DEMO_USERS, SIGN_IN_ROUTES
 from service.pages.templating import STATIC, template_config
@@ -52,7 +54,13 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
     def install(app_config: AppConfig) -> AppConfig:
         router = Router(
             "/app",
-            route_handlers=[*SIGN_IN_ROUTES, *CASELOAD_ROUTES, *RECORD_ROUTES],
+            route_handlers=[
+                *SIGN_IN_ROUTES,
+                *CASELOAD_ROUTES,
+                *RECORD_ROUTES,
+                *REVIEW_ROUTES,
+                *LEARNING_ROUTES,
+            ],
             dependencies={"pages": Provide(provide_pages, sync_to_thread=False)},
             middleware=[DefineMiddleware(pages_middleware, pages=pages)],
             exception_handlers=page_exception_handlers(),

@@ -110,6 +110,7 @@ async def record_page(
     case_id: FromPath[UUID],
     version: FromQuery[AtVersion] = None,
     on: FromQuery[AsRecordedOn] = None,
+    review_on: FromQuery[AsRecordedOn] = None,
     kind: FromQuery[Kind] = None,
     domain: FromQuery[Domain] = None,
     page: FromQuery[PageNumber] = 1,
@@ -117,6 +118,7 @@ async def record_page(
 ) -> Template:
     """The record page."""
     actor = actor_of(request, pages)
+    on = on or review_on  # the date field, else the past review picked
     record = await anyio.to_thread.run_sync(
         lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
     )
