@@ -24,7 +24,7 @@ from service.runtime import Runtime
 __all__ = ["bench"]
 
 console = Console(stderr=True)
-SUITES = ("rebuild", "lag", "commands", "reads", "queries")
+SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages")
 
 
 def _dataset(runtime: Runtime, events: int) -> int:
@@ -163,6 +163,8 @@ def bench(
                 runner.reads(kind)
             if "queries" in chosen:
                 runner.queries(kind)
+            if "pages" in chosen:
+                runner.pages(kind)
         runner.memory()
     finally:
         runtime.close()

@@ -20,8 +20,9 @@ class Timed:
 class HttpConnection:
     """One persistent connection to the server under test."""
 
-    def __init__(self, host: str, port: int, authorization: str) -> None:
+    def __init__(self, host: str, port: int, authorization: str, *, cookie: str | None = None) -> None:
         self.host, self.port, self.authorization = host, port, authorization
+        self.cookie = f"Cookie: {cookie}\r\n" if cookie else ""  # the pages sign in with a session cookie
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -39,7 +40,7 @@ class HttpConnection:
             raise RuntimeError("open the connection first (async with)")
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.authorization}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{self.cookie}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         started = time.perf_counter()
         self.writer.write(head.encode() + body)

@@ -23,6 +23,7 @@ from service.bench.commands import (
     open_cases,
     raw_insert,
 )
+from service.bench.pages import new_secret, run_page_reads, wait_projected
 from service.bench.reads import (
     long_case,
     queries_in_process,
@@ -160,6 +161,39 @@ class Bench:
                     higher_is_better=False,
                 )
             )
+
+    def pages(self, kind: str, entries: int = 1000) -> None:
+        """The record page of a case of 1,000 entries, beside the same case's JSON history (issue 10)."""
+        case_id = open_cases(self.runtime.records, 1)[0]
+        long_case(self.runtime.records, case_id, entries)
+        head = self.runtime.records.recorder.max_notification_id() or 0
+        secret = new_secret()
+        watcher = projector(self.env)
+        process = server(kind, {**self.env, "WAYMARK_SESSION_SECRET": secret})
+        try:
+            token, port = self.token(Role.CLINICIAN), process.port or 0
+            wait_projected(port, token, case_id, head)
+            runs = self.repeat(
+                f"record page over HTTP ({kind})",
+                lambda: run_page_reads(port, token=token, secret=secret, case_id=case_id, requests=200),
+            )
+            self.note_peak("service", process)
+        finally:
+            process.stop()
+            watcher.stop()
+        self.report.add(
+            Figure(
+                f"record page p99, case of {entries:,} ({kind})",
+                "ms",
+                [p(t["page"].latencies_ms, 99) for t in runs],
+                [p(t["history"].latencies_ms, 99) for t in runs],
+                "JSON history of the same 1,000 entries (2 x 500) p99",
+                target="<= 50 ms",
+                higher_is_better=False,
+            )
+        )
+        errors = sum(1 for t in runs for name in t for s in t[name].statuses if s != 200)
+        self.report.notes.append(f"{kind}: {errors} non-200 answers during the page runs")
 
     def queries(self, kind: str) -> None:
         """Projection queries on the large database, over HTTP and called in process."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from markupsafe import Markup
+
 from projections.queries.trajectory import Series
 
 __all__ = ["WIDTH", "Chart", "Marker", "chart", "summary"]
@@ -60,6 +62,26 @@ class Chart:
     x_ticks: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     summary: str
+
+    def readings_path(self, *, corrected: bool) -> str:
+        """The readings (or only the corrected ones) as one path of dots: one element, not one per
+        reading, so a series of a thousand readings draws quickly. Their values are in the table."""
+        return " ".join(
+            f"M{p.x - 4:.1f},{p.y:.1f}a4,4 0 1,0 8,0a4,4 0 1,0 -8,0"
+            for p in self.points
+            if p.corrected is corrected
+        )
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The readings as table rows: date, value, whether corrected."""
+        return [(f"{p.at:%-d %b %Y}", f"{p.value:g}", "Yes" if p.corrected else "No") for p in self.points]
+
+    def rows_html(self) -> Markup:
+        """The table rows as HTML, built here rather than by a template loop: a long series has a
+        thousand of them. Every cell is escaped."""
+        return Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in self.rows()
+        )
 
 
 @dataclass(frozen=True)

@@ -89,9 +89,19 @@ def _charts(found: Trajectory, markers: list[Marker]) -> list[tuple[str, Chart, 
     return drawn
 
 
-def entry_names(items: list[HistoryItem]) -> dict[str, str]:
-    """How to name an entry when another names it: its kind and the day it happened."""
-    return {str(i.entry_id): f"{KIND_NAMES.get(i.type, i.type)} of {i.occurred_at:%-d %b %Y}" for i in items}
+class EntryNames:
+    """How to name an entry when another names it: its kind and the day it happened (worked out
+    only for the entries a page links to)."""
+
+    def __init__(self, items: list[HistoryItem]) -> None:
+        self._items = {str(i.entry_id): i for i in items}
+
+    def get(self, entry_id: str, default: str) -> str:
+        """The entry's name, or ``default`` for one this page does not hold."""
+        item = self._items.get(entry_id)
+        if item is None:
+            return default
+        return f"{KIND_NAMES.get(item.type, item.type)} of {item.occurred_at:%-d %b %Y}"
 
 
 def _query(**values: object) -> str:
@@ -143,7 +153,7 @@ async def record_page(
         domain=domain or "",
         charts=[] if record.replay.active else _charts(found, markers_of(entries)),
         tags=LABEL_TAGS,
-        names=entry_names(record.items),
+        names=EntryNames(record.items),
         query_for=lambda number: _query(
             on=record.replay.on.isoformat() if record.replay.on else None,
             version=None if record.replay.on else record.replay.version,

@@ -88,14 +88,17 @@ def learned_since(
     return learned
 
 
+LONGEST_REVIEW_LIST = 60
+"""Past review days offered to jump to (the most recent); any other day goes in the date field."""
+
+
 def review_marks(entries: list[tuple[int, Entry]]) -> list[ReviewMark]:
-    """Past reviews, newest first, to jump to the record as it stood the day each was recorded."""
-    marks = [
-        ReviewMark(e.recorded_at.date(), e.occurred_at, e.kind.value)
-        for _, e in entries
-        if isinstance(e, ReviewRecorded)
-    ]
-    return sorted(marks, key=lambda m: m.occurred_at, reverse=True)
+    """Days on which reviews were recorded, newest first, to jump to the record as it stood then."""
+    days: dict[date, ReviewMark] = {}
+    for _, e in entries:
+        if isinstance(e, ReviewRecorded):
+            days[e.recorded_at.date()] = ReviewMark(e.recorded_at.date(), e.occurred_at, e.kind.value)
+    return sorted(days.values(), key=lambda m: m.recorded_on, reverse=True)[:LONGEST_REVIEW_LIST]
 
 
 def replay_of(

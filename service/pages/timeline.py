@@ -7,6 +7,7 @@ Built from the API's own history items (``service.views.history_item``), so the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,9 +87,14 @@ class TimelineEntry:
     """An entry with its corrections and the person's statements about it."""
 
     item: HistoryItem
-    fields: list[Field]
     corrections: list[HistoryItem] = field(default_factory=list)
     statements: list[HistoryItem] = field(default_factory=list)
+
+    @functools.cached_property
+    def fields(self) -> list[Field]:
+        """The entry's values as they now read, each corrected one with its original (worked out
+        only for the entries a page shows)."""
+        return _fields(self.item, self.corrections)
 
     @property
     def occurred_at(self) -> datetime:
@@ -162,6 +168,6 @@ def timeline(items: Iterable[HistoryItem]) -> list[TimelineEntry]:
         if item.corrects is not None:
             continue
         own = corrections.get(item.entry_id, [])
-        entries.append(TimelineEntry(item, _fields(item, own), own, statements.get(item.entry_id, [])))
+        entries.append(TimelineEntry(item, own, statements.get(item.entry_id, [])))
     entries.sort(key=lambda e: (e.occurred_at, e.item.version), reverse=True)
     return entries

@@ -55,6 +55,7 @@ def write_record(api: httpx.Client, person_ref: str) -> WrittenRecord:
             "opened_on": OPENED.isoformat(),
             "care_team": [],
             "domains": [DOMAIN, OTHER_DOMAIN],
+            "occurred_at": _at(200),
         },
     )
     case = f"/cases/{opened['case_id']}"
