@@ -106,6 +106,9 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
+    if status >= 500:
+        # The framework's own 5xx messages describe its insides, not what the client can change.
+        return _unexpected(request, exc)
     if isinstance(exc, BadHeader):
         return problem(request, 400, "bad-header", "Malformed header", exc.detail, header=exc.header)
     if isinstance(exc, NotAuthorizedException) or status == 401:
