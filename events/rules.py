@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,10 +46,13 @@ from events.errors import (
 from events.state import CaseState, CaseStatus
 from events.values import CausingKind, OutcomeDomain
 
-__all__ = ["CLOCK_SKEW", "check_corrected", "check_entry", "check_occurred", "check_timing"]
+__all__ = ["CLOCK_SKEW", "EARLIEST", "check_corrected", "check_entry", "check_occurred", "check_timing"]
 
 CLOCK_SKEW = timedelta(minutes=2)
 """How far ahead of the server clock a device's clock may run before occurred_at counts as future."""
+EARLIEST = date(1900, 1, 1)
+"""The earliest date a record (or a question about records) may name: no care history reaches
+further back, and it keeps every time far from the limits of the types that store it."""
 
 Check = Callable[[CaseState, Any], None]
 

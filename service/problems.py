@@ -22,7 +22,7 @@ from service.application import (
     WriteContention,
 )
 from service.auth import AccessDenied
-from service.problem_fields import body_missing, clean_message, error_field, field_error
+from service.problem_fields import body_missing, clean_message, error_field, field_error, parameter_name
 
 __all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
 
@@ -89,7 +89,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     if any(body_missing(item) for item in items):
         return _malformed(request, "The body is empty: send a JSON object.")
     errors = [
-        field_error(request, error_field(item), clean_message(item.get("message", ""))) for item in items
+        field_error(request, _field(request, item), clean_message(item.get("message", ""))) for item in items
     ]
     if not errors or any("malformed" in e["message"].lower() for e in errors):
         return _malformed(request, "The body is not valid JSON (UTF-8): send a JSON object.")
@@ -102,6 +102,11 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         f"Fix these fields and send again: {fields}.",
         errors=errors,
     )
+
+
+def _field(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
+    field = error_field(item)
+    return parameter_name(request, field) if item.get("source") == "query" else field
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
