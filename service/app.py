@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import Any
 
-import asyncpg
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -26,6 +25,7 @@ from service.problems import exception_handlers, problem
 from service.routes.cases import CaseController
 from service.routes.entries import entry_router
 from service.routes.health import health, ready
+from service.routes.reading import ReadPools
 from service.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
 from service.routes.service_level import ServiceController
 from service.runtime import Runtime
@@ -57,20 +57,7 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         projector = Projector(dsn, [model() for model in MODELS.values()])
         await projector.setup()
         task = asyncio.create_task(projector.run(stop)) if run_projector else None
-        # JIT compiling pays off for long analytical queries; for these it only adds latency. A
-        # statement timeout keeps one expensive request from holding a connection and a core.
-        app.state.read_pool = await asyncpg.create_pool(
-            dsn,
-            min_size=1,
-            max_size=runtime.settings.read_pool_size,
-            server_settings={
-                "jit": "off",
-                # Optional filters ("$3 IS NULL OR service = $3") make a generic plan ignore the
-                # service index; a plan per call costs well under a millisecond here.
-                "plan_cache_mode": "force_custom_plan",
-                "statement_timeout": str(runtime.settings.read_timeout_ms),
-            },
-        )
+        app.state.reads = await ReadPools.open(dsn, runtime.settings)
         app.state.positions = PositionWatcher(dsn)
         await app.state.positions.start()
         try:
@@ -78,12 +65,12 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         finally:
             stop.set()
             await app.state.positions.stop()
-            await app.state.read_pool.close()
+            await app.state.reads.close()
             if task is not None:
                 await task
 
-    def provide_pool(state: State) -> asyncpg.Pool:
-        return state.read_pool  # type: ignore[no-any-return]
+    def provide_reads(state: State) -> ReadPools:
+        return state.reads  # type: ignore[no-any-return]
 
     def provide_positions(state: State) -> PositionWatcher:
         return state.positions  # type: ignore[no-any-return]
@@ -102,7 +89,7 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         ],
         dependencies={
             "records": Provide(provide_records, sync_to_thread=False),
-            "read_pool": Provide(provide_pool, sync_to_thread=False),
+            "reads": Provide(provide_reads, sync_to_thread=False),
             "positions": Provide(provide_positions, sync_to_thread=False),
         },
         lifespan=[read_side],

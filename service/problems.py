@@ -23,6 +23,7 @@ from service.application import (
 )
 from service.auth import AccessDenied
 from service.problem_fields import body_missing, clean_message, error_field, field_error, parameter_name
+from service.routes.reading import QueryTooLong
 
 __all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
 
@@ -216,6 +217,13 @@ _CONTENTION = _always(
     "Too many writers are changing this case at once: retry shortly.",
     retry_after=1,
 )
+_TOO_LONG = _always(
+    503,
+    "query-too-long",
+    "Query took too long",
+    "The query ran past the read time limit: narrow the period or filter by service.",
+    retry_after=5,
+)
 _STORE_DOWN = _always(
     503,
     "unavailable",
@@ -263,13 +271,8 @@ def exception_handlers() -> ExceptionHandlersMap:
             "The body is nested too deeply: send the flat JSON object the schema describes.",
         ),
         PersistenceError: _STORE_DOWN,
-        asyncpg.QueryCanceledError: _always(
-            503,
-            "query-too-long",
-            "Query took too long",
-            "The query ran past the read time limit: narrow the period or filter by service.",
-            retry_after=5,
-        ),
+        QueryTooLong: _TOO_LONG,
+        asyncpg.QueryCanceledError: _TOO_LONG,
         asyncpg.PostgresConnectionError: _STORE_DOWN,
         asyncpg.InterfaceError: _STORE_DOWN,
         ConnectionError: _STORE_DOWN,

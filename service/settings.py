@@ -40,7 +40,10 @@ _NUMBERS = {
     "db_pool_overflow": "WAYMARK_DB_POOL_OVERFLOW",
     "db_connect_timeout": "WAYMARK_DB_CONNECT_TIMEOUT",
     "read_pool_size": "WAYMARK_READ_POOL_SIZE",
+    "service_pool_size": "WAYMARK_SERVICE_POOL_SIZE",
     "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
+    "read_work_mem_kb": "WAYMARK_READ_WORK_MEM_KB",
+    "read_temp_file_limit_kb": "WAYMARK_READ_TEMP_FILE_LIMIT_KB",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -65,8 +68,16 @@ class Settings:
     db_pool_overflow: int = 16
     db_connect_timeout: int = 1
     read_pool_size: int = 8
+    """Connections for reads of a person's record (trajectory, learning log)."""
+    service_pool_size: int = 4
+    """Connections for service-level reads (service learning, SPC, review impact, audit trail), kept
+    apart so a clinician's read never waits behind reports."""
     read_timeout_ms: int = 10_000
-    """The longest a projection query may run (PostgreSQL statement_timeout on the read pool)."""
+    """The longest a projection query may run before it is cancelled and answered with a 503."""
+    read_work_mem_kb: int = 8 * 1024
+    """PostgreSQL work_mem for read connections: memory per sort or hash before it spills to disk."""
+    read_temp_file_limit_kb: int = 256 * 1024
+    """PostgreSQL temp_file_limit for read connections: temporary file space one query may use."""
 
     @classmethod
     def from_env(

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-import asyncpg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -39,6 +38,7 @@ from service.routes.parameters import (
     period,
     recorded_between,
 )
+from service.routes.reading import ReadPools
 
 __all__ = [
     "AuditController",
@@ -101,7 +101,7 @@ class PersonProjectionController(Controller):
         *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
@@ -110,7 +110,7 @@ class PersonProjectionController(Controller):
         or confirmations it led to and the days it took."""
         await authorise_person(request, records, case_id, "learning-log")
         await read_consistently(positions, ["care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.person() as conn:
             return await learning_log(conn, case_id)
 
     @get("/trajectory", operation_id="getTrajectory", summary="Direction of travel per domain and measure")
@@ -119,7 +119,7 @@ class PersonProjectionController(Controller):
         *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
@@ -129,7 +129,7 @@ class PersonProjectionController(Controller):
         before; confidence and autonomy; escalation rate, severity trend and gaps."""
         await authorise_person(request, records, case_id, "trajectory")
         await read_consistently(positions, ["trajectory", "care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.person() as conn:
             return await trajectory(conn, case_id, datetime.now(UTC))
 
 
@@ -146,7 +146,7 @@ class GovernanceController(Controller):
     async def review_impact(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         from_: From,
         to: To,
@@ -159,7 +159,7 @@ class GovernanceController(Controller):
         and month."""
         start, end = period(from_, to)
         await read_consistently(positions, ["care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.service() as conn:
             return await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
 
 
@@ -174,7 +174,7 @@ class AuditController(Controller):
     async def entries(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromQuery[UUID | None] = None,
         actor: UserFilter = None,
@@ -189,5 +189,5 @@ class AuditController(Controller):
         recorded_from, recorded_to = recorded_between(from_, to)
         await read_consistently(positions, ["audit"], min_position)
         where = AuditFilter(case_id, actor, type_, recorded_from, recorded_to)
-        async with read_pool.acquire() as conn:
+        async with reads.service() as conn:
             return await audit_entries(conn, where, after=after, limit=limit)

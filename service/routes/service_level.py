@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -16,6 +15,7 @@ from projections.spc import XmRChart
 from service.auth import requires
 from service.positions import PositionWatcher
 from service.routes.parameters import From, MinPosition, Rebase, ServiceFilter, To, period, report_dates
+from service.routes.reading import ReadPools
 from service.routes.readmodels import read_consistently
 
 __all__ = ["ServiceController"]
@@ -33,7 +33,7 @@ class ServiceController(Controller):
         self,
         *,
         request: Request[Actor, Any, Any],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         from_: From,
         to: To,
@@ -45,18 +45,19 @@ class ServiceController(Controller):
         month; share of people with reliable improvement per instrument."""
         start, end = period(from_, to)
         await read_consistently(positions, ["care", "trajectory"], min_position)
-        return await service_learning(
-            read_pool,
-            ServiceQuery(start, end, service),
-            datetime.now(UTC),
-            with_strategies=request.user.role is not Role.REPORTING,
-        )
+        async with reads.within_limit():
+            return await service_learning(
+                reads.service_pool,
+                ServiceQuery(start, end, service),
+                datetime.now(UTC),
+                with_strategies=request.user.role is not Role.REPORTING,
+            )
 
     @get("/spc/{metric:str}", operation_id="getServiceSpc", summary="XmR chart of a monthly service metric")
     async def spc_chart(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         metric: FromPath[SpcMetric],
         from_: From,
@@ -70,5 +71,5 @@ class ServiceController(Controller):
         start, end = period(from_, to)
         changes = report_dates("rebase", rebase)
         await read_consistently(positions, ["care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.service() as conn:
             return await spc(conn, metric, ServiceQuery(start, end, service), datetime.now(UTC), changes)
