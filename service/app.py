@@ -10,10 +10,11 @@ from importlib.metadata import version
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import Message, Scope
 
 from projections.models import MODELS
 from projections.projector import Projector
@@ -42,6 +43,13 @@ def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[
         f"The projections have not yet reached position {exc.position}: retry shortly.",
         headers={"Retry-After": "1"},
     )
+
+
+async def _no_store(message: Message, scope: Scope) -> None:
+    """Any answer may carry a person's record: no cache, shared or private, may keep it. Only the
+    public OpenAPI documents are left cacheable."""
+    if message["type"] == "http.response.start" and not scope["path"].startswith("/schema"):
+        MutableScopeHeaders.from_message(message)["Cache-Control"] = "no-store"
 
 
 def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False) -> Litestar:
@@ -95,6 +103,7 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
         lifespan=[read_side],
         on_shutdown=[runtime.close] if owns_runtime else [],
         on_app_init=[auth.on_app_init],
+        before_send=[_no_store],
         exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
