@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from events.values import Role
 from service.app import create_app
-from service.auth import issue_token
+from service.auth import LifetimeTooLong, issue_token
 from service.bench.cli import bench
 from service.cli_common import start_runtime
 from service.cli_projections import project, projections
@@ -105,12 +105,13 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
 def _announce(settings: Settings, host: str, port: int, case_id: str | None) -> None:
     url = f"http://{host}:{port}"
     try:
-        token = issue_token(settings, sub=DEMO_CLINICIAN, role=Role.CLINICIAN, ttl_seconds=12 * 3600)
+        ttl = min(12 * 3600, settings.jwt_max_lifetime_seconds)
+        token = issue_token(settings, sub=DEMO_CLINICIAN, role=Role.CLINICIAN, ttl_seconds=ttl)
     except PermissionError:
         console.print(f"Waymark is starting at {url} (API browser: {url}/schema)")
         return
     console.print(f"\n[bold]Waymark[/bold] is starting at {url}  (API browser: {url}/schema)")
-    console.print(f"Token for {DEMO_CLINICIAN} (clinician, 12 hours):")
+    console.print(f"Token for {DEMO_CLINICIAN} (clinician, {ttl / 3600:g} hours):")
     console.print(token, soft_wrap=True)
     if case_id:
         console.print(
@@ -122,7 +123,11 @@ def _announce(settings: Settings, host: str, port: int, case_id: str | None) -> 
 @click.option("--sub", required=True, help="The user id the token names.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
 @click.option(
-    "--ttl", default=3600, show_default=True, type=click.IntRange(1, 31 * 86400), help="Lifetime in seconds."
+    "--ttl",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Lifetime in seconds, at most WAYMARK_JWT_MAX_LIFETIME_SECONDS (default 43200).",
 )
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory holding the local secret.")
 def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
@@ -131,7 +136,7 @@ def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
         click.echo(
             issue_token(Settings.from_env(data_dir=data_dir), sub=sub, role=Role(role), ttl_seconds=ttl)
         )
-    except (SettingsError, PermissionError) as error:
+    except (SettingsError, PermissionError, LifetimeTooLong) as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -44,6 +44,7 @@ _NUMBERS = {
     "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
     "read_work_mem_kb": "WAYMARK_READ_WORK_MEM_KB",
     "read_temp_file_limit_kb": "WAYMARK_READ_TEMP_FILE_LIMIT_KB",
+    "jwt_max_lifetime_seconds": "WAYMARK_JWT_MAX_LIFETIME_SECONDS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -63,6 +64,8 @@ class Settings:
     jwt_private_key: str | None = None
     jwt_issuer: str = "waymark"
     jwt_audience: str = "waymark-api"
+    jwt_max_lifetime_seconds: int = 12 * 3600
+    """The longest a token may live, from its iat to its exp: a clinician's working day."""
     max_body_bytes: int = 256 * 1024
     db_pool_size: int = 4
     db_pool_overflow: int = 16
