@@ -12,7 +12,7 @@ from events.entries import Entry, EntryCorrected, MeasureRecorded
 from events.errors import CorrectionNotAllowed, InvalidEntry
 from events.instruments import InstrumentCode, score
 
-__all__ = ["correctable_fields", "corrected_entry", "derive_fields"]
+__all__ = ["ACCESS_FIELDS", "correctable_fields", "corrected_entry", "derive_fields"]
 
 _SAFE_NAME = re.compile(r"^[a-z_]{1,40}$")
 
@@ -26,11 +26,21 @@ def derive_fields(cls: type[Entry], values: dict[str, Any]) -> dict[str, Any]:
 
 _FIXED = META_FIELDS - {"occurred_at"}
 
+ACCESS_FIELDS: dict[str, str] = {
+    "care_team": "the care team changes only through the care team route (PUT /cases/{case_id}/care-team, "
+    "an admin's change)",
+    "person_ref": "re-pointing a record to another person is a misfiled-record procedure for governance",
+}
+"""Fields that decide who can read a record, on whatever entry they appear, and how they change
+instead: a correction never changes them, or a clinician could let an outsider in and lock the
+care team out under nothing but an ``entry_corrected``."""
+
 
 def correctable_fields(cls: type[Entry]) -> list[str]:
     """Fields a correction may change: the entry's own values and when it happened; never who
-    recorded it, when it was recorded, or what the service derives."""
-    return [f for f in cls.__struct_fields__ if f not in _FIXED and f not in cls.server_fields]
+    recorded it, when it was recorded, what the service derives, or who can read the record."""
+    fixed = _FIXED | cls.server_fields | ACCESS_FIELDS.keys()
+    return [f for f in cls.__struct_fields__ if f not in fixed]
 
 
 def corrected_entry(original: Entry, correction: EntryCorrected) -> tuple[Entry, dict[str, Any]]:
@@ -45,6 +55,12 @@ def corrected_entry(original: Entry, correction: EntryCorrected) -> tuple[Entry,
         )
     allowed = correctable_fields(cls)
     for name in correction.changes:
+        if name in ACCESS_FIELDS and name in cls.__struct_fields__:
+            raise CorrectionNotAllowed(
+                f"{name} decides who can read this record and is never corrected: "
+                f"{ACCESS_FIELDS[name]}, not a correction.",
+                field=f"changes.{name}",
+            )
         if name not in allowed:
             shown = name if _SAFE_NAME.match(name) else "a field"
             raise CorrectionNotAllowed(

@@ -250,8 +250,9 @@ _STATE: dict[type[Entry], Check] = {
 
 
 def check_corrected(state: CaseState, original: Entry, corrected: Entry, *, now: datetime) -> None:
-    """A corrected entry keeps the rules on its own values and references; a case opening's care team
-    and domains change through their own entries, and its date may only move earlier."""
+    """A corrected entry keeps the rules on its own values and references; a case opening's domains
+    change through a plan change, and its date may only move earlier. (Fields that decide who can
+    read the record are never correctable: see ``events.corrections.ACCESS_FIELDS``.)"""
     try:
         check_occurred(state, corrected.occurred_at, now=now)
         check_dates(corrected, now=now)
@@ -260,9 +261,10 @@ def check_corrected(state: CaseState, original: Entry, corrected: Entry, *, now:
         error.field = f"changes.{error.field}"
         raise
     if isinstance(original, CaseOpened) and isinstance(corrected, CaseOpened):
-        if corrected.care_team != original.care_team or corrected.domains != original.domains:
+        if corrected.domains != original.domains:
             raise CorrectionNotAllowed(
-                "Change the care team or domains with a care team change or a plan change, not a correction."
+                "Add outcome domains with a plan change (domains_added), not a correction.",
+                field="changes.domains",
             )
         if corrected.opened_on > original.opened_on:
             raise CorrectionNotAllowed(

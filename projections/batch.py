@@ -3,7 +3,7 @@ corrections applied in order, all inside the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -14,11 +14,23 @@ from events.entries import Entry, EntryCorrected
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row
 from projections.schema import EVENTS_TABLE
 
-__all__ = ["BatchWriter", "apply_events", "head_position", "read_events"]
+__all__ = [
+    "SELECT_AT_POSITIONS",
+    "SELECT_LATER_CORRECTIONS",
+    "BatchWriter",
+    "apply_events",
+    "head_position",
+    "read_events",
+]
 
 _SELECT = f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
 _SELECT_EVENTS = f"{_SELECT} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
 SELECT_AT_POSITIONS = f"{_SELECT} WHERE notification_id = ANY($1::bigint[]) ORDER BY notification_id"
+SELECT_LATER_CORRECTIONS = (
+    f"{_SELECT} WHERE originator_id = $1 AND notification_id > $2 AND notification_id <= $3"
+    f" AND topic = '{CORRECTION}' AND notification_id <> ALL($4::bigint[]) ORDER BY notification_id"
+)
+"""A case's corrections between two positions, except those at the positions given."""
 
 
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
@@ -54,15 +66,18 @@ class BatchWriter:
             return None
         at = EventAt(record["notification_id"], record["originator_id"], record["originator_version"])
         if topic != CORRECTION:
-            entry_id, rows = self.model.rows_from(topic, record["state"], at)
-            for row in rows:
-                self.add(entry_id, row)
+            self._add_all(*self.model.rows_from(topic, record["state"], at))
             return None
         # Decoded once, for the correction's own rows and for the entry it corrects.
         correction = decode_entry(topic, record["state"])
-        for row in self.model.rows(correction, at):
-            self.add(correction.entry_id, row)
+        self._add_all(correction.entry_id, self.model.rows(correction, at))
         return self._corrected(correction)
+
+    def _add_all(self, entry_id: UUID, rows: Iterable[Row]) -> None:
+        # Every row is built before any is queued: an entry that fails part-way leaves none behind
+        # (a rebuild parks it and goes on with the same writer).
+        for table, values in rows if isinstance(rows, list) else list(rows):
+            self.buffers[table].append((entry_id, False, *values))
 
     def corrected_by(self, record: asyncpg.Record) -> Entry | None:
         """The corrected entry a stored correction carries, if this model reads its type."""

@@ -8,6 +8,7 @@
 - Each batch's rows, notes and position commit together, so an interrupted load resumes after its
   last committed batch; the next batch's rows are built while PostgreSQL writes the last one,
   keeping both cores busy.
+- An event that cannot be applied is parked, as the live projector parks it (``projections.parking``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncpg
 
 from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, read_events
 from projections.models.base import ReadModel, Statement
+from projections.parking import Parked, apply_or_park, is_event_fault, park
 from projections.schema import Table, generation_schema
 
 __all__ = ["Progress", "bulk_load", "finish_bulk_load"]
@@ -46,20 +48,38 @@ _YIELD_EVERY = 64
 
 
 _EPOCH, _MICROSECOND = datetime(2000, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+_EARLIEST, _LATEST = (
+    (limit.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND for limit in (datetime.min, datetime.max)
+)
+
+
+def _microseconds(at: datetime) -> tuple[int]:
+    """timestamptz as PostgreSQL's own microseconds since 2000: COPY encodes each time in a third of
+    the time asyncpg's datetime codec takes (a million-event load writes about two million times).
+    A time that is not a datetime in UTC (year 1 at +14:00) is refused, as the live projector's
+    codec refuses it: read back, it could not be decoded."""
+    value = (at - _EPOCH) // _MICROSECOND
+    if not _EARLIEST <= value <= _LATEST:
+        raise OverflowError("date value out of range")
+    return (value,)
+
+
 _MICROSECONDS: dict[str, Callable[[Any], Any]] = {
-    "encoder": lambda at: ((at - _EPOCH) // _MICROSECOND,),
+    "encoder": _microseconds,
     "decoder": lambda value: _EPOCH + value[0] * _MICROSECOND,
 }
-"""timestamptz as PostgreSQL's own microseconds since 2000: COPY encodes each time in a third of
-the time asyncpg's datetime codec takes (a million-event load writes about two million times)."""
 
 
 @dataclass
 class _Batch:
     writer: BatchWriter
-    last: int
-    events: int
+    records: list[asyncpg.Record]
     corrections: list[int] = field(default_factory=list)
+    parked: list[Parked] = field(default_factory=list)
+
+    @property
+    def last(self) -> int:
+        return int(self.records[-1]["notification_id"])
 
 
 async def bulk_load(
@@ -87,7 +107,7 @@ async def bulk_load(
                 following = await _build(conn, schema, model, upcoming)
             finally:
                 await writing
-            applied += pending.events
+            applied += len(pending.records)
             if progress is not None:
                 progress(pending.last, max(head, pending.last), applied)
             pending = following
@@ -99,13 +119,18 @@ async def bulk_load(
 async def _build(
     conn: asyncpg.Connection, schema: str, model: ReadModel, records: list[asyncpg.Record]
 ) -> _Batch | None:
-    """A batch's rows, and the positions of the corrections in it."""
+    """A batch's rows, the positions of the corrections in it, and the events that cannot be read."""
     if not records:
         return None
-    batch = _Batch(BatchWriter(conn, schema, model), records[-1]["notification_id"], len(records))
+    batch = _Batch(BatchWriter(conn, schema, model), records)
     for i, record in enumerate(records, 1):
-        if batch.writer.add_stored(record) is not None:
-            batch.corrections.append(record["notification_id"])
+        try:
+            if batch.writer.add_stored(record) is not None:
+                batch.corrections.append(record["notification_id"])
+        except Exception as error:
+            if not is_event_fault(error):
+                raise
+            batch.parked.append(Parked.of(record, error))
         if i % _YIELD_EVERY == 0:
             await asyncio.sleep(0)
     return batch
@@ -117,12 +142,14 @@ async def _write(conn: asyncpg.Connection, model: ReadModel, generation: int, ba
         # and the load resumes from the position that survived. Not waiting for the WAL flush at
         # each commit is measured at 1.3 s of a million-event load.
         await conn.execute("SET LOCAL synchronous_commit = off")
-        await batch.writer.flush()
-        if batch.corrections:
+        parked = [*batch.parked, *await _flush_or_park(conn, model, batch)]
+        skipped = {p.position for p in parked}
+        if corrections := [position for position in batch.corrections if position not in skipped]:
             await conn.executemany(
                 "INSERT INTO read_meta.deferred_corrections (schema_name, position) VALUES ($1, $2)",
-                [(batch.writer.schema, position) for position in batch.corrections],
+                [(batch.writer.schema, position) for position in corrections],
             )
+        await park(conn, model.name, generation, parked)
         await conn.execute(
             "UPDATE read_meta.generations SET position = $3, updated_at = now()"
             " WHERE name = $1 AND generation = $2",
@@ -130,6 +157,31 @@ async def _write(conn: asyncpg.Connection, model: ReadModel, generation: int, ba
             generation,
             batch.last,
         )
+
+
+async def _flush_or_park(conn: asyncpg.Connection, model: ReadModel, batch: _Batch) -> list[Parked]:
+    """Write the batch's rows; if an event's values cannot be written (COPY fails), write them again
+    from the events, by halves, and return the events that fail alone."""
+    try:
+        async with conn.transaction():
+            await batch.writer.flush()
+    except Exception as error:
+        if not is_event_fault(error):
+            raise
+    else:
+        return []
+    unread = {p.position for p in batch.parked}
+    records = [record for record in batch.records if record["notification_id"] not in unread]
+    return await apply_or_park(conn, records, partial(_load, conn, batch.writer.schema, model))
+
+
+async def _load(
+    conn: asyncpg.Connection, schema: str, model: ReadModel, records: Sequence[asyncpg.Record]
+) -> None:
+    writer = BatchWriter(conn, schema, model)
+    for record in records:
+        writer.add_stored(record)  # corrections are noted by the caller
+    await writer.flush()
 
 
 async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel, generation: int) -> None:
@@ -140,7 +192,8 @@ async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel,
     started = time.perf_counter()
     log.info("projection %s: loaded; deriving values, indexing, gathering statistics", model.name)
     async with conn.transaction():
-        corrections = await _apply_deferred_corrections(conn, model, schema)
+        corrections, parked = await _apply_deferred_corrections(conn, model, schema)
+        await park(conn, model.name, generation, parked)
     helper = await asyncpg.connect(dsn)
     try:
         # After the corrections: derived values read the corrected rows.
@@ -201,20 +254,33 @@ async def _largest_first(conn: asyncpg.Connection, schema: str, model: ReadModel
     return sorted(model.tables, key=lambda table: -sizes.get(table.name, 0))
 
 
-async def _apply_deferred_corrections(conn: asyncpg.Connection, model: ReadModel, schema: str) -> int:
+async def _apply_deferred_corrections(
+    conn: asyncpg.Connection, model: ReadModel, schema: str
+) -> tuple[int, list[Parked]]:
     """Apply the noted corrections in log order. The notes are removed in the same transaction, so
-    an interrupted rebuild applies each exactly once."""
+    an interrupted rebuild applies each exactly once. A correction that cannot be applied is parked,
+    and its own rows (written with its batch) are removed: a parked event leaves nothing behind."""
     positions = await conn.fetchval(
         "WITH done AS (DELETE FROM read_meta.deferred_corrections WHERE schema_name = $1 RETURNING position)"
         " SELECT coalesce(array_agg(position), '{}') FROM done",
         schema,
     )
     if not positions:
-        return 0
+        return 0, []
     for table in model.tables:  # corrections find the rows they replace by entry_id
         await conn.execute(table.create_indexes(schema)[0])
+    records = await conn.fetch(SELECT_AT_POSITIONS, list(positions))
+    parked = await apply_or_park(conn, records, partial(_correct, conn, schema, model))
+    for entry_id in {p.entry_id for p in parked} - {None}:
+        for table in model.tables:
+            await conn.execute(f"DELETE FROM {schema}.{table.name} WHERE entry_id = $1", entry_id)
+    return len(positions), parked
+
+
+async def _correct(
+    conn: asyncpg.Connection, schema: str, model: ReadModel, records: Sequence[asyncpg.Record]
+) -> None:
     writer = BatchWriter(conn, schema, model)
-    for record in await conn.fetch(SELECT_AT_POSITIONS, list(positions)):
+    for record in records:
         if (corrected := writer.corrected_by(record)) is not None:
             await writer.correct(corrected)
-    return len(positions)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import asyncpg
 
 from projections.batch import apply_events, read_events
 from projections.models.base import ReadModel
+from projections.parking import apply_or_park, park
 from projections.reporting import install_reporting
 from projections.schema import META_DDL, POSITIONS_CHANNEL, generation_schema, install_views, key_of
 
@@ -77,7 +79,8 @@ async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_si
     """Apply the next batch to the model's generation with ``status``; return how many events.
 
     The generation row is locked for the batch, so the rows and the new position commit together
-    (exactly once), and a switch to a rebuilt generation waits for the batch in flight.
+    (exactly once), and a switch to a rebuilt generation waits for the batch in flight. An event
+    whose data the model cannot apply is parked in the same transaction, and the others still apply.
     """
     async with conn.transaction():
         row = await conn.fetchrow(
@@ -92,7 +95,8 @@ async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_si
         if not records:
             return 0
         schema = generation_schema(model.name, row["generation"])
-        await apply_events(conn, model, schema, records)
+        parked = await apply_or_park(conn, records, partial(apply_events, conn, model, schema))
+        await park(conn, model.name, row["generation"], parked)
         last = records[-1]["notification_id"]
         await conn.execute(
             "UPDATE read_meta.generations SET position = $3, updated_at = now(), stalled = NULL"

@@ -1,5 +1,6 @@
 """The live projector: for each read model, one leader (a PostgreSQL advisory lock) tails the
-events table in batches, woken by the library's NOTIFY, with a poll as fallback."""
+events table in batches, woken by the library's NOTIFY, with a poll as fallback. An event a model
+cannot apply is parked (``projections.parking``): it never holds the projection up."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ _TRANSIENT = (
     OSError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
+    asyncpg.OperatorInterventionError,  # shutting down, starting up, a statement cancelled
+    asyncpg.TransactionRollbackError,  # a deadlock or serialisation failure
+    asyncpg.LockNotAvailableError,
+    asyncpg.InsufficientResourcesError,  # out of memory or disk, too many connections
 )
-"""Errors that mean PostgreSQL is unreachable for now: retry soon."""
+"""Errors that mean PostgreSQL is unreachable or busy for now: retry soon (nothing is parked)."""
 
 log = logging.getLogger("waymark.projector")
 
@@ -72,10 +75,10 @@ class Projector:
                 await self._lead(model, stop)
             except _TRANSIENT as error:
                 log.warning("projection %s: %s; retrying", model.name, type(error).__name__)
-            except Exception as error:  # one bad event must not stop the other projections
-                # An event this code cannot apply: the projection stalls at that position (no event is
-                # ever skipped), says so in read_meta.generations, and retries after a while, in case
-                # a fixed version of Waymark is now running. The error's type only: never its text.
+            except Exception as error:  # not an event's fault (those are parked): the read side's own
+                # A table missing, a privilege revoked: nothing can be applied until it is fixed, so
+                # the projection waits at its position, says so in read_meta.generations, and tries
+                # again after a while. The error's type only: never its text.
                 log.error("projection %s stalled: %s", model.name, type(error).__name__)  # noqa: TRY400
                 await self._note_stall(model, type(error).__name__)
                 pause = self.retry_seconds * 30
@@ -118,7 +121,7 @@ class Projector:
         await conn.add_listener(EVENTS_CHANNEL, lambda *_: woken.set())
         while not stop.is_set():
             woken.clear()
-            if await self._step(conn, model) >= self.batch_size:
+            if await step(conn, model, "live", self.batch_size) >= self.batch_size:
                 continue
             wait = asyncio.ensure_future(woken.wait())
             stopping = asyncio.ensure_future(stop.wait())
@@ -127,19 +130,6 @@ class Projector:
             )
             wait.cancel()
             stopping.cancel()
-
-    async def _step(self, conn: asyncpg.Connection, model: ReadModel) -> int:
-        """One batch; if it cannot be applied, apply the events before the bad one singly, so the
-        projection stalls exactly at the event it cannot apply."""
-        try:
-            return await step(conn, model, "live", self.batch_size)
-        except _TRANSIENT:
-            raise
-        except Exception:  # a bad event somewhere in the batch
-            applied = 0
-            while await step(conn, model, "live", 1):  # raises again at the bad event
-                applied += 1
-            return applied
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

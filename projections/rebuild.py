@@ -102,6 +102,10 @@ async def _switch(conn: asyncpg.Connection, model: ReadModel, generation: int, b
         )
         await install_views(conn, generation_schema(model.name, generation), model.tables)
         await install_reporting(conn)
+        # The new generation tried every event again: what it parked is what is parked now.
+        await conn.execute(
+            "DELETE FROM read_meta.parked_events WHERE name = $1 AND generation = $2", model.name, retired
+        )
     if retired is not None:
         await conn.execute(f"DROP SCHEMA IF EXISTS {generation_schema(model.name, retired)} CASCADE")
     log.info("projection %s: generation %s is live", model.name, generation)

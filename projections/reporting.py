@@ -1,33 +1,75 @@
-"""The reporting schema and its read-only role, installed (idempotently) over the ``read`` views."""
+"""The reporting schema and its read-only role, installed (idempotently) over the ``read`` views.
+
+Pseudonyms are HMAC-SHA256 under a key kept in ``read_meta.pseudonym_key``: one key for every
+process, surviving restarts, readable by the schema's owner (the service) and never by the reporting
+role. Replacing the key (``rotate_pseudonym_key``) changes every pseudonym at once.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from importlib import resources
 
 import asyncpg
 
-__all__ = ["REPORTING_ROLE", "install_reporting"]
+__all__ = ["REPORTING_ROLE", "grant_reporting", "hmac_pads", "install_reporting", "rotate_pseudonym_key"]
 
 log = logging.getLogger("waymark.reporting")
 
 REPORTING_ROLE = "waymark_reporting"
 """A NOLOGIN role with read access to the reporting views only; grant it to BI users."""
 
+_SHA256_BLOCK = 64
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer keys (RFC 2104): the key zero-padded to one block, XOR 0x36 / 0x5C."""
+    block = key.ljust(_SHA256_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
 
 async def install_reporting(conn: asyncpg.Connection) -> None:
-    """Create or refresh the reporting views, and the role that may read them (when permitted)."""
+    """Create or refresh the reporting views and the pseudonym key (made once), then let the
+    reporting role read the views."""
     script = resources.files("projections").joinpath("sql/reporting.sql").read_text()
     async with conn.transaction():
         await conn.execute(script)
+        await conn.execute(
+            "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            *hmac_pads(secrets.token_bytes(32)),
+        )
+    await grant_reporting(conn)
+
+
+async def rotate_pseudonym_key(conn: asyncpg.Connection) -> None:
+    """Replace the pseudonym key: every pseudonym changes, and none can be matched to the old ones."""
+    await conn.execute(
+        "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
+        *hmac_pads(secrets.token_bytes(32)),
+    )
+
+
+async def grant_reporting(conn: asyncpg.Connection) -> None:
+    """Let the reporting role read the reporting views. The role is made by ``waymark db grant``;
+    a superuser or CREATEROLE connection (the embedded database, tests) makes it here instead."""
+    exists = await conn.fetchval("SELECT true FROM pg_roles WHERE rolname = $1", REPORTING_ROLE)
+    if not exists:
+        may_create = await conn.fetchval(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        )
+        if not may_create:
+            log.info("no role %s yet: `waymark db grant` creates it", REPORTING_ROLE)
+            return
+        # Two processes starting at once may both try; the loser sees a unique violation.
+        await conn.execute(
+            f"DO $$ BEGIN CREATE ROLE {REPORTING_ROLE} NOLOGIN;"
+            " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
     try:
         async with conn.transaction():
-            await conn.execute(
-                f"DO $$ BEGIN CREATE ROLE {REPORTING_ROLE} NOLOGIN;"
-                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-            )
             await conn.execute(f"GRANT USAGE ON SCHEMA reporting TO {REPORTING_ROLE}")
             await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO {REPORTING_ROLE}")
-            await conn.execute(f"GRANT EXECUTE ON FUNCTION reporting.pseudonym(uuid) TO {REPORTING_ROLE}")
     except asyncpg.InsufficientPrivilegeError:
-        log.warning("no privilege to create role %s; ask a DBA to create it", REPORTING_ROLE)
+        log.warning("cannot grant %s the reporting views: they belong to another role", REPORTING_ROLE)

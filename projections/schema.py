@@ -1,7 +1,8 @@
 """Where read models live: one schema per projection generation, stable views in ``read``.
 
 A rebuild fills a fresh generation while the live one keeps serving; switching is one transaction
-that moves the ``read`` views to the new tables. Positions live in ``read_meta.generations``.
+that moves the ``read`` views to the new tables. Positions live in ``read_meta.generations``, events
+a generation could not apply in ``read_meta.parked_events`` (the live ones in ``read.unprojected_entries``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ CREATE TABLE IF NOT EXISTS read_meta.deferred_corrections (
     position bigint NOT NULL,
     PRIMARY KEY (schema_name, position)
 );
+CREATE TABLE IF NOT EXISTS read_meta.parked_events (
+    name text NOT NULL,
+    generation integer NOT NULL,
+    position bigint NOT NULL,
+    case_id uuid NOT NULL,
+    entry_id uuid,
+    error text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, generation, position)
+);
+CREATE INDEX IF NOT EXISTS parked_events_by_case ON read_meta.parked_events (case_id);
+CREATE OR REPLACE VIEW read.unprojected_entries AS
+    SELECT p.name AS projection, p.position, p.case_id, p.entry_id, p.error, p.parked_at
+    FROM read_meta.parked_events p
+    JOIN read_meta.generations g ON g.name = p.name AND g.generation = p.generation AND g.status = 'live';
 """
 
 

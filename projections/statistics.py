@@ -13,7 +13,8 @@ import enum
 import itertools
 import math
 import statistics
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,11 +77,14 @@ def change_category(
 
 @dataclass(frozen=True, slots=True)
 class Trend:
-    """A Theil-Sen slope per day with its confidence interval; reported per 90 days ("a quarter")."""
+    """A Theil-Sen slope per day with its confidence interval; reported per 90 days ("a quarter").
+
+    The interval is None at both ends when ties are so heavy that Sen's variance comes out negative
+    (scipy answers nan there): no interval, so no direction."""
 
     slope_per_day: float
-    lower_per_day: float
-    upper_per_day: float
+    lower_per_day: float | None
+    upper_per_day: float | None
     n: int
     confidence: float
 
@@ -89,15 +93,17 @@ class Trend:
         return self.slope_per_day * 90
 
     @property
-    def lower_per_90_days(self) -> float:
-        return self.lower_per_day * 90
+    def lower_per_90_days(self) -> float | None:
+        return None if self.lower_per_day is None else self.lower_per_day * 90
 
     @property
-    def upper_per_90_days(self) -> float:
-        return self.upper_per_day * 90
+    def upper_per_90_days(self) -> float | None:
+        return None if self.upper_per_day is None else self.upper_per_day * 90
 
     def direction(self, higher_is_better: bool) -> Literal["improving", "worsening"] | None:
         """A direction only when the whole interval is on one side of zero (an end at 0 includes it)."""
+        if self.lower_per_day is None or self.upper_per_day is None:
+            return None
         if self.lower_per_day > 0:
             return "improving" if higher_is_better else "worsening"
         if self.upper_per_day < 0:
@@ -105,43 +111,40 @@ class Trend:
         return None
 
 
-def _at_rank(ordered: Sequence[float], rank: float) -> float:
-    """The value at a 1-based, possibly fractional rank: interpolated, clamped to [1, len]."""
-    rank = min(max(rank, 1.0), float(len(ordered)))
-    low = math.floor(rank)
-    fraction = rank - low
-    if fraction == 0:
-        return ordered[low - 1]
-    return ordered[low - 1] + fraction * (ordered[low] - ordered[low - 1])
+def _tied(values: Iterable[float]) -> int:
+    """Sen's (1968) term t(t - 1)(2t + 5), summed over each group of t equal values."""
+    return sum(t * (t - 1) * (2 * t + 5) for t in Counter(values).values())
 
 
 def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | None:
     """Median of the pairwise slopes over pairs on different days (robust to one odd reading and to
-    irregular dates), with Sen's (1968) distribution-free interval.
+    irregular dates), with Sen's (1968) distribution-free interval as scipy.stats.theilslopes gives it.
 
-    C = z * sqrt(n(n-1)(2n+5)/18) is the spread of Kendall's S for n readings, with no correction
-    for tied days or values (ties make it slightly wide, i.e. cautious). Among the N sorted slopes,
-    lower = rank (N - C)/2 and upper = rank (N + C)/2 + 1, interpolated and clamped to [1, N].
+    The variance of Kendall's S over all n readings is corrected for tied days and tied values:
+    (n(n-1)(2n+5) - the tied term of the days - that of the values) / 18. With z the normal quantile
+    of (1 - confidence)/2 (negative), sd the square root of that variance and N sorted slopes, the
+    interval is the slopes at the whole 0-based positions round((N + z sd)/2) - 1 and
+    round((N - z sd)/2) (halves to even), kept within the slopes: never interpolated between them.
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
     slopes = sorted(
         (b.value - a.value) / (b.day - a.day)
         for a, b in itertools.combinations(readings, 2)
         if b.day != a.day
     )
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
     if not slopes:
         return None
     n, total = len(readings), len(slopes)
-    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    c = z * math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
-    return Trend(
-        slope_per_day=statistics.median(slopes),
-        lower_per_day=_at_rank(slopes, (total - c) / 2),
-        upper_per_day=_at_rank(slopes, (total + c) / 2 + 1),
-        n=n,
-        confidence=confidence,
-    )
+    ties = _tied(r.day for r in readings) + _tied(r.value for r in readings)
+    # 1/18 times the count, in that order: the figures then match scipy's to the last bit.
+    variance = 1 / 18 * (n * (n - 1) * (2 * n + 5) - ties)
+    lower = upper = None
+    if variance >= 0:
+        spread = statistics.NormalDist().inv_cdf((1 - confidence) / 2) * math.sqrt(variance)
+        lower = slopes[max(round((total + spread) / 2) - 1, 0)]
+        upper = slopes[min(round((total - spread) / 2), total - 1)]
+    return Trend(statistics.median(slopes), lower, upper, n, confidence)
 
 
 class DirectionLabel(enum.StrEnum):

@@ -1,4 +1,5 @@
-"""How far behind each projection is: position, lag in events and in seconds."""
+"""How far behind each projection is (position, lag in events and in seconds), and how many events
+it has parked because it could not apply them."""
 
 from __future__ import annotations
 
@@ -31,14 +32,17 @@ class ProjectionStatus:
     lag_seconds: float
     updated_at: datetime
     stalled: str | None
+    parked: int
 
 
 async def projection_status(conn: asyncpg.Connection) -> list[ProjectionStatus]:
     """Every live or building generation, with its lag behind the head of the log."""
     head = await head_position(conn)
     rows = await conn.fetch(
-        "SELECT name, generation, status, position, updated_at, stalled FROM read_meta.generations"
-        " WHERE status <> 'retired' ORDER BY name, generation"
+        "SELECT name, generation, status, position, updated_at, stalled,"
+        " (SELECT count(*) FROM read_meta.parked_events p"
+        "  WHERE p.name = g.name AND p.generation = g.generation) AS parked"
+        " FROM read_meta.generations g WHERE status <> 'retired' ORDER BY name, generation"
     )
     return [
         ProjectionStatus(
@@ -51,6 +55,7 @@ async def projection_status(conn: asyncpg.Connection) -> list[ProjectionStatus]:
             lag_seconds=await _lag_seconds(conn, row["position"]),
             updated_at=row["updated_at"],
             stalled=row["stalled"],
+            parked=row["parked"],
         )
         for row in rows
     ]

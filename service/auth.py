@@ -109,8 +109,8 @@ def issue_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int) -
     """
     if ttl_seconds > settings.jwt_max_lifetime_seconds:
         raise LifetimeTooLong(
-            f"--ttl may be at most {settings.jwt_max_lifetime_seconds} seconds "
-            "(WAYMARK_JWT_MAX_LIFETIME_SECONDS): the server refuses tokens that live longer."
+            f"a token may live at most {settings.jwt_max_lifetime_seconds} seconds "
+            "(WAYMARK_JWT_MAX_LIFETIME_SECONDS): the server refuses longer ones."
         )
     now = int(time.time())
     claims = {

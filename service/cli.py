@@ -16,11 +16,12 @@ from events.values import Role
 from service.app import create_app
 from service.auth import LifetimeTooLong, issue_token
 from service.bench.cli import bench
-from service.cli_common import start_runtime
+from service.cli_common import SettingsProblem, read_settings, start_runtime
+from service.cli_db import db
 from service.cli_projections import project, projections
 from service.demo import DEMO_CLINICIAN, DemoPlan, write_demo
 from service.runtime import Runtime
-from service.settings import Settings, SettingsError
+from service.settings import Settings
 
 __all__ = ["main"]
 
@@ -81,15 +82,21 @@ def main() -> None:
 )
 def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bool | None) -> None:
     """Serve the HTTP API (OpenAPI browser at /schema)."""
-    runtime = start_runtime(data_dir)
+    runtime = start_runtime(data_dir, serving=True)
     settings = runtime.settings
+    # A token in the output ends up in logs (a container's, a service manager's): print one only for
+    # the embedded demo database, a throwaway on this machine.
+    demo_database = settings.embedded and demo is not False
     try:
         if (
             settings.embedded if demo is None else demo
         ) and runtime.records.recorder.max_notification_id() is None:
             entries = _write_demo(runtime, DemoPlan())
             console.print(f"Loaded {entries:,} demo entries.")
-        _announce(settings, host, port, runtime.records.a_case_of(DEMO_CLINICIAN))
+        url = f"http://{host}:{port}"
+        console.print(f"\n[bold]Waymark[/bold] is starting at {url}  (API browser: {url}/schema)")
+        if demo_database:
+            _announce_demo(settings, url, runtime.records.a_case_of(DEMO_CLINICIAN))
         # The app closes the runtime on shutdown: after SIGTERM uvicorn re-raises the signal once it has
         # drained, so code after uvicorn.run would not run.
         uvicorn.run(
@@ -102,15 +109,13 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
         runtime.close()
 
 
-def _announce(settings: Settings, host: str, port: int, case_id: str | None) -> None:
-    url = f"http://{host}:{port}"
+def _announce_demo(settings: Settings, url: str, case_id: str | None) -> None:
+    """A clinician token for the demo cases, and a request to try with it."""
     try:
         ttl = min(12 * 3600, settings.jwt_max_lifetime_seconds)
         token = issue_token(settings, sub=DEMO_CLINICIAN, role=Role.CLINICIAN, ttl_seconds=ttl)
     except PermissionError:
-        console.print(f"Waymark is starting at {url} (API browser: {url}/schema)")
-        return
-    console.print(f"\n[bold]Waymark[/bold] is starting at {url}  (API browser: {url}/schema)")
+        return  # RS256 with only the public key: this process cannot sign
     console.print(f"Token for {DEMO_CLINICIAN} (clinician, {ttl / 3600:g} hours):")
     console.print(token, soft_wrap=True)
     if case_id:
@@ -132,12 +137,13 @@ def _announce(settings: Settings, host: str, port: int, case_id: str | None) -> 
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory holding the local secret.")
 def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
     """Print a signed bearer token for local use."""
+    settings = read_settings(data_dir, serving=True)
     try:
-        click.echo(
-            issue_token(Settings.from_env(data_dir=data_dir), sub=sub, role=Role(role), ttl_seconds=ttl)
-        )
-    except (SettingsError, PermissionError, LifetimeTooLong) as error:
-        raise click.ClickException(str(error)) from None
+        click.echo(issue_token(settings, sub=sub, role=Role(role), ttl_seconds=ttl))
+    except PermissionError as error:
+        raise SettingsProblem(str(error)) from None
+    except LifetimeTooLong as error:
+        raise click.BadParameter(str(error), param_hint="'--ttl'") from None
 
 
 @main.command()
@@ -169,3 +175,4 @@ def demo(people: int, months: int, seed: int, data_dir: Path | None) -> None:
 main.add_command(project)
 main.add_command(projections)
 main.add_command(bench)
+main.add_command(db)

@@ -1,4 +1,5 @@
-"""``waymark project`` and ``waymark projections status|rebuild``: running and inspecting the read side."""
+"""``waymark project`` and ``waymark projections status|rebuild|retry``: running, inspecting and
+repairing the read side."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from projections.generations import prepare, prepare_read_side
 from projections.models import MODELS
 from projections.projector import Projector
 from projections.rebuild import RebuildAlreadyRunning, RebuildResult, rebuild
+from projections.retry import Retried, retry_parked
 from projections.status import projection_status
 from service.cli_common import start_runtime
 from service.runtime import Runtime
@@ -58,7 +60,8 @@ def projections() -> None:
 @projections.command()
 @click.option("--data-dir", type=click.Path(), help="Where the embedded database lives.")
 def status(data_dir: str | None) -> None:
-    """Each projection's position, and its lag behind the log in events and in seconds."""
+    """Each projection's position, its lag behind the log in events and in seconds, and how many
+    events it has parked (could not apply; see ``waymark projections retry``)."""
     runtime, dsn = _dsn(data_dir)
 
     async def show() -> None:
@@ -78,6 +81,7 @@ def status(data_dir: str | None) -> None:
             "lag (s)",
             "updated",
             "stalled on",
+            "parked",
         )
         for row in rows:
             table.add_row(
@@ -90,6 +94,7 @@ def status(data_dir: str | None) -> None:
                 f"{row.lag_seconds:.1f}",
                 f"{row.updated_at:%Y-%m-%d %H:%M:%S}",
                 row.stalled or "",
+                f"{row.parked:,}",
             )
         Console().print(table)
 
@@ -122,6 +127,43 @@ def rebuild_command(name: str, data_dir: str | None, batch_size: int) -> None:
         raise click.ClickException(f"A rebuild of {error} is already running.") from None
     finally:
         runtime.close()
+
+
+@projections.command(name="retry")
+@click.argument("name", type=click.Choice([*MODELS, "all"]), default="all")
+@click.option("--data-dir", type=click.Path(), help="Where the embedded database lives.")
+def retry_command(name: str, data_dir: str | None) -> None:
+    """Apply NAME's parked events again (all projections by default), in log order, after a fix.
+
+    Those that now apply are applied once and leave the parked list; the others stay parked.
+    """
+    runtime, dsn = _dsn(data_dir)
+    names = list(MODELS) if name == "all" else [name]
+    try:
+        asyncio.run(_prepare(dsn))
+        for each in names:
+            _print_retried(asyncio.run(_retry_one(dsn, each)))
+    finally:
+        runtime.close()
+
+
+async def _retry_one(dsn: str, name: str) -> Retried:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await retry_parked(conn, MODELS[name]())
+    finally:
+        await conn.close()
+
+
+def _print_retried(retried: Retried) -> None:
+    out = Console(highlight=False)
+    applied, still = len(retried.applied), len(retried.parked)
+    out.print(f"{retried.name}: {applied:,} parked events applied, {still:,} still parked")
+    for event in retried.parked:
+        out.print(
+            f"  position {event.position:,} (case {event.case_id}, entry {event.entry_id or 'unknown'}):"
+            f" {event.error}"
+        )
 
 
 async def _prepare(dsn: str) -> None:

@@ -12,6 +12,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import conninfo, sql
 
+from service.settings import SettingsError
+
 __all__ = ["DatabaseAddress", "EmbeddedPostgres", "ensure_database"]
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,18 @@ class DatabaseAddress:
 
     @classmethod
     def from_url(cls, url: str) -> DatabaseAddress:
-        """Parse a postgresql:// URL (or libpq key=value string)."""
-        params = conninfo.conninfo_to_dict(url)
+        """Parse a postgresql:// URL (or libpq key=value string); a malformed one is a settings error
+        whose message leaves the URL out, since it may hold a password."""
+        try:
+            params = conninfo.conninfo_to_dict(url)
+            port = _port(params.get("port"))
+        except (psycopg.ProgrammingError, ValueError):
+            raise SettingsError(
+                "DATABASE_URL is not a PostgreSQL URL; set it to postgresql://user:password@host:port/dbname"
+            ) from None
         return cls(
             host=str(params.get("host") or "localhost"),
-            port=int(params.get("port") or 5432),
+            port=port,
             user=str(params.get("user") or "postgres"),
             password=str(params.get("password") or ""),
             dbname=str(params.get("dbname") or "postgres"),
@@ -62,6 +71,13 @@ class DatabaseAddress:
             "password": self.password or None,
             "dbname": self.dbname,
         }
+
+
+def _port(raw: object) -> int:
+    port = int(str(raw or 5432))
+    if not 0 < port < 65536:
+        raise ValueError(port)
+    return port
 
 
 def ensure_database(server: DatabaseAddress, dbname: str) -> DatabaseAddress:

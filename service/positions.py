@@ -25,12 +25,18 @@ class ProjectionBehind(Exception):
 
 
 class PositionWatcher:
-    """Follows the projectors' NOTIFY of committed positions (and polls, in case one is missed)."""
+    """Follows the positions the projectors commit: re-read from ``read_meta.generations`` when a
+    projector's NOTIFY says one moved, and every ``poll_seconds`` in case a notification is missed.
+
+    A notification is only a hint to look: any login may NOTIFY the channel with any payload, and a
+    position taken from the payload would let it make reads claim writes they have not seen.
+    """
 
     def __init__(self, dsn: str, *, poll_seconds: float = 1.0) -> None:
         self.dsn, self.poll_seconds = dsn, poll_seconds
         self.positions: dict[str, int] = {}
         self._moved = asyncio.Event()
+        self._hinted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -63,10 +69,8 @@ class PositionWatcher:
             self._moved.set()
             self._moved = asyncio.Event()
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        name, _, position = str(payload).rpartition(":")
-        if position.isdigit():
-            self._advance(name, int(position))
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
+        self._hinted.set()
 
     async def _follow(self) -> None:
         while True:
@@ -75,8 +79,11 @@ class PositionWatcher:
                 try:
                     await conn.add_listener(POSITIONS_CHANNEL, self._on_notify)
                     while True:
+                        # Cleared before reading: a notification during the read means read again.
+                        self._hinted.clear()
                         await self._poll(conn)
-                        await asyncio.sleep(self.poll_seconds)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._hinted.wait(), timeout=self.poll_seconds)
                 finally:
                     await conn.close()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

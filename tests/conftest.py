@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg import sql
 
@@ -20,6 +21,7 @@ from service.application import CaseRecords
 from service.auth import issue_token
 from service.bench.serving import BIN
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
+from service.grants import grant_service_role
 from service.persistence import eventsourcing_env
 from service.runtime import Runtime
 from service.settings import Settings
@@ -71,10 +73,14 @@ def fresh_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
 
 @pytest.fixture(scope="session")
 def database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
-    """One fresh database shared by the session's tests (each test makes its own cases)."""
-    address = create_database(pg_server)
+    """One fresh database shared by the session's tests (each test makes its own cases), reached as
+    the least-privilege role ``waymark db grant`` makes for it, as in production."""
+    name = f"waymark_test_{os.getpid()}_{secrets.token_hex(4)}"
+    address = grant_service_role(pg_server, role=name, database=name)
     yield address
     drop_database(pg_server, address)
+    with psycopg.connect(**pg_server.connect_kwargs(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +102,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture(scope="session")
-async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real HTTP application, in process."""
     async with AsyncTestClient(app=create_app(runtime)) as test_client:
         yield test_client

@@ -86,6 +86,11 @@ class ReadModel:
         """
         return []
 
+    def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
+        """Statements that refresh every derived value of cases whose parked events were just applied,
+        out of log order (an opening applied after its reviews, say)."""
+        return []
+
     def derive_all(self, schema: str) -> list[list[Statement]]:
         """Set-based statements that fill every derived value after a bulk load: groups run at the
         same time, each in its own transaction, after the load's corrections and before the indexes

@@ -49,14 +49,16 @@ class CareDelivery(ReadModel):
             indexes=("case_id", "service, opened_on"),
         ),
         Table(
+            # An opening counts from the start of its opened_on date, closures and reopenings from
+            # when they happened: open days and escalation rates are counted from these rows.
             "case_status",
             (*_WHEN, ("status", "text NOT NULL"), ("reason", "text")),
             indexes=("case_id, occurred_at",),
         ),
         Table(
             "reviews",
-            # service, first_decided_at and changed are derived after each batch (see after_batch),
-            # so "which reviews led to action, and how fast" reads one table.
+            # service, first_decided_at, changed and actioned are derived after each batch (see
+            # after_batch), so "which reviews led to action, and how fast" reads one table.
             (
                 *_WHEN,
                 ("kind", "text NOT NULL"),
@@ -66,13 +68,16 @@ class CareDelivery(ReadModel):
                 ("rating_count", "integer NOT NULL"),
                 ("service", "text"),
                 ("first_decided_at", "timestamptz"),
+                # Led to change: a plan change named it within 28 days. Led to action: a plan change
+                # or a "no change, because ..." confirmation named it within 28 days.
                 ("changed", "boolean NOT NULL DEFAULT false"),
+                ("actioned", "boolean NOT NULL DEFAULT false"),
             ),
             indexes=(
                 "case_id, occurred_at",
                 "occurred_at",
                 # Covering: review impact's monthly shares read the index alone.
-                "service, occurred_at INCLUDE changed, first_decided_at",
+                "service, occurred_at INCLUDE changed, actioned, first_decided_at",
                 "service, occurred_at WHERE first_decided_at IS NULL",
             ),
         ),
@@ -163,6 +168,9 @@ class CareDelivery(ReadModel):
         corrected_cases = {e.case_id for e in corrected if isinstance(e, OUTCOME_SOURCES)}
         with_strategies = {row[2] for row in (*written["reviews"], *written["strategy_introductions"])}
         return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
+
+    def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
+        return derive_outcomes(schema, (), cases, cases)
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
         return derive_all_outcomes(schema)

@@ -9,7 +9,7 @@ decoder, which upcasts them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -32,7 +32,7 @@ from events.entries import (
 from events.values import Actor
 from projections.models.base import Row
 
-__all__ = ["OUTCOME_SOURCES", "entry_rows", "stored_rows"]
+__all__ = ["OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
 
 
 class _View(msgspec.Struct, kw_only=True):
@@ -58,10 +58,11 @@ class _DecisionView(_View, kw_only=True):
 
 
 def _review(e: _ReviewView) -> list[Row]:
-    # service, first_decided_at and changed are derived after the batch (see review_outcomes).
-    # Domain ratings only (not confidence or autonomy), for how domains moved around a change.
+    # service, first_decided_at, changed and actioned are derived after the batch (see
+    # review_outcomes). Domain ratings only (not confidence or autonomy), for how domains moved
+    # around a change.
     ratings = (sum(e.ratings.values()), len(e.ratings))
-    return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False))]
+    return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False, False))]
 
 
 def _decision(kind: str, e: _DecisionView) -> list[Row]:
@@ -105,10 +106,19 @@ def entry_rows(entry: Entry) -> list[Row]:
     return handler(entry) if handler else []
 
 
+def start_of(day: date) -> datetime:
+    """The first moment of a day (UTC), from which a case opened on that day counts as open."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
 def _opened(e: CaseOpened) -> list[Row]:
+    # A case is open from the start of its opened_on date, not from when the opening was typed in
+    # (occurred_at, "now" when a request leaves it out): entries dated from opened_on are accepted,
+    # so open days counted from occurred_at could be none at all around a year of escalations.
+    # Closures and reopenings count from when they happened (their occurred_at).
     return [
         ("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
-        ("case_status", (e.case_id, e.occurred_at, "open", None)),
+        ("case_status", (e.case_id, start_of(e.opened_on), "open", None)),
     ]
 
 

@@ -1,7 +1,9 @@
 """Values derived from other rows, kept where the question reads them.
 
-Each review row holds its service, when a plan decision first named it, and whether any of those
-decisions changed the plan: governance asks "which reviews led to action, and how fast" of every
+Each review row holds its service, when a plan decision first named it, whether it led to change
+(a plan change named it within 28 days) and whether it led to action (a plan change or a "no
+change, because ..." confirmation named it within 28 days): governance asks "which reviews led to
+action, and how fast" of every
 review in a period, and one indexed table answers it in milliseconds where joining the decisions for
 each review took hundreds. Each strategy introduction holds the mean domain rating in the 90 days
 before and after it, for "which strategies help" (two seconds per request when computed per query
@@ -14,7 +16,11 @@ from uuid import UUID
 
 from projections.models.base import Statement
 
-__all__ = ["derive_all_outcomes", "derive_outcomes"]
+__all__ = ["ACTION_WITHIN_DAYS", "derive_all_outcomes", "derive_outcomes"]
+
+ACTION_WITHIN_DAYS = 28
+"""A review leads to action (or change) when a decision names it within this many days of it."""
+_WITHIN = f"interval '{ACTION_WITHIN_DAYS} days'"
 
 
 def derive_outcomes(
@@ -42,12 +48,23 @@ def derive_all_outcomes(schema: str) -> list[list[Statement]]:
     ]
 
 
-_DERIVE = """
-UPDATE {s}.reviews r SET
-    service = (SELECT c.service FROM {s}.cases c WHERE c.case_id = r.case_id LIMIT 1),
-    (first_decided_at, changed) = (
-        SELECT min(dc.decided_at), coalesce(bool_or(dc.decision_kind = 'plan_changed'), false)
-        FROM {s}.decision_causes dc WHERE dc.cause_id = r.entry_id)
+# When a decision first named each review, and when a plan change first did: a review led to
+# action (change) when the first decision (plan change) is at most 28 days after it.
+_FIRST = """
+min(dc.decided_at) AS first_decided_at,
+min(dc.decided_at) FILTER (WHERE dc.decision_kind = 'plan_changed') AS first_changed_at
+"""
+_LED_TO = f"""
+    coalesce(o.first_changed_at <= r.occurred_at + {_WITHIN}, false),
+    coalesce(o.first_decided_at <= r.occurred_at + {_WITHIN}, false)
+"""
+
+_DERIVE = f"""
+UPDATE {{s}}.reviews r SET
+    service = (SELECT c.service FROM {{s}}.cases c WHERE c.case_id = r.case_id LIMIT 1),
+    (first_decided_at, changed, actioned) = (
+        SELECT o.first_decided_at, {_LED_TO}
+        FROM (SELECT {_FIRST} FROM {{s}}.decision_causes dc WHERE dc.cause_id = r.entry_id) o)
 WHERE r.entry_id = ANY($1::uuid[]) OR r.case_id = ANY($2::uuid[])
 """
 
@@ -70,12 +87,11 @@ _SERVICES = "(SELECT DISTINCT ON (case_id) case_id, service FROM {s}.cases)"
 _REVIEWS_FILLED = f"""
 INSERT INTO {{s}}.reviews_filled
 SELECT r.entry_id, r.corrected, r.case_id, r.occurred_at, r.kind, r.actor_id, r.rating_sum, r.rating_count,
-       c.service, o.first_decided_at, coalesce(o.changed, false)
+       c.service, o.first_decided_at, {_LED_TO}
 FROM {{s}}.reviews r
 LEFT JOIN {_SERVICES} c ON c.case_id = r.case_id
 LEFT JOIN (
-    SELECT cause_id, min(decided_at) AS first_decided_at, bool_or(decision_kind = 'plan_changed') AS changed
-    FROM {{s}}.decision_causes GROUP BY cause_id
+    SELECT dc.cause_id, {_FIRST} FROM {{s}}.decision_causes dc GROUP BY dc.cause_id
 ) o ON o.cause_id = r.entry_id
 """
 

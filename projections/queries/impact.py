@@ -11,12 +11,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.models.review_outcomes import ACTION_WITHIN_DAYS
 from projections.queries import Reader, days, in_period
 
 __all__ = ["ImpactQuery", "ReviewImpact", "review_impact"]
 
-NO_DECISION_AFTER_DAYS = 28
-"""A review with no plan decision this long after it needs attention."""
+NO_DECISION_AFTER_DAYS = ACTION_WITHIN_DAYS
+"""A review with no plan decision this long after it needs attention (it has not led to action)."""
 
 
 class ImpactQuery(msgspec.Struct, frozen=True):
@@ -29,7 +30,9 @@ class ImpactQuery(msgspec.Struct, frozen=True):
 
 
 class ReviewDecisions(msgspec.Struct, frozen=True):
-    """One review and the decisions that named it."""
+    """One review and the decisions that named it. ``outcome``: plan changed or plan confirmed (a
+    decision within 28 days: it led to action), decided after 28 days, no decision after 28 days,
+    or awaiting decision."""
 
     entry_id: UUID
     case_id: UUID
@@ -42,7 +45,9 @@ class ReviewDecisions(msgspec.Struct, frozen=True):
 
 
 class MonthShare(msgspec.Struct, frozen=True):
-    """Reviews in one service and month, and the share that led to a plan change or any decision."""
+    """Reviews in one service and month: how many led to change (a plan change naming the review
+    within 28 days), to action (a plan change or a "no change, because ..." confirmation naming it
+    within 28 days) and to any decision at all, however late, with the median days to the first."""
 
     service: str
     month: date
@@ -51,6 +56,8 @@ class MonthShare(msgspec.Struct, frozen=True):
     led_to_decision: int
     share_led_to_change: float
     median_days_to_decision: float | None
+    led_to_action: int
+    share_led_to_action: float
 
 
 class Unexplained(msgspec.Struct, frozen=True):
@@ -76,18 +83,18 @@ class ReviewImpact(msgspec.Struct, frozen=True):
 _IN_PERIOD = in_period("r")
 _OUTCOMES = f"""
 SELECT r.entry_id, r.case_id, r.occurred_at, r.kind, r.service, r.first_decided_at AS first_decision,
-       r.changed
+       r.changed, r.actioned
 FROM read.reviews r WHERE {_IN_PERIOD}
 """
 
 # Counted per service, month, outcome and days to decision (to 0.1 day, the precision shown): the
 # shares and the median come from these counts, without sorting every review as percentile_cont does.
 _BY_MONTH = f"""
-SELECT r.service, date_trunc('month', r.occurred_at)::date AS month, r.changed,
+SELECT r.service, date_trunc('month', r.occurred_at)::date AS month, r.changed, r.actioned,
        (date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int AS tenths,
        count(*) AS n
 FROM read.reviews r WHERE {_IN_PERIOD}
-GROUP BY 1, 2, 3, 4 ORDER BY 1, 2
+GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2
 """
 
 _UNDECIDED = f"""
@@ -144,6 +151,7 @@ def _months(rows: list[asyncpg.Record]) -> list[MonthShare]:
         decided = sorted((r["tenths"] / 10, r["n"]) for r in counts if r["tenths"] is not None)
         reviews = sum(r["n"] for r in counts)
         changed = sum(r["n"] for r in counts if r["changed"])
+        actioned = sum(r["n"] for r in counts if r["actioned"])
         shares.append(
             MonthShare(
                 service=service,
@@ -153,6 +161,8 @@ def _months(rows: list[asyncpg.Record]) -> list[MonthShare]:
                 led_to_decision=sum(n for _, n in decided),
                 share_led_to_change=round(changed / reviews, 4),
                 median_days_to_decision=_median(decided),
+                led_to_action=actioned,
+                share_led_to_action=round(actioned / reviews, 4),
             )
         )
     return shares
@@ -177,8 +187,10 @@ def _review(row: asyncpg.Record, now: datetime, decisions: list[asyncpg.Record])
     first = row["first_decision"]
     if row["changed"]:
         outcome = "plan changed"
-    elif first is not None:
+    elif row["actioned"]:
         outcome = "plan confirmed"
+    elif first is not None:
+        outcome = f"decided after {ACTION_WITHIN_DAYS} days"
     elif (now - row["occurred_at"]).days >= NO_DECISION_AFTER_DAYS:
         outcome = f"no decision after {NO_DECISION_AFTER_DAYS} days"
     else:

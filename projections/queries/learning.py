@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader, days
+from projections.queries.completeness import Incomplete, incompleteness
 
 __all__ = ["Decision", "LearningItem", "LearningLog", "learning_log"]
 
@@ -42,10 +43,11 @@ class LearningItem(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class LearningLog(msgspec.Struct, frozen=True):
-    """Everything a case can learn from, oldest first."""
+    """Everything a case can learn from, oldest first (``incomplete`` when entries are missing)."""
 
     case_id: UUID
     items: list[LearningItem]
+    incomplete: Incomplete | None = None
 
 
 async def learning_log(conn: Reader, case_id: UUID) -> LearningLog:
@@ -68,7 +70,7 @@ async def learning_log(conn: Reader, case_id: UUID) -> LearningLog:
         _escalation(row, by_cause) for row in escalations
     ]
     items.sort(key=lambda item: item.occurred_at)
-    return LearningLog(case_id, items)
+    return LearningLog(case_id, items, await incompleteness(conn, case_id, ["care"]))
 
 
 def _decisions(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) -> list[Decision]:

@@ -17,8 +17,12 @@ from projections.statistics import ChangeCategory, change_category
 
 __all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
 
-SpcMetric = Literal["escalations-per-1000-open-days", "reviews-leading-to-change"]
-"""The monthly service series an XmR chart can be drawn for."""
+SpcMetric = Literal[
+    "escalations-per-1000-open-days", "reviews-leading-to-change", "reviews-leading-to-action"
+]
+"""The monthly service series an XmR chart can be drawn for. A review leads to change when a plan
+change names it within 28 days, and to action when a plan change or a "no change, because ..."
+confirmation does."""
 
 
 class ServiceQuery(msgspec.Struct, frozen=True):
@@ -111,8 +115,11 @@ WITH months AS (
            date_part('epoch', least(month + interval '1 month', $2)) AS hi
     FROM months
 ), open_days AS (
+    -- A case is open from the start of its opened_on date (see care_rows): one opened on a later
+    -- date than today has an open span that ends (now) before it starts, and no open days yet.
     SELECT m.month, sum(least(o.until, m.hi) - greatest(o.since, m.lo)) / 86400 AS days
     FROM bounds m JOIN spans o ON o.status = 'open' AND o.since < m.hi AND o.until > m.lo
+        AND o.until > o.since
     GROUP BY 1
 ), escalations AS (
     SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
@@ -237,22 +244,32 @@ def _improvement(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
 
 
 async def spc(
-    conn: Reader, metric: SpcMetric, query: ServiceQuery, now: datetime, rebase_at: Sequence[date]
+    conn: Reader,
+    metric: SpcMetric,
+    query: ServiceQuery,
+    now: datetime,
+    rebase_at: Sequence[date],
+    *,
+    screen: bool = True,
 ) -> XmRChart:
-    """An XmR chart of a monthly service metric, rebased at known service changes."""
+    """An XmR chart of a monthly service metric, rebased at known service changes; ``screen`` leaves
+    large moving ranges out of the limits (NHSRplotthedots' default)."""
     if metric == "escalations-per-1000-open-days":
         points = [
             (r.month.isoformat(), r.per_1000_open_days) for r in await escalation_rates(conn, query, now)
         ]
     else:
-        rows = await conn.fetch(_REVIEW_SHARES, query.start, query.end, query.service)
+        shares = _REVIEW_SHARES.format(led_to=_LED_TO[metric])
+        rows = await conn.fetch(shares, query.start, query.end, query.service)
         points = [(r["month"].isoformat(), r["share"]) for r in rows]
     values = [(label, float(value)) for label, value in points if value is not None]
-    return xmr(values, rebase_at=[d.isoformat() for d in rebase_at])
+    return xmr(values, rebase_at=[d.isoformat() for d in rebase_at], screen=screen)
 
 
+_LED_TO = {"reviews-leading-to-change": "changed", "reviews-leading-to-action": "actioned"}
+"""The derived column of read.reviews each review metric is the monthly share of."""
 _REVIEW_SHARES = f"""
-SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.changed::int) AS share
+SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.{{led_to}}::int) AS share
 FROM read.reviews r
 WHERE {in_period("r")}
 GROUP BY 1 ORDER BY 1

@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader
+from projections.queries.completeness import Incomplete, incompleteness
 from projections.statistics import (
     Reading,
     Trend,
@@ -30,11 +31,13 @@ _DAY = 86400.0
 
 
 class TrendView(msgspec.Struct, frozen=True):
-    """Theil-Sen slope per 90 days with its 95% interval; a direction only when the interval excludes 0."""
+    """Theil-Sen slope per 90 days with its 95% interval (as scipy.stats.theilslopes gives it); a
+    direction only when the interval excludes 0. No interval (null ends) when the readings are so
+    tied that Sen's variance has none."""
 
     slope_per_90_days: float
-    lower_per_90_days: float
-    upper_per_90_days: float
+    lower_per_90_days: float | None
+    upper_per_90_days: float | None
     n: int
     direction: str | None
 
@@ -84,7 +87,7 @@ class Escalations(msgspec.Struct, frozen=True):
 
 
 class Trajectory(msgspec.Struct, frozen=True):
-    """Direction of travel for one person, as of now."""
+    """Direction of travel for one person, as of now (``incomplete`` when entries are missing)."""
 
     case_id: UUID
     as_of: datetime
@@ -92,6 +95,7 @@ class Trajectory(msgspec.Struct, frozen=True):
     self_ratings: list[Series]
     instruments: list[Series]
     escalations: Escalations
+    incomplete: Incomplete | None = None
 
 
 @functools.cache
@@ -145,6 +149,7 @@ async def trajectory(conn: Reader, case_id: UUID, now: datetime) -> Trajectory:
         self_ratings=[s for name, s in series.items() if name in ("confidence", "autonomy")],
         instruments=_instruments(measures, origin, today),
         escalations=_escalations(escalations, status, origin, today),
+        incomplete=await incompleteness(conn, case_id, ["trajectory", "care"]),
     )
 
 
@@ -228,10 +233,11 @@ def _series(
 def _trend(trend: Trend | None, higher_is_better: bool) -> TrendView | None:
     if trend is None:
         return None
+    lower, upper = trend.lower_per_90_days, trend.upper_per_90_days
     return TrendView(
         round(trend.per_90_days, 3),
-        round(trend.lower_per_90_days, 3),
-        round(trend.upper_per_90_days, 3),
+        None if lower is None else round(lower, 3),
+        None if upper is None else round(upper, 3),
         trend.n,
         trend.direction(higher_is_better),
     )
@@ -256,9 +262,12 @@ def _open_intervals(
 def _escalations(
     rows: Sequence[asyncpg.Record], status: Sequence[asyncpg.Record], origin: datetime, today: float
 ) -> Escalations:
-    days = [(r["occurred_at"] - origin).total_seconds() / _DAY for r in rows]
+    seconds = [(r["occurred_at"] - origin).total_seconds() for r in rows]
+    days = [s / _DAY for s in seconds]
     rates = rate_comparison(days, today=today, open_intervals=_open_intervals(status, origin, today))
-    between = gaps(days)
+    # Gaps from whole seconds, then in days: two gaps of 20 days are then equal, as Sen's tie
+    # correction needs (differences of fractional days differ in the last bits).
+    between = [gap / _DAY for gap in gaps(seconds)]
     gap_readings = [Reading(day, gap) for day, gap in zip(days[1:], between, strict=True)]
     severity = [Reading(day, float(r["severity"])) for day, r in zip(days, rows, strict=True)]
     return Escalations(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from events.values import Actor, Role
 from projections.queries.service import ServiceLearning, ServiceQuery, SpcMetric, service_learning, spc
@@ -19,6 +19,11 @@ from service.routes.reading import ReadPools
 from service.routes.readmodels import read_consistently
 
 __all__ = ["ServiceController"]
+
+SCREEN = (
+    "Leave moving ranges at or above 3.267 x their mean out of the limits (NHSRplotthedots' default);"
+    " false gives the unscreened limits of the NHS Excel tool"
+)
 
 
 class ServiceController(Controller):
@@ -64,12 +69,14 @@ class ServiceController(Controller):
         to: To,
         service: ServiceFilter = None,
         rebase: Rebase = None,
+        screen: Annotated[bool, QueryParameter(description=SCREEN)] = True,
         min_position: MinPosition = None,
     ) -> XmRChart:
-        """Mean, limits (mean +/- 2.66 x mean moving range) and special-cause flags by the four rules;
-        a warning under 12 points; rebased at the given months."""
+        """Mean, limits (mean +/- 2.66 x mean moving range, screened unless screen=false) and
+        special-cause flags by the four rules; a warning under 12 points; rebased at the given months."""
         start, end = period(from_, to)
         changes = report_dates("rebase", rebase)
         await read_consistently(positions, ["care"], min_position)
+        query = ServiceQuery(start, end, service)
         async with reads.service() as conn:
-            return await spc(conn, metric, ServiceQuery(start, end, service), datetime.now(UTC), changes)
+            return await spc(conn, metric, query, datetime.now(UTC), changes, screen=screen)

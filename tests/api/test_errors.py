@@ -220,7 +220,7 @@ async def test_json_with_a_charset_or_a_json_suffix_is_accepted(client: Client, 
         assert response.status_code == 201, response.text
 
 
-HOSTILE_VALUES = [None, 10**30, -1, "", "\u0000", [[[]]], {"$ne": 1}, True, 1.5]
+HOSTILE_VALUES: list[object] = [None, 10**30, -1, "", "\u0000", [[[]]], {"$ne": 1}, True, 1.5]
 
 
 @pytest.mark.parametrize("name", [*WRITE_ROUTES, "open"])

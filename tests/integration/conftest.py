@@ -18,28 +18,28 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport
 from psycopg.rows import dict_row
 
 from service.bench.serving import free_port, wait_ready
 from service.database import DatabaseAddress
 from service.settings import Settings
+from tests.api.helpers import Client
 from tests.conftest import WAYMARK
 
 Post = tuple[str, dict[str, Any], dict[str, str]]
 """A POST to send: path, JSON body, headers."""
 
 
-async def post_concurrently(client: AsyncTestClient, posts: list[Post]) -> list[httpx.Response]:  # type: ignore[type-arg]
+async def post_concurrently(client: Client, posts: list[Post]) -> list[httpx.Response]:
     """Send POSTs to the in-process app at the same moment, one thread each, and gather the answers.
 
-    AsyncTestClient handles a request synchronously on the calling event loop (its async transport calls
+    Client handles a request synchronously on the calling event loop (its async transport calls
     the blocking one), so ``asyncio.gather`` of its calls sends them one after another. Here each request
     goes from its own thread through the same transport into the app's event loop, so they overlap.
     """
     start = threading.Barrier(len(posts))
-    transport = TestClientTransport(client=client)  # type: ignore[arg-type]
+    transport = TestClientTransport(client=client)
 
     def send(post: Post) -> httpx.Response:
         path, body, headers = post
@@ -57,7 +57,7 @@ async def post_concurrently(client: AsyncTestClient, posts: list[Post]) -> list[
 def query(database: DatabaseAddress, statement: str, params: Any = ()) -> list[dict[str, Any]]:
     """Run one statement on a database (autocommit) and return its rows."""
     with psycopg.connect(**database.connect_kwargs(), autocommit=True, row_factory=dict_row) as conn:
-        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+        cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
 
 

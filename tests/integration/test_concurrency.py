@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from litestar.testing import AsyncTestClient
-
 from service.database import DatabaseAddress
-from tests.api.helpers import REVIEW, open_case
+from tests.api.helpers import REVIEW, Client, open_case
 from tests.conftest import TokenFactory
 from tests.integration.conftest import post_concurrently, query
 
 
 async def test_twenty_writes_with_the_same_if_match_give_one_201_and_nineteen_412(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:
@@ -42,7 +40,7 @@ async def test_twenty_writes_with_the_same_if_match_give_one_201_and_nineteen_41
 
 
 async def test_two_hundred_concurrent_writes_all_land_at_contiguous_versions(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:

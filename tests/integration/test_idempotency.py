@@ -8,10 +8,9 @@ import json
 import uuid
 
 import psycopg
-from litestar.testing import AsyncTestClient
 
 from service.database import DatabaseAddress
-from tests.api.helpers import REVIEW, open_case, opening
+from tests.api.helpers import REVIEW, Client, open_case, opening
 from tests.conftest import TokenFactory
 from tests.integration.conftest import post_concurrently, query, wait_for_blocked_append
 
@@ -29,7 +28,7 @@ ROUNDS = 8
 
 
 async def test_two_concurrent_writes_with_one_key_make_one_event_and_the_same_answer(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:
@@ -52,7 +51,7 @@ async def test_two_concurrent_writes_with_one_key_make_one_event_and_the_same_an
 
 
 async def test_two_concurrent_openings_with_one_key_open_one_case(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:
@@ -74,7 +73,7 @@ async def test_two_concurrent_openings_with_one_key_open_one_case(
 
 
 async def test_a_write_refused_by_a_rule_leaves_no_key_so_the_same_key_works_once_the_rule_passes(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:
@@ -107,7 +106,7 @@ async def test_a_write_refused_by_a_rule_leaves_no_key_so_the_same_key_works_onc
 
 
 async def test_a_write_that_loses_a_version_race_leaves_no_key_and_is_retried_under_it(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:

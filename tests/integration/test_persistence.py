@@ -12,13 +12,12 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from litestar.testing import AsyncTestClient
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent, CaseSnapshot
 from service.application import CaseRecords
 from service.database import DatabaseAddress
 from service.runtime import Runtime
-from tests.api.helpers import DOMAIN, REVIEW, open_case
+from tests.api.helpers import DOMAIN, REVIEW, Client, open_case
 from tests.conftest import TokenFactory, case_records
 from tests.integration.conftest import query, wait_for_blocked_append
 from tests.unit.builders import opened
@@ -73,7 +72,7 @@ STEPS: list[Step] = [
 
 
 @pytest.fixture(scope="module")
-async def long_case(client: AsyncTestClient, auth: TokenFactory) -> UUID:  # type: ignore[type-arg]
+async def long_case(client: Client, auth: TokenFactory) -> UUID:
     """A case of 250 entries of every kind the steps write."""
     headers = auth("clinician", "snap-1")
     case_id = await open_case(client, headers)
@@ -190,7 +189,8 @@ async def test_snapshots_every_hundred_versions_load_to_the_replayed_case(
     ]
     app = _records(database)  # a new application: nothing cached, so loading starts from a snapshot
     try:
-        for snapshot in app.snapshots.get(long_case):  # type: ignore[union-attr]
+        assert app.snapshots is not None  # snapshotting is on
+        for snapshot in app.snapshots.get(long_case):
             assert isinstance(snapshot, CaseSnapshot)
             assert snapshot.state == _replayed(app, long_case, snapshot.originator_version).state
         for version in (None, 150, 250):

@@ -3,10 +3,8 @@ read is not a read and logs nothing."""
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
 from service.database import DatabaseAddress
-from tests.api.helpers import REVIEW, open_case
+from tests.api.helpers import REVIEW, Client, open_case
 from tests.conftest import TokenFactory
 from tests.integration.conftest import query
 
@@ -22,7 +20,7 @@ def _views(database: DatabaseAddress, case_id: str) -> list[tuple[str, str, str,
 
 
 async def test_reading_a_case_and_its_history_each_log_one_view(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:
@@ -45,7 +43,7 @@ async def test_reading_a_case_and_its_history_each_log_one_view(
 
 
 async def test_a_refused_read_logs_no_view(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     auth: TokenFactory,
     database: DatabaseAddress,
 ) -> None:

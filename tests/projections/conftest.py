@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict
 
 import asyncpg
 import pytest
@@ -57,13 +58,24 @@ async def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
                     f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"  # noqa: S608
                     f" AS digest FROM read.{table.name} t"
                 )
+                assert row is not None  # an aggregate always answers one row
                 result[table.name] = (row["n"], row["digest"])
         return result
     finally:
         await conn.close()
 
 
-def meta(case_id: uuid.UUID, *, days_ago: float = 0.0, actor: Actor = CLINICIAN) -> dict[str, object]:
+class EntryMeta(TypedDict):
+    """The fields every entry carries."""
+
+    entry_id: uuid.UUID
+    case_id: uuid.UUID
+    actor: Actor
+    recorded_at: datetime
+    occurred_at: datetime
+
+
+def meta(case_id: uuid.UUID, *, days_ago: float = 0.0, actor: Actor = CLINICIAN) -> EntryMeta:
     """The fields every entry carries, for an entry that happened ``days_ago``."""
     now = datetime.now(UTC)
     return {
@@ -88,7 +100,7 @@ def open_case(
         CaseOpened(
             **meta(case_id, days_ago=days_ago),
             person_ref=f"P-{case_id.hex[:6]}",
-            service=service,  # type: ignore[arg-type]
+            service=service,
             opened_on=date.today() - timedelta(days=days_ago),
             care_team=(CLINICIAN.id,),
             domains=domains,

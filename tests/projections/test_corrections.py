@@ -22,7 +22,7 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
     case_id = open_case(records)
     review = ReviewRecorded(
         **meta(case_id, days_ago=10),
-        kind=ReviewKind.ROUTINE,  # type: ignore[arg-type]
+        kind=ReviewKind.ROUTINE,
         ratings={DOMAIN: 3},
         confidence=4,
         autonomy=5,
@@ -30,7 +30,7 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
     escalation = EscalationRaised(
         **meta(case_id, days_ago=5),
         severity=2,
-        trigger="t",  # type: ignore[arg-type]
+        trigger="t",
         response="r",
         escalation_plan_used_early=False,
     )
@@ -42,7 +42,7 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
         EntryCorrected(
             **meta(case_id),
             corrects=review.entry_id,
-            reason="wrong rating",  # type: ignore[arg-type]
+            reason="wrong rating",
             changes={"ratings": {DOMAIN.value: 7}, "kind": "mdt"},
         ),
     )
@@ -51,7 +51,7 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
         EntryCorrected(
             **meta(case_id),
             corrects=escalation.entry_id,
-            reason="severity misread",  # type: ignore[arg-type]
+            reason="severity misread",
             changes={"severity": 4, "occurred_at": (datetime.now(UTC) - timedelta(days=6)).isoformat()},
         ),
     )
@@ -77,6 +77,9 @@ async def test_a_correction_replaces_values_everywhere_and_is_visible(
         )
     finally:
         await conn.close()
+    assert rating is not None
+    assert care_review is not None
+    assert severity is not None
     assert (rating["value"], rating["corrected"]) == (7, True)
     assert (care_review["kind"], care_review["corrected"]) == ("mdt", True)
     assert severity["severity"] == 4

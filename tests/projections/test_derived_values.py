@@ -4,6 +4,7 @@ derives them batch by batch or a rebuild derives them all at once after its bulk
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
@@ -19,8 +20,8 @@ _DAYS_90, _TICK = timedelta(days=90), timedelta(microseconds=1)
 _DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT
 
 
-def _review(case_id: object, when: datetime, rating: int) -> ReviewRecorded:
-    fields = meta(case_id) | {"occurred_at": when}  # type: ignore[arg-type]
+def _review(case_id: UUID, when: datetime, rating: int) -> ReviewRecorded:
+    fields = meta(case_id) | {"occurred_at": when}
     return ReviewRecorded(
         **fields, kind=ReviewKind.ROUTINE, ratings={_DOMAIN: rating}, confidence=5, autonomy=5
     )
@@ -53,7 +54,7 @@ async def test_ratings_around_a_strategy_count_from_90_days_before_up_to_90_days
     plan = meta(case_id) | {"occurred_at": changed}
     records.record(
         case_id,
-        PlanChanged(**plan, rationale="try it", strategies_added=("walking group", "peer support")),  # type: ignore[arg-type]
+        PlanChanged(**plan, rationale="try it", strategies_added=("walking group", "peer support")),
     )
     await catch_up(fresh_database.url)
     assert await _around(fresh_database.url) == [(3.0, 7.0), (3.0, 7.0)]

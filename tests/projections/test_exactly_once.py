@@ -27,7 +27,7 @@ def _write(records: CaseRecords, shared: UUID, writer: int) -> int:
             case_id,
             ReviewRecorded(
                 **meta(case_id),
-                kind=ReviewKind.ROUTINE,  # type: ignore[arg-type]
+                kind=ReviewKind.ROUTINE,
                 ratings={OutcomeDomain.STABILITY_SELF_MANAGEMENT: 1 + (i + writer) % 10},
                 confidence=5,
                 autonomy=5,

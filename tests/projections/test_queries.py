@@ -6,8 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
+from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 
 DOMAINS = ["stability_self_management", "daily_living_independence", "connection_participation"]
@@ -22,7 +21,7 @@ def ago(days: float) -> str:
 class Case:
     """A case opened through the API, and a helper to post entries to it."""
 
-    def __init__(self, client: AsyncTestClient, headers: dict[str, str], service: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, client: Client, headers: dict[str, str], service: str) -> None:
         self.client, self.headers, self.service = client, headers, service
         self.id = ""
         self.position = 0
@@ -58,8 +57,8 @@ def _service() -> str:
 
 
 async def test_learning_log_links_setbacks_and_escalations_to_what_followed(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     case = await Case(client, auth("clinician", "q-1"), _service()).open()
     setback = await case.post(
@@ -117,8 +116,8 @@ async def test_learning_log_links_setbacks_and_escalations_to_what_followed(
 
 
 async def test_review_impact_answers_the_governance_questions(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = _service()
     case = await Case(client, auth("clinician", "q-2"), service).open()
@@ -147,7 +146,7 @@ async def test_review_impact_answers_the_governance_questions(
     assert sum(m["led_to_change"] for m in impact["by_service_month"]) == 1
 
 
-async def test_trajectory_labels_each_domain(client: AsyncTestClient, auth: TokenFactory) -> None:  # type: ignore[type-arg]
+async def test_trajectory_labels_each_domain(client: Client, auth: TokenFactory) -> None:
     case = await Case(client, auth("clinician", "q-3"), _service()).open()
     # stability 3 -> 5 -> 6 over 70 days: +3 >= 2 and no reliable fall -> reliable improvement.
     # daily living 3 -> 6 -> 3: a reliable rise and a reliable fall -> fluctuating.
@@ -170,8 +169,8 @@ async def test_trajectory_labels_each_domain(client: AsyncTestClient, auth: Toke
 
 
 async def test_service_learning_ranks_factors_and_hides_free_text_from_reporting(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = _service()
     case = await Case(client, auth("clinician", "q-4"), service).open()
@@ -206,8 +205,8 @@ async def test_service_learning_ranks_factors_and_hides_free_text_from_reporting
 
 
 async def test_reporting_reads_no_case_record_and_a_behind_projection_answers_503(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     case = await Case(client, auth("clinician", "q-5"), _service()).open()
     reporting = auth("reporting", "bi-q")
@@ -225,8 +224,8 @@ async def test_reporting_reads_no_case_record_and_a_behind_projection_answers_50
 
 
 async def test_strategies_show_how_domain_ratings_moved_in_the_90_days_around_them(
-    client: AsyncTestClient,
-    auth: TokenFactory,  # type: ignore[type-arg]
+    client: Client,
+    auth: TokenFactory,
 ) -> None:
     service = _service()
     case = await Case(client, auth("clinician", "q-6"), service).open()

@@ -12,6 +12,7 @@ import time
 import asyncpg
 import pytest
 
+from events.case import CaseEvent
 from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
 from projections.models import MODELS
 from projections.rebuild import rebuild
@@ -29,10 +30,12 @@ def _write_history(records: CaseRecords) -> None:
     wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3}
     for notification in records.recorder.select_notifications(start=1, limit=100_000):
         if wanted.get(notification.topic, 0) > 0:
-            original = records.mapper.to_domain_event(notification).entry
+            event = records.mapper.to_domain_event(notification)
+            assert isinstance(event, CaseEvent)
+            original = event.entry
             correction = EntryCorrected(
                 **meta(original.case_id),
-                corrects=original.entry_id,  # type: ignore[arg-type]
+                corrects=original.entry_id,
                 reason="entered in error",
                 changes=_changes_for(original),
             )
@@ -124,7 +127,8 @@ _BUILDING = "SELECT position FROM read_meta.generations WHERE name = 'care' AND 
 async def _building_position(dsn: str) -> int | None:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetchval(_BUILDING)
+        position: int | None = await conn.fetchval(_BUILDING)
+        return position
     finally:
         await conn.close()
 

@@ -78,7 +78,7 @@ async def test_the_reporting_role_reads_reporting_views_only(
         for forbidden in (
             "SELECT count(*) FROM read.cases",
             "SELECT count(*) FROM case_records_events",
-            "SELECT salt FROM read_meta.salt",
+            "SELECT inner_pad FROM read_meta.pseudonym_key",
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await _as_reporting_role(conn, forbidden)

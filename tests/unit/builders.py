@@ -221,8 +221,8 @@ def sample(cls: type[E]) -> E:
     """An entry of ``cls`` with every field set (not checked against any case)."""
     if cls is EntryCorrected:
         corrected = sample(GoalSet)
-        return make(  # type: ignore[return-value]
-            EntryCorrected,
+        return make(
+            cls,
             corrects=corrected.entry_id,
             reason="typo",
             changes={"in_own_words": corrected.in_own_words},

@@ -20,7 +20,7 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
     when = (entry.case_id, entry.occurred_at)
     if isinstance(entry, ReviewRecorded):
         ratings = (sum(entry.ratings.values()), len(entry.ratings))
-        return [("reviews", (*when, entry.kind.value, entry.actor.id, *ratings, None, None, False))]
+        return [("reviews", (*when, entry.kind.value, entry.actor.id, *ratings, None, None, False, False))]
     kind = type_name(type(entry))
     if isinstance(entry, PlanChanged):
         plan = (

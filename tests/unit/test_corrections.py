@@ -272,19 +272,18 @@ def test_a_corrected_entry_keeps_the_rules_on_its_own_values(opened_case: Case) 
     assert opened_case.state.corrections_of(change.entry_id) == []
 
 
-def test_a_case_opening_corrects_its_details_but_not_its_team_domains_or_a_later_date(
+def test_a_case_opening_corrects_its_details_but_not_its_domains_or_a_later_date(
     opened_case: Case,
 ) -> None:
+    """Its care team and person cannot be corrected either (test_corrections_access)."""
     opening = next(e for e in opened_case.state.stateful.values() if isinstance(e, CaseOpened))
-    for changes in (
-        {"care_team": ["someone-else"]},
-        {"domains": [CONNECTION.value]},
-        {"opened_on": (OPENED_ON + timedelta(days=1)).isoformat()},
+    for changes, field in (
+        ({"domains": [CONNECTION.value]}, "changes.domains"),
+        ({"opened_on": (OPENED_ON + timedelta(days=1)).isoformat()}, "changes.opened_on"),
     ):
-        with pytest.raises(CorrectionNotAllowed):
+        with pytest.raises(CorrectionNotAllowed) as raised:
             correction(opened_case, opening, **changes)
-    correction(
-        opened_case, opening, person_ref="P-000002", opened_on=(OPENED_ON - timedelta(days=3)).isoformat()
-    )
-    assert opened_case.state.person_ref == "P-000002"
+        assert raised.value.field == field
+    correction(opened_case, opening, service="south", opened_on=(OPENED_ON - timedelta(days=3)).isoformat())
+    assert opened_case.state.service == "south"
     assert opened_case.state.opened_on == OPENED_ON - timedelta(days=3)

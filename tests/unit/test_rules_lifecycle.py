@@ -67,9 +67,9 @@ def test_a_closed_case_refuses_corrections(opened_case: Case) -> None:
 
 def test_closing_and_reopening_a_case(opened_case: Case) -> None:
     close(opened_case)
-    assert opened_case.state.status is CaseStatus.CLOSED
+    closed = opened_case.state.status
     opened_case.record(make(CaseReopened, reason="re-referral"))
-    assert opened_case.state.status is CaseStatus.OPEN
+    assert (closed, opened_case.state.status) == (CaseStatus.CLOSED, CaseStatus.OPEN)
     goal(opened_case)
     assert opened_case.version == 4
 

@@ -71,14 +71,14 @@ def test_correcting_a_plan_change_s_domains_refolds_the_case_s_domains(opened_ca
     assert opened_case.state.domains == list(CASE_DOMAINS)
 
 
-def test_correcting_the_case_s_person_ref() -> None:
+def test_correcting_the_case_s_service() -> None:
     opening = opened()
     case = Case.open(opening)
     goal_set = goal(case)
-    correction(case, opening, person_ref="P-000009")
+    correction(case, opening, service="south")
     assert (case.state.person_ref, case.state.service, case.state.domains) == (
-        "P-000009",
-        "north",
+        opening.person_ref,
+        "south",
         list(CASE_DOMAINS),
     )
     assert list(case.state.goals) == [goal_set.entry_id]
@@ -129,5 +129,6 @@ def test_corrections_are_linked_to_what_they_correct_oldest_first(opened_case: C
     state = opened_case.state
     assert state.corrections_of(goal_set.entry_id) == [first.entry_id, second.entry_id]
     assert state.corrections_of(other.entry_id) == []
-    assert state.ref(second.entry_id) is not None
-    assert state.ref(second.entry_id).type == "entry_corrected"  # type: ignore[union-attr]
+    ref = state.ref(second.entry_id)
+    assert ref is not None
+    assert ref.type == "entry_corrected"

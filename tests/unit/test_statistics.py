@@ -130,13 +130,13 @@ FIVE = readings((0, 10), (10, 12), (30, 13), (60, 19), (100, 20))
 
 
 def test_theil_sen_slope_on_irregular_days_and_per_90_days() -> None:
-    # 95%: z = 1.959964; C = z x sqrt(5 x 4 x 15 / 18) = 1.959964 x 4.082483 = 8.001519.
-    # M1 = (10 - 8.001519)/2 = 0.99924 -> clamped to rank 1 = 0.025;
-    # M2 + 1 = (10 + 8.001519)/2 + 1 = 10.00076 -> clamped to rank 10 = 0.2.
+    # 95%: z = 1.959964; no tied days or values: sd = sqrt(5 x 4 x 15 / 18) = 4.082483, z x sd = 8.001519.
+    # Lower: round((10 - 8.001519)/2) - 1 = round(0.99924) - 1 = 0 -> the 1st slope, 0.025;
+    # upper: round((10 + 8.001519)/2) = round(9.00076) = 9 -> the 10th slope, 0.2.
     trend = theil_sen(FIVE)
     assert trend is not None
     assert trend.slope_per_day == pytest.approx(0.1)
-    assert (trend.lower_per_day, trend.upper_per_day) == (pytest.approx(0.025), pytest.approx(0.2))
+    assert (trend.lower_per_day, trend.upper_per_day) == pytest.approx((0.025, 0.2))
     assert (trend.n, trend.confidence) == (5, 0.95)
     # Per 90 days: 0.1 x 90 = 9; 0.025 x 90 = 2.25; 0.2 x 90 = 18.
     assert trend.per_90_days == pytest.approx(9)
@@ -146,27 +146,52 @@ def test_theil_sen_slope_on_irregular_days_and_per_90_days() -> None:
     assert trend.direction(higher_is_better=False) == "worsening"
 
 
-def test_sens_interval_interpolates_between_ranks() -> None:
-    # 80%: z = 1.281552; C = 1.281552 x 4.082483 = 5.231912.
-    # M1 = (10 - 5.231912)/2 = 2.384044, between s2 and s3:
-    #   0.05 + 0.384044 x (0.088889 - 0.05) = 0.05 + 0.384044 x 0.038889 = 0.064935.
-    # M2 + 1 = (10 + 5.231912)/2 + 1 = 8.615956, between s8 and s9:
-    #   0.15 + 0.615956 x (0.2 - 0.15) = 0.15 + 0.030798 = 0.180798.
+def test_sens_interval_takes_whole_order_statistics() -> None:
+    # 80%: z = 1.281552; z x sd = 1.281552 x 4.082483 = 5.231912.
+    # Lower: round((10 - 5.231912)/2) - 1 = round(2.384044) - 1 = 1 -> the 2nd slope, 0.05 (not a value
+    # interpolated between the 2nd and 3rd); upper: round((10 + 5.231912)/2) = round(7.615956) = 8 -> the
+    # 9th slope, 0.2.
     trend = theil_sen(FIVE, confidence=0.80)
     assert trend is not None
     assert trend.slope_per_day == pytest.approx(0.1)
-    assert trend.lower_per_day == pytest.approx(0.064935, abs=1e-6)
-    assert trend.upper_per_day == pytest.approx(0.180798, abs=1e-6)
+    assert (trend.lower_per_day, trend.upper_per_day) == (0.05, 0.2)
+
+
+def test_sens_variance_is_corrected_for_tied_days_and_values() -> None:
+    # Ratings 4, 4 on day 0, 6, 6 on day 30, then 7 on days 60 and 90 (n = 6). Slopes (the two same-day
+    # pairs give none): 4 x 2/30 = 0.0667, 2 x 3/60 = 0.05, 2 x 3/90 = 0.0333, 2 x 1/30 = 0.0333,
+    # 2 x 1/60 = 0.0167, 0/30 = 0. Sorted (N = 13): 0, 0.0167, 0.0167, 0.0333 x 4, 0.05 x 2, 0.0667 x 4.
+    # Tied days 2 x (2 x 1 x 9) = 36, tied values 3 x 18 = 54: var = (6 x 5 x 17 - 36 - 54)/18 = 23.333,
+    # sd = 4.830459, z x sd = 9.467531. Lower: round((13 - 9.467531)/2) - 1 = round(1.766) - 1 = 1 -> the
+    # 2nd slope, 0.016667; upper: round(11.234) = 11 -> the 12th, 0.066667. The interval excludes 0:
+    # improving. Uncorrected, z x sd = 10.432705 gives positions 0 and 12: [0, 0.0667], no direction.
+    trend = theil_sen(readings((0, 4), (0, 4), (30, 6), (30, 6), (60, 7), (90, 7)))
+    assert trend is not None
+    assert trend.slope_per_day == pytest.approx(1 / 30)
+    assert (trend.lower_per_day, trend.upper_per_day) == pytest.approx((1 / 60, 2 / 30))
+    assert trend.direction(higher_is_better=True) == "improving"
+
+
+def test_no_interval_when_ties_leave_sen_s_variance_negative() -> None:
+    # Days 0, 0, 10 and one value throughout: 3 x 2 x 11 = 66, less 18 (tied days) and 66 (tied values)
+    # is negative: scipy answers nan; Waymark reports no interval and no direction.
+    trend = theil_sen(readings((0, 4), (0, 4), (10, 4)))
+    assert trend is not None
+    assert (trend.slope_per_day, trend.lower_per_day, trend.upper_per_day) == (0, None, None)
+    assert (trend.lower_per_90_days, trend.upper_per_90_days) == (None, None)
+    assert trend.direction(higher_is_better=True) is None
 
 
 def test_no_direction_when_the_interval_reaches_zero() -> None:
     # As FIVE but day 10 reads 10: slopes 0/10 = 0, 3/30, 9/60, 10/100, 3/20, 9/50, 10/90, 6/30, 7/70, 1/40.
     # Sorted: 0, 0.025, 0.1, 0.1, 0.1, 0.11111, 0.15, 0.15, 0.18, 0.2; median (0.1 + 0.11111)/2 = 0.105556.
-    # 95% interval: ranks clamp to 1 and 10, so [0, 0.2]: it includes 0, so no direction either way.
+    # 95%: day 0 and 10 both read 10 (t = 2: 18): sd = sqrt((300 - 18)/18) = 3.958114, z x sd = 7.757765;
+    # positions round(1.121) - 1 = 0 and round(8.879) = 9: [0, 0.2] includes 0, so no direction either way.
     trend = theil_sen(readings((0, 10), (10, 10), (30, 13), (60, 19), (100, 20)))
     assert trend is not None
     assert trend.slope_per_day == pytest.approx(0.105556, abs=1e-6)
-    assert (trend.lower_per_day, trend.upper_per_day) == (0, pytest.approx(0.2))
+    assert trend.lower_per_day == 0
+    assert trend.upper_per_day == pytest.approx(0.2)
     assert trend.direction(higher_is_better=True) is None
     assert trend.direction(higher_is_better=False) is None
 
@@ -180,7 +205,7 @@ def test_direction_of_a_trend_by_the_side_of_its_interval() -> None:
 
 def test_a_falling_score_on_a_lower_is_better_measure_is_improving() -> None:
     # Slopes: (0,20)-(30,17) -3/30, (0,20)-(90,11) -9/90, (30,17)-(90,11) -6/60: all -0.1.
-    # n = 3: C = 1.959964 x sqrt(3 x 2 x 11 / 18) = 3.753; ranks clamp to 1 and 3: [-0.1, -0.1].
+    # n = 3: z x sd = 1.959964 x sqrt(3 x 2 x 11 / 18) = 3.753; positions 0 and 2: [-0.1, -0.1].
     trend = theil_sen(readings((0, 20), (30, 17), (90, 11)))
     assert trend is not None
     assert trend.per_90_days == pytest.approx(-9)
@@ -190,11 +215,13 @@ def test_a_falling_score_on_a_lower_is_better_measure_is_improving() -> None:
 
 def test_pairs_on_the_same_day_give_no_slope() -> None:
     # (0,1)-(0,3) is skipped; (0,1)-(10,5) 4/10 = 0.4, (0,3)-(10,5) 2/10 = 0.2; median 0.3.
-    # n counts all 3 readings (no correction for ties): C = 3.753, ranks clamp to 1 and 2: [0.2, 0.4].
+    # n counts all 3 readings, less the tied days (t = 2: 18): z x sd = 1.959964 x sqrt(48/18) = 3.2006;
+    # positions max(round(-0.6) - 1, 0) = 0 and min(round(2.6), 1) = 1: [0.2, 0.4].
     trend = theil_sen(readings((0, 1), (0, 3), (10, 5)))
     assert trend is not None
-    assert (trend.slope_per_day, trend.n) == (pytest.approx(0.3), 3)
-    assert (trend.lower_per_day, trend.upper_per_day) == (pytest.approx(0.2), pytest.approx(0.4))
+    assert trend.slope_per_day == pytest.approx(0.3)
+    assert trend.n == 3
+    assert (trend.lower_per_day, trend.upper_per_day) == pytest.approx((0.2, 0.4))
 
 
 @pytest.mark.parametrize("points", [(), ((5, 1),), ((3, 1), (3, 2))])

@@ -3,6 +3,8 @@ rule triggered in isolation by a series built for it, the short-series warning, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from projections.spc import XmRChart, xmr
@@ -10,7 +12,7 @@ from projections.spc import XmRChart, xmr
 RULES = ("outside_limits", "run_of_seven", "trend_of_seven", "two_of_three_outer")
 
 
-def chart(values: list[float], rebase_at: tuple[str, ...] = ()) -> XmRChart:
+def chart(values: Sequence[float], rebase_at: tuple[str, ...] = ()) -> XmRChart:
     return xmr([(f"m{i}", v) for i, v in enumerate(values)], rebase_at=rebase_at)
 
 
@@ -31,10 +33,7 @@ def test_limits_moving_ranges_and_no_special_cause() -> None:
     assert [p.moving_range for p in found.points] == [None, 8, 8, 8, 6, 0, 1, 1, 1, 1, 1, 4]
     for point in found.points:
         assert point.mean == pytest.approx(10)
-        assert (point.lower, point.upper) == (
-            pytest.approx(0.569091, abs=1e-6),
-            pytest.approx(19.430909, abs=1e-6),
-        )
+        assert (point.lower, point.upper) == pytest.approx((0.569091, 19.430909), abs=1e-6)
     assert [p.label for p in found.points][:2] == ["m0", "m1"]
     assert not any(p.special_cause for p in found.points)
     assert found.warning is None  # 12 points
@@ -145,7 +144,7 @@ def test_a_warning_under_twelve_points() -> None:
     # Mean (10 + 12 + 11 + 13 + 12)/5 = 58/5 = 11.6; moving ranges 2, 1, 2, 1 -> MRbar 1.5;
     # limits 11.6 +/- 2.66 x 1.5 = 11.6 +/- 3.99 -> 7.61 .. 15.59.
     found = chart([10, 12, 11, 13, 12])
-    assert (found.points[0].lower, found.points[0].upper) == (pytest.approx(7.61), pytest.approx(15.59))
+    assert (found.points[0].lower, found.points[0].upper) == pytest.approx((7.61, 15.59))
     assert found.warning is not None
     assert found.warning.startswith("only 5 points")
     assert chart(CALM[:11]).warning is not None
@@ -161,10 +160,9 @@ def test_rebasing_gives_each_segment_its_own_limits() -> None:
     found = chart([10, 12, 11, 13, 12, 20, 24, 22, 26], rebase_at=("m5",))
     assert [p.mean for p in found.points] == pytest.approx([11.6] * 5 + [23] * 4)
     assert [p.moving_range for p in found.points] == [None, 2, 1, 2, 1, None, 4, 2, 4]
-    assert [(p.lower, p.upper) for p in found.points[::5]] == [
-        (pytest.approx(7.61), pytest.approx(15.59)),
-        (pytest.approx(14.133333, abs=1e-6), pytest.approx(31.866667, abs=1e-6)),
-    ]
+    first, second = ((p.lower, p.upper) for p in found.points[::5])
+    assert first == pytest.approx((7.61, 15.59))
+    assert second == pytest.approx((14.133333, 31.866667), abs=1e-6)
     assert found.warning is not None
     # Without the rebase, one mean: (58 + 92)/9 = 16.666667.
     assert chart([10, 12, 11, 13, 12, 20, 24, 22, 26]).points[0].mean == pytest.approx(16.666667, abs=1e-6)

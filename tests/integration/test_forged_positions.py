@@ -1,0 +1,29 @@
+"""A forged NOTIFY on the projectors' channel cannot make a read claim a write it has not seen."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from projections.schema import POSITIONS_CHANNEL
+from service.database import DatabaseAddress
+from tests.api.helpers import Client, assert_problem
+from tests.conftest import TokenFactory
+
+FAR_AHEAD = 999_999_999
+
+
+async def test_a_forged_position_still_answers_503_for_a_position_not_reached(
+    client: Client,
+    auth: TokenFactory,
+    database: DatabaseAddress,
+) -> None:
+    forger = await asyncpg.connect(database.url)
+    try:
+        await forger.execute("SELECT pg_notify($1, $2)", POSITIONS_CHANNEL, f"audit:{FAR_AHEAD}")
+    finally:
+        await forger.close()
+    response = await client.get(
+        "/audit/entries", params={"min_position": FAR_AHEAD}, headers=auth("governance", "gov-forged")
+    )
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"]
