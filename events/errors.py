@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "CaseRuleBroken",
     "CauseNotAllowed",
     "CorrectionNotAllowed",
+    "DateOutOfRange",
     "DomainNotInCase",
     "EntryNotFound",
     "EscalationNotOpen",
@@ -165,6 +167,15 @@ class OccurredInFuture(InvalidEntry):
             "occurred_at is in the future: send the time it actually happened, or leave it out for now.",
             field="occurred_at",
         )
+
+
+class DateOutOfRange(InvalidEntry):
+    """A date an entry carries lies outside what a record can hold or a plan can mean."""
+
+    rule = "date-out-of-range"
+
+    def __init__(self, field: str, earliest: date, latest: date, send: str) -> None:
+        super().__init__(f"{field} must fall between {earliest} and {latest}: send {send}.", field=field)
 
 
 class OccurredBeforeCaseOpened(InvalidEntry):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from events.errors import (
     CaseIsClosed,
     CauseNotAllowed,
     CorrectionNotAllowed,
+    DateOutOfRange,
     DomainNotInCase,
     EntryNotFound,
     EscalationNotOpen,
@@ -46,25 +47,66 @@ from events.errors import (
 from events.state import CaseState, CaseStatus
 from events.values import CausingKind, OutcomeDomain
 
-__all__ = ["CLOCK_SKEW", "check_corrected", "check_entry", "check_occurred", "check_timing"]
+__all__ = [
+    "CLOCK_SKEW",
+    "EARLIEST",
+    "PLANNING_HORIZON",
+    "check_corrected",
+    "check_dates",
+    "check_entry",
+    "check_occurred",
+    "check_timing",
+]
 
 CLOCK_SKEW = timedelta(minutes=2)
 """How far ahead of the server clock a device's clock may run before occurred_at counts as future."""
+EARLIEST = date(1900, 1, 1)
+"""The earliest date a record (or a question about records) may name: no care history reaches
+further back, and it keeps every time far from the limits of the types that store it."""
+PLANNING_HORIZON = timedelta(days=3653)
+"""How far ahead a milestone's target may be set: ten years is beyond any care plan, and a target
+further out is a mistyped year."""
+AHEAD_OF_UTC = timedelta(hours=14)
+"""The furthest any time zone runs ahead of UTC: a date is not in the future while it is today somewhere."""
+_EARLIEST_TIME = datetime.combine(EARLIEST, time(), UTC)
 
 Check = Callable[[CaseState, Any], None]
 
 
 def check_timing(state: CaseState | None, entry: Entry) -> None:
-    """occurred_at is not in the future and, once a case exists, not before it opened."""
+    """occurred_at is not in the future, not before 1900 and, once a case exists, not before it
+    opened; the entry's other dates are within their bounds."""
     check_occurred(state, entry.occurred_at, now=entry.recorded_at)
+    check_dates(entry, now=entry.recorded_at)
 
 
 def check_occurred(state: CaseState | None, occurred_at: datetime, *, now: datetime) -> None:
-    """A time something happened is not ahead of ``now`` and not before the case opened."""
+    """A time something happened is not ahead of ``now``, not before 1900 and not before the case opened.
+
+    Compared as sent: a time near year 1 with an offset cannot even be converted to UTC.
+    """
     if occurred_at > now + CLOCK_SKEW:
         raise OccurredInFuture
+    if occurred_at < _EARLIEST_TIME:
+        raise DateOutOfRange("occurred_at", EARLIEST, now.date(), "the time it actually happened")
     if state is not None and occurred_at.date() < state.opened_on:
         raise OccurredBeforeCaseOpened
+
+
+def check_dates(entry: Entry, *, now: datetime) -> None:
+    """The dates an entry carries besides occurred_at: a case opens between 1900 and today (anywhere
+    on Earth); a milestone's target lies between 1900 and ten years ahead (it may be in the past:
+    a step recorded late)."""
+    if isinstance(entry, CaseOpened):
+        _within("opened_on", entry.opened_on, (now + AHEAD_OF_UTC).date(), "the date the case opened")
+    elif isinstance(entry, MilestoneAdded) and entry.target_on is not None:
+        latest = (now + PLANNING_HORIZON).date()
+        _within("target_on", entry.target_on, latest, "a target date within ten years")
+
+
+def _within(field: str, day: date, latest: date, send: str) -> None:
+    if not EARLIEST <= day <= latest:
+        raise DateOutOfRange(field, EARLIEST, latest, send)
 
 
 def check_entry(state: CaseState, entry: Entry) -> None:
@@ -211,7 +253,13 @@ def check_corrected(state: CaseState, original: Entry, corrected: Entry, *, now:
     """A corrected entry keeps the rules on its own values and references; a case opening's domains
     change through a plan change, and its date may only move earlier. (Fields that decide who can
     read the record are never correctable: see ``events.corrections.ACCESS_FIELDS``.)"""
-    check_occurred(state, corrected.occurred_at, now=now)
+    try:
+        check_occurred(state, corrected.occurred_at, now=now)
+        check_dates(corrected, now=now)
+    except InvalidEntry as error:
+        # The corrected value came in the correction's changes: name it there.
+        error.field = f"changes.{error.field}"
+        raise
     if isinstance(original, CaseOpened) and isinstance(corrected, CaseOpened):
         if corrected.domains != original.domains:
             raise CorrectionNotAllowed(

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import Any
 
-import asyncpg
 from litestar import Litestar, Request, Response
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import Message, Scope
 
 from projections.models import MODELS
 from projections.projector import Projector
@@ -27,6 +27,7 @@ from service.problems import exception_handlers, problem
 from service.routes.cases import CaseController
 from service.routes.entries import entry_router
 from service.routes.health import health, ready
+from service.routes.reading import ReadPools
 from service.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
 from service.routes.service_level import ServiceController
 from service.runtime import Runtime
@@ -45,6 +46,14 @@ def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[
     )
 
 
+async def _no_store(message: Message, scope: Scope) -> None:
+    """Any answer may carry a person's record: no cache, shared or private, may keep it. Only the
+    public OpenAPI documents and the pages' static files are left cacheable."""
+    # The pages' static files (issue 10) are the NHS design system and Waymark's own CSS and JS.
+    if message["type"] == "http.response.start" and not scope["path"].startswith(("/schema", "/static/")):
+        MutableScopeHeaders.from_message(message)["Cache-Control"] = "no-store"
+
+
 def create_app(
     runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False, demo_sign_in: bool = False
 ) -> Litestar:
@@ -61,20 +70,7 @@ def create_app(
         projector = Projector(dsn, [model() for model in MODELS.values()])
         await projector.setup()
         task = asyncio.create_task(projector.run(stop)) if run_projector else None
-        # JIT compiling pays off for long analytical queries; for these it only adds latency. A
-        # statement timeout keeps one expensive request from holding a connection and a core.
-        app.state.read_pool = await asyncpg.create_pool(
-            dsn,
-            min_size=1,
-            max_size=runtime.settings.read_pool_size,
-            server_settings={
-                "jit": "off",
-                # Optional filters ("$3 IS NULL OR service = $3") make a generic plan ignore the
-                # service index; a plan per call costs well under a millisecond here.
-                "plan_cache_mode": "force_custom_plan",
-                "statement_timeout": str(runtime.settings.read_timeout_ms),
-            },
-        )
+        app.state.reads = await ReadPools.open(dsn, runtime.settings)
         app.state.positions = PositionWatcher(dsn)
         await app.state.positions.start()
         try:
@@ -82,12 +78,12 @@ def create_app(
         finally:
             stop.set()
             await app.state.positions.stop()
-            await app.state.read_pool.close()
+            await app.state.reads.close()
             if task is not None:
                 await task
 
-    def provide_pool(state: State) -> asyncpg.Pool:
-        return state.read_pool  # type: ignore[no-any-return]
+    def provide_reads(state: State) -> ReadPools:
+        return state.reads  # type: ignore[no-any-return]
 
     def provide_positions(state: State) -> PositionWatcher:
         return state.positions  # type: ignore[no-any-return]
@@ -106,12 +102,13 @@ def create_app(
         ],
         dependencies={
             "records": Provide(provide_records, sync_to_thread=False),
-            "read_pool": Provide(provide_pool, sync_to_thread=False),
+            "reads": Provide(provide_reads, sync_to_thread=False),
             "positions": Provide(provide_positions, sync_to_thread=False),
         },
         lifespan=[read_side],
         on_shutdown=[runtime.close] if owns_runtime else [],
         on_app_init=[auth.on_app_init, pages_plugin(runtime.settings, demo_sign_in=demo_sign_in)],
+        before_send=[_no_store],
         exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

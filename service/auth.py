@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import jwt
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
@@ -20,6 +20,7 @@ from service.settings import Settings
 
 __all__ = [
     "AccessDenied",
+    "LifetimeTooLong",
     "authorise_read",
     "authorise_write",
     "issue_token",
@@ -46,11 +47,12 @@ class _VerifiedTokens(JWTAuthenticationMiddleware):
     """The library's JWT check, remembering tokens it has verified until they expire.
 
     Verifying a signature and its claims was a quarter of the CPU a write cost; a client sends the same
-    token with every request. Only an exact token string that passed every check is remembered, and
-    never past its ``exp``.
+    token with every request. Only an exact token string that passed every check (the lifetime check
+    included) is remembered, never past its ``exp``, and only by the app whose settings checked it:
+    each app gets a subclass with a memory of its own (see ``_remembering``).
     """
 
-    _verified: ClassVar[OrderedDict[str, tuple[AuthenticationResult, float]]] = OrderedDict()
+    _verified: ClassVar[OrderedDict[str, tuple[AuthenticationResult, float]]]
     _limit: ClassVar[int] = 10_000
 
     async def authenticate_token(
@@ -67,25 +69,50 @@ class _VerifiedTokens(JWTAuthenticationMiddleware):
         return result
 
 
+def _remembering() -> type[_VerifiedTokens]:
+    """The verifying middleware with a memory of its own (the library makes one instance per route)."""
+    return type("VerifiedTokens", (_VerifiedTokens,), {"_verified": OrderedDict()})
+
+
 def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
     """Bearer JWT authentication for every route but health, readiness, the schema and problem docs."""
     key, algorithm = settings.signing_key()
+    longest = settings.jwt_max_lifetime_seconds
+
+    async def lives_too_long(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        # The library calls this to ask whether a token is revoked: one that lives longer than the
+        # longest lifetime is refused alike. iat is required and may not lie in the future.
+        return (token.exp - token.iat).total_seconds() > longest
+
     return JWTAuth[Actor, Token](
         retrieve_user_handler=_actor_from_token,
+        revoked_token_handler=lives_too_long,
         token_secret=key,
         algorithm=algorithm,
         accepted_audiences=[settings.jwt_audience],
         accepted_issuers=[settings.jwt_issuer],
-        require_claims=["exp", "sub", "iss", "aud"],
+        require_claims=["exp", "iat", "sub", "iss", "aud"],
         exclude=PUBLIC_PATHS,
-        authentication_middleware_class=_VerifiedTokens,
+        authentication_middleware_class=_remembering(),
         description="A JWT with claims sub (user id), role (clinician, governance, reporting, admin), "
-        "iss, aud and exp.",
+        f"iss, aud, iat and exp, living at most {longest} seconds from iat to exp.",
     )
 
 
+class LifetimeTooLong(ValueError):
+    """A token was asked to live longer than the server accepts."""
+
+
 def issue_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int) -> str:
-    """Sign a token for local use (demo and tests): HS256 with the secret, or RS256 with the private key."""
+    """Sign a token for local use (demo and tests): HS256 with the secret, or RS256 with the private key.
+
+    Never one the server would refuse: ``ttl_seconds`` beyond the longest lifetime raises LifetimeTooLong.
+    """
+    if ttl_seconds > settings.jwt_max_lifetime_seconds:
+        raise LifetimeTooLong(
+            f"a token may live at most {settings.jwt_max_lifetime_seconds} seconds "
+            "(WAYMARK_JWT_MAX_LIFETIME_SECONDS): the server refuses longer ones."
+        )
     now = int(time.time())
     claims = {
         "sub": sub,
@@ -108,7 +135,15 @@ def requires(*roles: Role) -> Any:
 
     # An async guard runs on the event loop; Litestar sends a sync one to a worker thread.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not isinstance(connection.user, Actor) or connection.user.role not in roles:
+        # The authentication middleware lets OPTIONS through without a token (CORS preflight needs
+        # that) and then sets no user at all; ``connection.user`` would raise. The OPTIONS answer is
+        # the route's Allow header, which the public schema shows anyway.
+        user = connection.scope.get("user")
+        if user is None:
+            if connection.scope.get("method") == "OPTIONS":
+                return
+            raise NotAuthorizedException
+        if not isinstance(user, Actor) or user.role not in roles:
             raise PermissionDeniedException(f"This needs one of the roles: {', '.join(roles)}")
 
     return guard

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from events.values import Role
 from service.app import create_app
-from service.auth import issue_token
+from service.auth import LifetimeTooLong, issue_token
 from service.bench.cli import bench
 from service.cli_common import SettingsProblem, read_settings, start_runtime
 from service.cli_db import db
@@ -117,7 +117,11 @@ def _announce_demo(url: str) -> None:
 @click.option("--sub", required=True, help="The user id the token names.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
 @click.option(
-    "--ttl", default=3600, show_default=True, type=click.IntRange(1, 31 * 86400), help="Lifetime in seconds."
+    "--ttl",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Lifetime in seconds, at most WAYMARK_JWT_MAX_LIFETIME_SECONDS (default 43200).",
 )
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory holding the local secret.")
 def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
@@ -127,6 +131,8 @@ def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
         click.echo(issue_token(settings, sub=sub, role=Role(role), ttl_seconds=ttl))
     except PermissionError as error:
         raise SettingsProblem(str(error)) from None
+    except LifetimeTooLong as error:
+        raise click.BadParameter(str(error), param_hint="'--ttl'") from None
 
 
 @main.command()

@@ -72,6 +72,7 @@ def grant_service_role(
         raise GrantRefused(f"{role} is the role DATABASE_URL connects as: name another role for the service")
     with psycopg.connect(**admin.connect_kwargs(), autocommit=True) as conn:
         _ensure_service_role(conn, role, password)
+        _may_limit_temporary_files(conn, role)
         _ensure_role(conn, REPORTING_ROLE, "NOLOGIN")
         _give_database(conn, database, role)
     with psycopg.connect(**admin.with_dbname(database).connect_kwargs(), autocommit=True) as conn:
@@ -94,6 +95,13 @@ def _ensure_service_role(conn: psycopg.Connection, role: str, password: str | No
         conn.execute(
             sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier.decode()))
         )
+
+
+def _may_limit_temporary_files(conn: psycopg.Connection, role: str) -> None:
+    """Let the service set temp_file_limit, a superuser setting, on its read connections so one
+    query cannot fill the disk with temporary files (PostgreSQL 15 made such a grant possible)."""
+    if conn.info.server_version >= 150000:
+        conn.execute(sql.SQL("GRANT SET ON PARAMETER temp_file_limit TO {}").format(sql.Identifier(role)))
 
 
 def _ensure_role(conn: psycopg.Connection, role: str, attributes: str) -> None:

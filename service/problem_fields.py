@@ -12,7 +12,14 @@ from litestar import Request
 
 from events.codec import safe_message
 
-__all__ = ["allowed_values", "body_missing", "clean_message", "error_field", "field_error"]
+__all__ = [
+    "allowed_values",
+    "body_missing",
+    "clean_message",
+    "error_field",
+    "field_error",
+    "parameter_name",
+]
 
 
 def field_error(request: Request[Any, Any, Any], field: str, message: str) -> dict[str, Any]:
@@ -46,6 +53,14 @@ def allowed_values(request: Request[Any, Any, Any], field: str) -> list[str] | N
             return [str(member.value) for member in hint]
         pending.extend(typing.get_args(hint))
     return None
+
+
+def parameter_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client sends a parameter under (``from``) for the handler's own name (``from_``)."""
+    definition = request.route_handler.parsed_fn_signature.parameters.get(key)
+    kwarg = getattr(definition, "kwarg_definition", None)
+    alias = getattr(kwarg, "query", None) or getattr(kwarg, "name", None)
+    return alias if isinstance(alias, str) else key
 
 
 def body_missing(item: dict[str, Any]) -> bool:

@@ -22,7 +22,8 @@ from service.application import (
     WriteContention,
 )
 from service.auth import AccessDenied
-from service.problem_fields import body_missing, clean_message, error_field, field_error
+from service.problem_fields import body_missing, clean_message, error_field, field_error, parameter_name
+from service.routes.reading import QueryTooLong
 
 __all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
 
@@ -89,7 +90,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     if any(body_missing(item) for item in items):
         return _malformed(request, "The body is empty: send a JSON object.")
     errors = [
-        field_error(request, error_field(item), clean_message(item.get("message", ""))) for item in items
+        field_error(request, _field(request, item), clean_message(item.get("message", ""))) for item in items
     ]
     if not errors or any("malformed" in e["message"].lower() for e in errors):
         return _malformed(request, "The body is not valid JSON (UTF-8): send a JSON object.")
@@ -104,8 +105,16 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     )
 
 
+def _field(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
+    field = error_field(item)
+    return parameter_name(request, field) if item.get("source") == "query" else field
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
+    if status >= 500:
+        # The framework's own 5xx messages describe its insides, not what the client can change.
+        return _unexpected(request, exc)
     if isinstance(exc, BadHeader):
         return problem(request, 400, "bad-header", "Malformed header", exc.detail, header=exc.header)
     if isinstance(exc, NotAuthorizedException) or status == 401:
@@ -208,6 +217,13 @@ _CONTENTION = _always(
     "Too many writers are changing this case at once: retry shortly.",
     retry_after=1,
 )
+_TOO_LONG = _always(
+    503,
+    "query-too-long",
+    "Query took too long",
+    "The query ran past the read time limit: narrow the period or filter by service.",
+    retry_after=5,
+)
 _STORE_DOWN = _always(
     503,
     "unavailable",
@@ -255,13 +271,8 @@ def exception_handlers() -> ExceptionHandlersMap:
             "The body is nested too deeply: send the flat JSON object the schema describes.",
         ),
         PersistenceError: _STORE_DOWN,
-        asyncpg.QueryCanceledError: _always(
-            503,
-            "query-too-long",
-            "Query took too long",
-            "The query ran past the read time limit: narrow the period or filter by service.",
-            retry_after=5,
-        ),
+        QueryTooLong: _TOO_LONG,
+        asyncpg.QueryCanceledError: _TOO_LONG,
         asyncpg.PostgresConnectionError: _STORE_DOWN,
         asyncpg.InterfaceError: _STORE_DOWN,
         ConnectionError: _STORE_DOWN,

@@ -51,7 +51,11 @@ _NUMBERS = {
     "db_pool_overflow": "WAYMARK_DB_POOL_OVERFLOW",
     "db_connect_timeout": "WAYMARK_DB_CONNECT_TIMEOUT",
     "read_pool_size": "WAYMARK_READ_POOL_SIZE",
+    "service_pool_size": "WAYMARK_SERVICE_POOL_SIZE",
     "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
+    "read_work_mem_kb": "WAYMARK_READ_WORK_MEM_KB",
+    "read_temp_file_limit_kb": "WAYMARK_READ_TEMP_FILE_LIMIT_KB",
+    "jwt_max_lifetime_seconds": "WAYMARK_JWT_MAX_LIFETIME_SECONDS",
     "session_idle_minutes": "WAYMARK_SESSION_IDLE_MINUTES",
     "review_interval_days": "WAYMARK_REVIEW_INTERVAL_DAYS",
 }
@@ -73,13 +77,23 @@ class Settings:
     jwt_private_key: str | None = None
     jwt_issuer: str = "waymark"
     jwt_audience: str = "waymark-api"
+    jwt_max_lifetime_seconds: int = 12 * 3600
+    """The longest a token may live, from its iat to its exp: a clinician's working day."""
     max_body_bytes: int = 256 * 1024
     db_pool_size: int = 4
     db_pool_overflow: int = 16
     db_connect_timeout: int = 1
     read_pool_size: int = 8
+    """Connections for reads of a person's record (trajectory, learning log)."""
+    service_pool_size: int = 4
+    """Connections for service-level reads (service learning, SPC, review impact, audit trail), kept
+    apart so a clinician's read never waits behind reports."""
     read_timeout_ms: int = 10_000
-    """The longest a projection query may run (PostgreSQL statement_timeout on the read pool)."""
+    """The longest a projection query may run before it is cancelled and answered with a 503."""
+    read_work_mem_kb: int = 8 * 1024
+    """PostgreSQL work_mem for read connections: memory per sort or hash before it spills to disk."""
+    read_temp_file_limit_kb: int = 256 * 1024
+    """PostgreSQL temp_file_limit for read connections: temporary file space one query may use."""
     # Pages (issue 10). Sign-in is OpenID Connect (code flow with PKCE) against ``oidc_issuer``;
     # ``public_url`` is the address browsers use (the redirect base; https makes cookies Secure).
     oidc_issuer: str | None = None

@@ -80,6 +80,8 @@ def database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
     yield address
     drop_database(pg_server, address)
     with psycopg.connect(**pg_server.connect_kwargs(), autocommit=True) as conn:
+        # DROP OWNED revokes what the role was granted on the server (temp_file_limit) first.
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 

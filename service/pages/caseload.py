@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-import asyncpg
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -18,6 +17,7 @@ from events.values import Role
 from projections.queries.caseload import CaseloadRow, caseload
 from projections.queries.trajectory import trajectory
 from service.pages.web import Pages, actor_of, render
+from service.routes.reading import ReadPools
 
 __all__ = ["CASELOAD_ROUTES", "LABEL_TAGS"]
 
@@ -49,7 +49,7 @@ class CaseloadLine:
 async def caseload_page(
     request: Request[Any, Any, Any],
     pages: NamedDependency[Pages],
-    read_pool: NamedDependency[asyncpg.Pool],
+    reads: NamedDependency[ReadPools],
     q: FromQuery[Search] = None,
 ) -> Template:
     """The signed-in user's caseload (governance: every case matching the search)."""
@@ -57,7 +57,7 @@ async def caseload_page(
     member = None if actor.role is Role.GOVERNANCE else actor.id
     now = datetime.now(UTC)
     interval = timedelta(days=pages.settings.review_interval_days)
-    async with read_pool.acquire() as conn:
+    async with reads.person() as conn:
         rows = await caseload(conn, member, search=q, limit=LONGEST_CASELOAD)
         lines = []
         for row in rows:

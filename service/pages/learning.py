@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-import asyncpg
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -17,6 +16,7 @@ from projections.queries.learning import learning_log
 from service.application import CaseRecords
 from service.pages.web import Pages, actor_of, render
 from service.positions import PositionWatcher
+from service.routes.reading import ReadPools
 from service.routes.readmodels import read_case, read_consistently
 from service.views import case_view
 
@@ -46,7 +46,7 @@ async def learning_page(
     request: Request[Any, Any, Any],
     pages: NamedDependency[Pages],
     records: NamedDependency[CaseRecords],
-    read_pool: NamedDependency[asyncpg.Pool],
+    reads: NamedDependency[ReadPools],
     positions: NamedDependency[PositionWatcher],
     case_id: FromPath[UUID],
     min_position: FromQuery[Annotated[int | None, QueryParameter(ge=1)]] = None,
@@ -55,7 +55,7 @@ async def learning_page(
     actor = actor_of(request, pages)
     case = await anyio.to_thread.run_sync(lambda: read_case(records, actor, case_id, "learning-log-page"))
     await read_consistently(positions, ["care"], min_position)
-    async with read_pool.acquire() as conn:
+    async with reads.person() as conn:
         log = await learning_log(conn, case_id)
     return render(
         request,

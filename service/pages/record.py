@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import anyio.to_thread
-import asyncpg
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -28,6 +27,7 @@ from service.pages.templating import KIND_NAMES
 from service.pages.timeline import TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
 from service.positions import PositionWatcher
+from service.routes.reading import ReadPools
 from service.routes.readmodels import read_case, read_consistently
 from service.views import CaseView, HistoryItem, case_view, history_item
 
@@ -115,7 +115,7 @@ async def record_page(
     request: Request[Any, Any, Any],
     pages: NamedDependency[Pages],
     records: NamedDependency[CaseRecords],
-    read_pool: NamedDependency[asyncpg.Pool],
+    reads: NamedDependency[ReadPools],
     positions: NamedDependency[PositionWatcher],
     case_id: FromPath[UUID],
     version: FromQuery[AtVersion] = None,
@@ -135,7 +135,7 @@ async def record_page(
     entries = timeline(record.items)
     shown = [e for e in entries if (not kind or e.item.type == kind) and (not domain or domain in e.domains)]
     await read_consistently(positions, ["trajectory", "care"], min_position)
-    async with read_pool.acquire() as conn:
+    async with reads.person() as conn:
         found = await trajectory(conn, case_id, datetime.now(UTC))
     start = (page - 1) * PAGE_SIZE
     return render(

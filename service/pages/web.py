@@ -21,6 +21,8 @@ from service.application import CaseNotFound, VersionNotFound
 from service.auth import AccessDenied
 from service.pages.oidc import Provider
 from service.pages.session import PageSession, SessionSigner
+from service.positions import ProjectionBehind
+from service.routes.reading import QueryTooLong
 from service.settings import Settings
 
 __all__ = [
@@ -193,6 +195,12 @@ def page_exception_handlers() -> ExceptionHandlersMap:
             "Only the person's care team (and governance) may read this record.",
         ),
         CaseNotFound: not_found,
+        QueryTooLong: _error_page(
+            503, "That took too long", "The record could not be read in time. Try again."
+        ),
+        ProjectionBehind: _error_page(
+            503, "Not yet up to date", "What was just written is still being brought in. Reload the page."
+        ),
         VersionNotFound: _error_page(
             404, "No such point in the record", "The record has no entry that late."
         ),

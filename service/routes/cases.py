@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID, uuid4
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from events.entries import CareTeamChanged, CaseOpened
 from events.values import Actor, Role
@@ -17,6 +17,7 @@ from service.application import CaseRecords
 from service.auth import requires
 from service.inputs import build_entry, input_type
 from service.routes.conditions import etag, json_body_required, not_modified, write_request, written
+from service.routes.parameters import After, AtVersion, Limit
 from service.routes.readmodels import read_case
 from service.views import CaseView, EntryWritten, HistoryPage, case_view, history_item
 
@@ -29,11 +30,6 @@ if TYPE_CHECKING:
 else:
     OpenCaseRequest = input_type(CaseOpened)
     CareTeamRequest = input_type(CareTeamChanged)
-Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Entries per page (1-500)")]
-After = Annotated[int, QueryParameter(ge=0, description="Return entries after this case version")]
-AtVersion = Annotated[
-    int | None, QueryParameter(ge=1, description="Replay the case as it stood at this version")
-]
 
 
 class CaseController(Controller):
@@ -76,7 +72,7 @@ class CaseController(Controller):
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
         case_id: FromPath[UUID],
-        version: FromQuery[AtVersion] = None,
+        version: AtVersion = None,
     ) -> Response[CaseView]:
         """Status, care team, goals and milestones, open escalations, current plan and last review.
 
@@ -100,8 +96,8 @@ class CaseController(Controller):
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
         case_id: FromPath[UUID],
-        after: FromQuery[After] = 0,
-        limit: FromQuery[Limit] = 100,
+        after: After = 0,
+        limit: Limit = 100,
     ) -> HistoryPage:
         """Entries in the order they were recorded, with corrections linked both ways; page with ``after``."""
         case = await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, "history"))

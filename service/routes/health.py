@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import anyio.to_thread
-import asyncpg
 from litestar import Response, get
 from litestar.di import NamedDependency
 
 from projections.parking import parked_summary
 from service.application import CaseRecords
+from service.routes.reading import ReadPools
 
 __all__ = ["health", "ready"]
 
@@ -40,13 +40,13 @@ async def health() -> dict[str, str]:
     security=[{}],  # no token: overrides the schema's app-wide bearer requirement
 )
 async def ready(
-    records: NamedDependency[CaseRecords], read_pool: NamedDependency[asyncpg.Pool]
+    records: NamedDependency[CaseRecords], reads: NamedDependency[ReadPools]
 ) -> Response[dict[str, Any]]:
     """200 when the case record store answers: "ready", or "degraded" with counts when projections
     have parked events they could not apply; 503 (with Retry-After) when the store does not answer."""
     try:
         await anyio.to_thread.run_sync(records.ping)
-        async with read_pool.acquire(timeout=READ_WAIT_SECONDS) as conn:
+        async with reads.person_pool.acquire(timeout=READ_WAIT_SECONDS) as conn:
             parked = await parked_summary(conn)
     except Exception:
         return Response({"status": "unavailable"}, status_code=503, headers={"Retry-After": "2"})

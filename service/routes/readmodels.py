@@ -7,15 +7,13 @@ projections it reads have applied it: read-your-writes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-import asyncpg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from events.case import Case
 from events.values import Actor, Role
@@ -26,37 +24,31 @@ from projections.queries.trajectory import Trajectory, trajectory
 from service.application import CaseRecords, VersionNotFound
 from service.auth import authorise_read, requires
 from service.positions import PositionWatcher
+from service.routes.parameters import (
+    After,
+    From,
+    Limit,
+    MinPosition,
+    RecordedFrom,
+    RecordedTo,
+    ServiceFilter,
+    To,
+    TypeFilter,
+    UserFilter,
+    period,
+    recorded_between,
+)
+from service.routes.reading import ReadPools
 
 __all__ = [
     "AuditController",
     "GovernanceController",
     "PersonProjectionController",
-    "check_period",
     "read_case",
     "read_consistently",
 ]
 
-MinPosition = Annotated[
-    int | None, QueryParameter(ge=1, description="Wait (bounded) until this write position is reflected")
-]
-Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page (1-500)")]
-After = Annotated[int, QueryParameter(ge=0, description="Return rows after this log position")]
 WAIT_SECONDS = 2.0
-LONGEST_PERIOD_DAYS = 3660
-"""Monthly series cover at most ten years: 120 points is already more than a chart can show."""
-
-
-def check_period(start: datetime, end: datetime, *, longest_days: int | None = None) -> None:
-    """A period must end after it starts, and a monthly series must stay a size people can read."""
-    problem = None
-    if end <= start:
-        problem = "Must be later than `from`: send an end after the start."
-    elif longest_days is not None and (end - start).days > longest_days:
-        problem = (
-            f"The period is longer than {longest_days} days: send an end at most that long after `from`."
-        )
-    if problem is not None:
-        raise ValidationException(extra=[{"key": "to", "source": "query", "message": problem}])
 
 
 async def read_consistently(positions: PositionWatcher, names: list[str], min_position: int | None) -> None:
@@ -109,16 +101,16 @@ class PersonProjectionController(Controller):
         *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
-        min_position: FromQuery[MinPosition] = None,
+        min_position: MinPosition = None,
     ) -> LearningLog:
         """Contributing factors, risk management, learning and adaptation, each with the plan changes
         or confirmations it led to and the days it took."""
         await authorise_person(request, records, case_id, "learning-log")
         await read_consistently(positions, ["care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.person() as conn:
             return await learning_log(conn, case_id)
 
     @get("/trajectory", operation_id="getTrajectory", summary="Direction of travel per domain and measure")
@@ -127,17 +119,17 @@ class PersonProjectionController(Controller):
         *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
-        min_position: FromQuery[MinPosition] = None,
+        min_position: MinPosition = None,
     ) -> Trajectory:
         """Per domain and instrument: readings, change since baseline with its reliable-change category,
         Theil-Sen trend per 90 days, label with n, span and last date, the last 90 days against the 90
         before; confidence and autonomy; escalation rate, severity trend and gaps."""
         await authorise_person(request, records, case_id, "trajectory")
         await read_consistently(positions, ["trajectory", "care"], min_position)
-        async with read_pool.acquire() as conn:
+        async with reads.person() as conn:
             return await trajectory(conn, case_id, datetime.now(UTC))
 
 
@@ -154,21 +146,21 @@ class GovernanceController(Controller):
     async def review_impact(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
-        from_: Annotated[datetime, QueryParameter(name="from", description="Start (inclusive), RFC 3339")],
-        to: Annotated[datetime, QueryParameter(description="End (exclusive), RFC 3339")],
-        service: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = 100,
-        min_position: FromQuery[MinPosition] = None,
+        from_: From,
+        to: To,
+        service: ServiceFilter = None,
+        limit: Limit = 100,
+        min_position: MinPosition = None,
     ) -> ReviewImpact:
         """Per review, the decisions that followed and days to decision; reviews with no decision after
         28 days; plan changes with nothing behind them; share of reviews leading to a change by service
         and month."""
-        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
+        start, end = period(from_, to)
         await read_consistently(positions, ["care"], min_position)
-        async with read_pool.acquire() as conn:
-            return await review_impact(conn, ImpactQuery(from_, to, service, limit), datetime.now(UTC))
+        async with reads.service() as conn:
+            return await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
 
 
 class AuditController(Controller):
@@ -182,21 +174,20 @@ class AuditController(Controller):
     async def entries(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromQuery[UUID | None] = None,
-        actor: FromQuery[str | None] = None,
-        type_: Annotated[str | None, QueryParameter(name="type")] = None,
-        from_: Annotated[
-            datetime | None, QueryParameter(name="from", description="Recorded at or after")
-        ] = None,
-        to: Annotated[datetime | None, QueryParameter(description="Recorded before")] = None,
-        after: FromQuery[After] = 0,
-        limit: FromQuery[Limit] = 100,
-        min_position: FromQuery[MinPosition] = None,
+        actor: UserFilter = None,
+        type_: TypeFilter = None,
+        from_: RecordedFrom = None,
+        to: RecordedTo = None,
+        after: After = 0,
+        limit: Limit = 100,
+        min_position: MinPosition = None,
     ) -> AuditPage:
         """Every entry with actor, role, recorded and occurred times, late-entry flag and its corrections."""
+        recorded_from, recorded_to = recorded_between(from_, to)
         await read_consistently(positions, ["audit"], min_position)
-        where = AuditFilter(case_id, actor, type_, from_, to)
-        async with read_pool.acquire() as conn:
+        where = AuditFilter(case_id, actor, type_, recorded_from, recorded_to)
+        async with reads.service() as conn:
             return await audit_entries(conn, where, after=after, limit=limit)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from events.values import Actor, Role
 from projections.queries.service import ServiceLearning, ServiceQuery, SpcMetric, service_learning, spc
 from projections.spc import XmRChart
 from service.auth import requires
 from service.positions import PositionWatcher
-from service.routes.readmodels import LONGEST_PERIOD_DAYS, MinPosition, check_period, read_consistently
+from service.routes.parameters import From, MinPosition, Rebase, ServiceFilter, To, period, report_dates
+from service.routes.reading import ReadPools
+from service.routes.readmodels import read_consistently
 
 __all__ = ["ServiceController"]
 
-From = Annotated[datetime, QueryParameter(name="from", description="Start (inclusive), RFC 3339")]
-To = Annotated[datetime, QueryParameter(description="End (exclusive), RFC 3339")]
 SCREEN = (
     "Leave moving ranges at or above 3.267 x their mean out of the limits (NHSRplotthedots' default);"
     " false gives the unscreened limits of the NHS Excel tool"
@@ -39,45 +38,45 @@ class ServiceController(Controller):
         self,
         *,
         request: Request[Actor, Any, Any],
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         from_: From,
         to: To,
-        service: FromQuery[str | None] = None,
-        min_position: FromQuery[MinPosition] = None,
+        service: ServiceFilter = None,
+        min_position: MinPosition = None,
     ) -> ServiceLearning:
         """Contributing factors ranked by month; strategies introduced and how the domains moved after
         (not for the reporting role: strategy names are free text); escalations per 1,000 open days by
         month; share of people with reliable improvement per instrument."""
-        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
+        start, end = period(from_, to)
         await read_consistently(positions, ["care", "trajectory"], min_position)
-        return await service_learning(
-            read_pool,
-            ServiceQuery(from_, to, service),
-            datetime.now(UTC),
-            with_strategies=request.user.role is not Role.REPORTING,
-        )
+        async with reads.within_limit():
+            return await service_learning(
+                reads.service_pool,
+                ServiceQuery(start, end, service),
+                datetime.now(UTC),
+                with_strategies=request.user.role is not Role.REPORTING,
+            )
 
     @get("/spc/{metric:str}", operation_id="getServiceSpc", summary="XmR chart of a monthly service metric")
     async def spc_chart(
         self,
         *,
-        read_pool: NamedDependency[asyncpg.Pool],
+        reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         metric: FromPath[SpcMetric],
         from_: From,
         to: To,
-        service: FromQuery[str | None] = None,
-        rebase: Annotated[
-            list[date] | None, QueryParameter(description="Months of known service changes")
-        ] = None,
+        service: ServiceFilter = None,
+        rebase: Rebase = None,
         screen: Annotated[bool, QueryParameter(description=SCREEN)] = True,
-        min_position: FromQuery[MinPosition] = None,
+        min_position: MinPosition = None,
     ) -> XmRChart:
         """Mean, limits (mean +/- 2.66 x mean moving range, screened unless screen=false) and
         special-cause flags by the four rules; a warning under 12 points; rebased at the given months."""
-        check_period(from_, to, longest_days=LONGEST_PERIOD_DAYS)
+        start, end = period(from_, to)
+        changes = report_dates("rebase", rebase)
         await read_consistently(positions, ["care"], min_position)
-        query = ServiceQuery(from_, to, service)
-        async with read_pool.acquire() as conn:
-            return await spc(conn, metric, query, datetime.now(UTC), rebase or [], screen=screen)
+        query = ServiceQuery(start, end, service)
+        async with reads.service() as conn:
+            return await spc(conn, metric, query, datetime.now(UTC), changes, screen=screen)

@@ -65,6 +65,7 @@ class Roles:
                 ).fetchall()
                 for (datname,) in owned:
                     conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(datname)))
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 

@@ -167,23 +167,28 @@ async def test_correcting_opened_on_moves_the_opening_live_and_on_rebuild(
     assert await _opening_row(fresh_database.url, case_id) == _start_of(earlier)
 
 
-async def test_a_case_opening_on_a_later_date_has_no_open_days_yet(
+async def test_a_case_has_no_open_days_before_its_opening_date(
     client: Client,
     auth: TokenFactory,
 ) -> None:
+    """A case opened today (a later opened_on is refused: not in the future) holds no open days in
+    the months before."""
     service = f"svc-{uuid.uuid4().hex[:8]}"
     body = {
         "person_ref": "P-later",
         "service": service,
-        "opened_on": (TODAY + timedelta(days=3)).isoformat(),
+        "opened_on": TODAY.isoformat(),
         "care_team": [],
         "domains": ["stability_self_management"],
     }
     response = await client.post("/cases", json=body, headers=auth("clinician", "od-4"))
     assert response.status_code == 201, response.text
-    month = _start_of(TODAY.replace(day=1))
+    this_month = TODAY.replace(day=1)
+    two_months_before = (this_month - timedelta(days=40)).replace(day=1)
     position = response.json()["position"]
-    query = _query(month, month + timedelta(days=40), service=service, min_position=position)
+    query = _query(
+        _start_of(two_months_before), _start_of(this_month), service=service, min_position=position
+    )
     learning = await client.get(f"/service/learning?{query}", headers=auth("governance", "od-g"))
     assert learning.status_code == 200, learning.text
     assert [r["open_days"] for r in learning.json()["escalations_per_1000_open_days"]] == [0, 0]
