@@ -38,8 +38,9 @@ def wait_projected(port: int, token: str, case_id: uuid.UUID, head: int, seconds
 async def page_reads_over_http(
     port: int, *, token: str, cookie: str, case_id: uuid.UUID, requests: int
 ) -> dict[str, Timed]:
-    """GET the record page ``requests`` times, and the case's whole JSON history as often."""
-    timed = {"page": Timed(), "history": Timed()}
+    """GET the record page ``requests`` times, and the case's whole JSON history and its trajectory
+    (the query behind the page's charts) as often."""
+    timed = {"page": Timed(), "history": Timed(), "trajectory": Timed()}
     async with HttpConnection("127.0.0.1", port, f"Bearer {token}", cookie=cookie) as http:
         for _ in range(requests):
             await http.request("GET", f"/app/cases/{case_id}", timed=timed["page"])
@@ -49,6 +50,7 @@ async def page_reads_over_http(
             await http.request("GET", f"/cases/{case_id}/history?after=500&limit=500", timed=second)
             timed["history"].latencies_ms.append((time.perf_counter() - started) * 1000)
             timed["history"].statuses.extend(first.statuses + second.statuses)
+            await http.request("GET", f"/cases/{case_id}/trajectory", timed=timed["trajectory"])
     return timed
 
 

@@ -192,6 +192,15 @@ class Bench:
                 higher_is_better=False,
             )
         )
+        self.report.add(
+            Figure(
+                f"GET /cases/{{id}}/trajectory p99, same case ({kind})",
+                "ms",
+                [p(t["trajectory"].latencies_ms, 99) for t in runs],
+                target="the page's charts read it",
+                higher_is_better=False,
+            )
+        )
         errors = sum(1 for t in runs for name in t for s in t[name].statuses if s != 200)
         self.report.notes.append(f"{kind}: {errors} non-200 answers during the page runs")
 
