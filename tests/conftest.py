@@ -16,15 +16,15 @@ from litestar.testing import AsyncTestClient
 from psycopg import sql
 
 from events.values import Role
-from service.app import create_app
-from service.application import CaseRecords
-from service.auth import issue_token
-from service.bench.serving import BIN
+from service.bootstrap import Runtime
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.grants import grant_service_role
-from service.persistence import eventsourcing_env
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.auth import issue_token
 from service.settings import Settings
+from service.tools.processes import BIN
+from service.write.application import CaseRecords
+from service.write.persistence import eventsourcing_env
 
 TokenFactory = Callable[..., dict[str, str]]
 WAYMARK = str(BIN / "waymark")

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
+from service.bootstrap import Runtime
 from service.cli import main
-from service.runtime import Runtime
+from service.http.app import create_app
 from service.settings import Settings
 from tests.api.helpers import Client, assert_problem, open_case, user
 from tests.conftest import TokenFactory
