@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from psycopg import sql
 
 from events.values import Role
-from service.bootstrap import Runtime
+from service.bootstrap import Runtime, write_side
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.grants import grant_service_role
 from service.http.app import create_app
@@ -24,7 +24,6 @@ from service.http.auth import issue_token
 from service.settings import Settings
 from service.tools.processes import BIN
 from service.write.application import CaseRecords
-from service.write.persistence import eventsourcing_env
 
 TokenFactory = Callable[..., dict[str, str]]
 WAYMARK = str(BIN / "waymark")
@@ -45,7 +44,7 @@ def pg_server() -> Iterator[DatabaseAddress]:
 
 def case_records(address: DatabaseAddress, *, overflow: int = 2) -> CaseRecords:
     """The write side on a database, with a small connection pool (close it when done)."""
-    return CaseRecords(eventsourcing_env(address, pool_size=2, overflow=overflow, connect_timeout=2))
+    return write_side(address, Settings(db_pool_size=2, db_pool_overflow=overflow, db_connect_timeout=2))
 
 
 def create_database(server: DatabaseAddress) -> DatabaseAddress:

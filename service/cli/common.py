@@ -9,10 +9,10 @@ import click
 import eventsourcing.persistence
 import psycopg
 
-from service.bootstrap import Runtime
+from service.bootstrap import Database, Runtime
 from service.settings import Settings, SettingsError
 
-__all__ = ["SettingsProblem", "database_problem", "read_settings", "start_runtime"]
+__all__ = ["SettingsProblem", "database_problem", "open_database", "read_settings", "start_runtime"]
 
 
 class SettingsProblem(click.ClickException):
@@ -39,6 +39,18 @@ def start_runtime(
     settings = read_settings(data_dir, serving=serving)
     try:
         return Runtime.start(settings, database=database)
+    except SettingsError as error:
+        raise SettingsProblem(str(error)) from None
+    except (psycopg.Error, eventsourcing.persistence.OperationalError) as error:
+        raise database_problem(error) from None
+
+
+def open_database(data_dir: Path | str | None = None) -> Database:
+    """Settings from the environment, then PostgreSQL reached (or started) with its events table, for
+    the read side's commands: the write application (and its snapshot clean-up) is never opened."""
+    settings = read_settings(data_dir)
+    try:
+        return Database.open(settings, event_store=True)
     except SettingsError as error:
         raise SettingsProblem(str(error)) from None
     except (psycopg.Error, eventsourcing.persistence.OperationalError) as error:

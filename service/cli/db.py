@@ -14,7 +14,7 @@ from rich.console import Console
 from projections.generations import prepare_read_side
 from projections.models import MODELS
 from projections.reporting import REPORTING_ROLE, rotate_pseudonym_key
-from service.cli.common import SettingsProblem, database_problem, read_settings, start_runtime
+from service.cli.common import SettingsProblem, database_problem, open_database, read_settings
 from service.database import DatabaseAddress
 from service.grants import GrantRefused, grant_service_role
 from service.settings import SettingsError
@@ -74,10 +74,10 @@ def grant(role: str, database: str, password_env: str | None) -> None:
 def rotate(data_dir: str | None) -> None:
     """Replace the reporting pseudonym key: every person, review and entry key in the reporting views
     changes at once, and no new key can be matched to an old one."""
-    runtime = start_runtime(data_dir)
+    database = open_database(data_dir)
 
     async def replace_key() -> None:
-        conn = await asyncpg.connect(runtime.address.url)
+        conn = await asyncpg.connect(database.address.url)
         try:
             await prepare_read_side(conn, [model() for model in MODELS.values()])
             await rotate_pseudonym_key(conn)
@@ -87,5 +87,5 @@ def rotate(data_dir: str | None) -> None:
     try:
         asyncio.run(replace_key())
     finally:
-        runtime.close()
+        database.close()
     console.print("The pseudonym key is replaced: extracts taken before now no longer join new ones.")

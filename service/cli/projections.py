@@ -15,21 +15,20 @@ from rich.table import Table
 
 from projections.generations import prepare, prepare_read_side
 from projections.models import MODELS
-from projections.projector import Projector
 from projections.rebuild import RebuildAlreadyRunning, RebuildResult, rebuild
 from projections.retry import Retried, retry_parked
 from projections.status import projection_status
-from service.bootstrap import Runtime
-from service.cli.common import start_runtime
+from service.bootstrap import Database, projector
+from service.cli.common import open_database
 
 __all__ = ["project", "projections"]
 
 console = Console(stderr=True)
 
 
-def _dsn(data_dir: str | None) -> tuple[Runtime, str]:
-    runtime = start_runtime(data_dir)
-    return runtime, runtime.address.url
+def _dsn(data_dir: str | None) -> tuple[Database, str]:
+    database = open_database(data_dir)
+    return database, database.address.url
 
 
 @click.command()
@@ -37,19 +36,19 @@ def _dsn(data_dir: str | None) -> tuple[Runtime, str]:
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
 def project(data_dir: str | None, batch_size: int) -> None:
     """Run the projector alone (for deployments that scale out). Of several, one leads each projection."""
-    runtime, dsn = _dsn(data_dir)
+    database = open_database(data_dir)
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await Projector(dsn, [m() for m in MODELS.values()], batch_size=batch_size).run(stop)
+        await projector(database.address, batch_size=batch_size).run(stop)
 
     try:
         asyncio.run(run())
     finally:
-        runtime.close()
+        database.close()
 
 
 @click.group()
@@ -62,7 +61,7 @@ def projections() -> None:
 def status(data_dir: str | None) -> None:
     """Each projection's position, its lag behind the log in events and in seconds, and how many
     events it has parked (could not apply; see ``waymark projections retry``)."""
-    runtime, dsn = _dsn(data_dir)
+    database, dsn = _dsn(data_dir)
 
     async def show() -> None:
         conn = await asyncpg.connect(dsn)
@@ -101,7 +100,7 @@ def status(data_dir: str | None) -> None:
     try:
         asyncio.run(show())
     finally:
-        runtime.close()
+        database.close()
 
 
 @projections.command(name="rebuild")
@@ -113,7 +112,7 @@ def rebuild_command(name: str, data_dir: str | None, batch_size: int) -> None:
 
     An interrupted rebuild resumes where it stopped when run again.
     """
-    runtime, dsn = _dsn(data_dir)
+    database, dsn = _dsn(data_dir)
     names = list(MODELS) if name == "all" else [name]
     try:
         asyncio.run(_prepare(dsn))
@@ -126,7 +125,7 @@ def rebuild_command(name: str, data_dir: str | None, batch_size: int) -> None:
     except RebuildAlreadyRunning as error:
         raise click.ClickException(f"A rebuild of {error} is already running.") from None
     finally:
-        runtime.close()
+        database.close()
 
 
 @projections.command(name="retry")
@@ -137,14 +136,14 @@ def retry_command(name: str, data_dir: str | None) -> None:
 
     Those that now apply are applied once and leave the parked list; the others stay parked.
     """
-    runtime, dsn = _dsn(data_dir)
+    database, dsn = _dsn(data_dir)
     names = list(MODELS) if name == "all" else [name]
     try:
         asyncio.run(_prepare(dsn))
         for each in names:
             _print_retried(asyncio.run(_retry_one(dsn, each)))
     finally:
-        runtime.close()
+        database.close()
 
 
 async def _retry_one(dsn: str, name: str) -> Retried:

@@ -11,6 +11,7 @@ import uvicorn
 from rich.console import Console
 
 from events.values import Role
+from service.bootstrap import app_extensions
 from service.cli.common import start_runtime
 from service.http.app import create_app
 from service.http.auth import issue_token
@@ -27,16 +28,16 @@ console = Console(stderr=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Where the embedded database lives.")
 @click.option(
     "--projector/--no-projector",
-    default=True,
-    show_default=True,
-    help="Run the projector in this process (turn off when `waymark project` runs separately).",
+    default=None,
+    help="Run the projector in this process (turn off when `waymark project` runs separately; "
+    "default: on, unless WAYMARK_PROJECTOR=off).",
 )
 @click.option(
     "--demo/--no-demo",
     default=None,
     help="Load demo cases when the database is empty (default: only with the embedded database).",
 )
-def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bool | None) -> None:
+def serve(host: str, port: int, data_dir: Path | None, projector: bool | None, demo: bool | None) -> None:
     """Serve the HTTP API (OpenAPI browser at /schema)."""
     runtime = start_runtime(data_dir, serving=True)
     settings = runtime.settings
@@ -60,12 +61,13 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool, demo: bo
             _announce_demo(settings, url, runtime.records.a_case_of(DEMO_CLINICIAN), DEMO_CLINICIAN)
         # The app closes the runtime on shutdown: after SIGTERM uvicorn re-raises the signal once it has
         # drained, so code after uvicorn.run would not run.
-        uvicorn.run(
-            create_app(runtime, run_projector=projector, owns_runtime=True),
-            host=host,
-            port=port,
-            log_level="info",
+        app = create_app(
+            runtime,
+            run_projector=settings.run_projector if projector is None else projector,
+            owns_runtime=True,
+            extensions=app_extensions(settings, demo=demo_database),
         )
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         runtime.close()
 

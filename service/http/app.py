@@ -1,11 +1,11 @@
 """The Litestar application: routes, authentication, problem responses, the OpenAPI schema, and the
-read side's connections (and, by default, the projector) for the app's lifetime."""
+read side (built by the composition root) for the app's lifetime. Pages, reports and feeds join it
+as extensions: ``on_app_init`` hooks from ``service.bootstrap.app_extensions``."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
 from typing import Any
 
@@ -16,9 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import Message, Scope
 
-from projections.models import MODELS
-from projections.projector import Projector
-from service.bootstrap import Runtime
+from service.bootstrap import AppExtension, Runtime, app_extensions, read_side
 from service.http.auth import jwt_auth
 from service.http.openapi import document_problems
 from service.http.positions import PositionWatcher, ProjectionBehind
@@ -52,30 +50,25 @@ async def _no_store(message: Message, scope: Scope) -> None:
         MutableScopeHeaders.from_message(message)["Cache-Control"] = "no-store"
 
 
-def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bool = False) -> Litestar:
-    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it)."""
+def create_app(
+    runtime: Runtime,
+    *,
+    run_projector: bool = True,
+    owns_runtime: bool = False,
+    extensions: Sequence[AppExtension] | None = None,
+) -> Litestar:
+    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it).
+
+    ``extensions`` (by default ``app_extensions(settings)``) add what is served beside the API."""
 
     def provide_records() -> CaseRecords:
         return runtime.records
 
     @contextlib.asynccontextmanager
-    async def read_side(app: Litestar) -> AsyncIterator[None]:
-        dsn = runtime.address.url
-        stop = asyncio.Event()
-        projector = Projector(dsn, [model() for model in MODELS.values()])
-        await projector.setup()
-        task = asyncio.create_task(projector.run(stop)) if run_projector else None
-        app.state.reads = await ReadPools.open(dsn, runtime.settings)
-        app.state.positions = PositionWatcher(dsn)
-        await app.state.positions.start()
-        try:
+    async def reading(app: Litestar) -> AsyncIterator[None]:
+        async with read_side(runtime.settings, runtime.address, run_projector=run_projector) as side:
+            app.state.reads, app.state.positions = side.reads, side.positions
             yield
-        finally:
-            stop.set()
-            await app.state.positions.stop()
-            await app.state.reads.close()
-            if task is not None:
-                await task
 
     def provide_reads(state: State) -> ReadPools:
         return state.reads  # type: ignore[no-any-return]
@@ -100,9 +93,12 @@ def create_app(runtime: Runtime, *, run_projector: bool = True, owns_runtime: bo
             "reads": Provide(provide_reads, sync_to_thread=False),
             "positions": Provide(provide_positions, sync_to_thread=False),
         },
-        lifespan=[read_side],
+        lifespan=[reading],
         on_shutdown=[runtime.close] if owns_runtime else [],
-        on_app_init=[auth.on_app_init],
+        on_app_init=[
+            auth.on_app_init,
+            *(app_extensions(runtime.settings) if extensions is None else extensions),
+        ],
         before_send=[_no_store],
         exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
         request_max_body_size=runtime.settings.max_body_bytes,

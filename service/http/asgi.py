@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 from litestar import Litestar
 
 from service.bootstrap import Runtime
@@ -16,7 +14,5 @@ __all__ = ["app"]
 
 def app() -> Litestar:
     """Start Waymark from the environment (``WAYMARK_PROJECTOR=off``: projecting runs elsewhere)."""
-    runtime = Runtime.start(Settings.from_env())
-    return create_app(
-        runtime, run_projector=os.environ.get("WAYMARK_PROJECTOR", "on") != "off", owns_runtime=True
-    )
+    settings = Settings.from_env()
+    return create_app(Runtime.start(settings), run_projector=settings.run_projector, owns_runtime=True)
