@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AuthenticationResult
+from litestar.middleware import AuthenticationResult, DefineMiddleware
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from events.case import Case
@@ -21,6 +23,7 @@ from service.settings import Settings
 __all__ = [
     "AccessDenied",
     "LifetimeTooLong",
+    "VerifiedTokens",
     "authorise_read",
     "authorise_write",
     "issue_token",
@@ -42,35 +45,67 @@ async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any])
         return None
 
 
-class _VerifiedTokens(JWTAuthenticationMiddleware):
-    """The library's JWT check, remembering tokens it has verified until they expire.
+class VerifiedTokens:
+    """One app's memory of the tokens it has verified, each until its ``exp``.
 
     Verifying a signature and its claims was a quarter of the CPU a write cost; a client sends the same
     token with every request. Only an exact token string that passed every check (the lifetime check
-    included) is remembered, never past its ``exp``, and only by the app whose settings checked it:
-    each app gets a subclass with a memory of its own (see ``_remembering``).
+    included) is remembered, under the key that verified it, and only by the app whose settings
+    checked it: ``jwt_auth`` makes one memory per app, never one per process.
     """
 
-    _verified: ClassVar[OrderedDict[str, tuple[AuthenticationResult, float]]]
-    _limit: ClassVar[int] = 10_000
+    def __init__(self, limit: int = 10_000) -> None:
+        self._entries: OrderedDict[tuple[bytes, str], tuple[AuthenticationResult, float]] = OrderedDict()
+        self._limit = limit
+
+    def recall(self, key_id: bytes, token: str) -> AuthenticationResult | None:
+        """What verifying ``token`` with this key gave, if it was verified and has not expired."""
+        remembered = self._entries.get((key_id, token))
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        return None
+
+    def remember(self, key_id: bytes, token: str, result: AuthenticationResult) -> None:
+        """Keep a verified token's result until the token expires (the oldest leave first when full)."""
+        expires = result.auth.exp.timestamp() if isinstance(result.auth, Token) else 0.0
+        self._entries[(key_id, token)] = (result, expires)
+        if len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
+
+
+class _RememberingMiddleware(JWTAuthenticationMiddleware):
+    """The library's JWT check, asking the app's memory first (the library makes one instance per
+    route, so the memory lives in the app's auth config and is handed to each)."""
+
+    def __init__(self, *args: Any, verified: VerifiedTokens, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._verified = verified
+        self._key_id = hashlib.sha256(f"{self.algorithm}\n{self.token_secret}".encode()).digest()
 
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        remembered = self._verified.get(encoded_token)
-        if remembered is not None and remembered[1] > time.time():
-            return remembered[0]
+        remembered = self._verified.recall(self._key_id, encoded_token)
+        if remembered is not None:
+            return remembered
         result = await super().authenticate_token(encoded_token, connection)
-        expires = result.auth.exp.timestamp() if isinstance(result.auth, Token) else 0.0
-        self._verified[encoded_token] = (result, expires)
-        if len(self._verified) > self._limit:
-            self._verified.popitem(last=False)
+        self._verified.remember(self._key_id, encoded_token, result)
         return result
 
 
-def _remembering() -> type[_VerifiedTokens]:
-    """The verifying middleware with a memory of its own (the library makes one instance per route)."""
-    return type("VerifiedTokens", (_VerifiedTokens,), {"_verified": OrderedDict()})
+@dataclass
+class _RememberingJWTAuth(JWTAuth[Actor, Token]):
+    """The library's JWT config, holding this app's memory of verified tokens for its middleware."""
+
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
+    authentication_middleware_class: type[JWTAuthenticationMiddleware] = _RememberingMiddleware
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        """The library's middleware definition, given this app's memory."""
+        defined = super().middleware
+        defined.kwargs["verified"] = self.verified
+        return defined
 
 
 def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
@@ -83,7 +118,7 @@ def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
         # longest lifetime is refused alike. iat is required and may not lie in the future.
         return (token.exp - token.iat).total_seconds() > longest
 
-    return JWTAuth[Actor, Token](
+    return _RememberingJWTAuth(
         retrieve_user_handler=_actor_from_token,
         revoked_token_handler=lives_too_long,
         token_secret=key,
@@ -92,7 +127,6 @@ def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
         accepted_issuers=[settings.jwt_issuer],
         require_claims=["exp", "iat", "sub", "iss", "aud"],
         exclude=PUBLIC_PATHS,
-        authentication_middleware_class=_remembering(),
         description="A JWT with claims sub (user id), role (clinician, governance, reporting, admin), "
         f"iss, aud, iat and exp, living at most {longest} seconds from iat to exp.",
     )
