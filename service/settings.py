@@ -94,6 +94,9 @@ class Settings:
     """PostgreSQL work_mem for read connections: memory per sort or hash before it spills to disk."""
     read_temp_file_limit_kb: int = 256 * 1024
     """PostgreSQL temp_file_limit for read connections: temporary file space one query may use."""
+    run_projector: bool = True
+    """Whether a serving process runs the projector itself; ``WAYMARK_PROJECTOR=off`` when
+    ``waymark project`` runs it elsewhere (``serve --projector/--no-projector`` overrides it)."""
     # Pages (issue 10). Sign-in is OpenID Connect (code flow with PKCE) against ``oidc_issuer``;
     # ``public_url`` is the address browsers use (the redirect base; https makes cookies Secure).
     oidc_issuer: str | None = None
@@ -121,6 +124,7 @@ class Settings:
             jwt_secret=env.get("WAYMARK_JWT_SECRET") or None,
             jwt_public_key=_read_key(env, "WAYMARK_JWT_PUBLIC_KEY"),
             jwt_private_key=_read_key(env, "WAYMARK_JWT_PRIVATE_KEY"),
+            run_projector=env.get("WAYMARK_PROJECTOR", "on") != "off",
             **given,
         )
 

@@ -16,15 +16,14 @@ from litestar.testing import AsyncTestClient
 from psycopg import sql
 
 from events.values import Role
-from service.app import create_app
-from service.application import CaseRecords
-from service.auth import issue_token
-from service.bench.serving import BIN
+from service.bootstrap import Runtime, write_side
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.grants import grant_service_role
-from service.persistence import eventsourcing_env
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.auth import issue_token
 from service.settings import Settings
+from service.tools.processes import BIN
+from service.write.application import CaseRecords
 
 TokenFactory = Callable[..., dict[str, str]]
 WAYMARK = str(BIN / "waymark")
@@ -45,7 +44,7 @@ def pg_server() -> Iterator[DatabaseAddress]:
 
 def case_records(address: DatabaseAddress, *, overflow: int = 2) -> CaseRecords:
     """The write side on a database, with a small connection pool (close it when done)."""
-    return CaseRecords(eventsourcing_env(address, pool_size=2, overflow=overflow, connect_timeout=2))
+    return write_side(address, Settings(db_pool_size=2, db_pool_overflow=overflow, db_connect_timeout=2))
 
 
 def create_database(server: DatabaseAddress) -> DatabaseAddress:

@@ -19,7 +19,7 @@ from service.pages.learning import LEARNING_ROUTES
 from service.pages.record import RECORD_ROUTES
 from service.pages.reviews import REVIEW_ROUTES
 from service.pages.session import SessionSigner
-from service.pages.signin import DEMO_USERS, SIGN_IN_ROUTES
+from service.pages.signin import SIGN_IN_ROUTES, demo_users
 from service.pages.templating import STATIC, template_config
 from service.pages.web import Pages, page_exception_handlers, pages_middleware
 from service.settings import Settings
@@ -29,7 +29,12 @@ __all__ = ["pages_plugin"]
 A_YEAR = 365 * 86400
 
 
-@get("/", include_in_schema=False)
+SIGNED_IN_BY_SESSION = {"exclude_from_auth": True}
+"""The pages sign in with their own session cookie, not the API's bearer token (nor need one for
+their static files)."""
+
+
+@get("/", include_in_schema=False, opt=SIGNED_IN_BY_SESSION)
 async def front_door() -> Redirect:
     """The service's address in a browser leads to the caseload (or to sign in)."""
     return Redirect("/app/", status_code=303)
@@ -46,7 +51,7 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
         if key
         else None
     )
-    pages = Pages(settings=settings, signer=signer, demo_users=DEMO_USERS if demo_sign_in else ())
+    pages = Pages(settings=settings, signer=signer, demo_users=demo_users() if demo_sign_in else ())
 
     def provide_pages() -> Pages:
         return pages
@@ -65,12 +70,14 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
             middleware=[DefineMiddleware(pages_middleware, pages=pages)],
             exception_handlers=page_exception_handlers(),
             include_in_schema=False,
+            opt=SIGNED_IN_BY_SESSION,
         )
         static = create_static_files_router(
             "/static",
             directories=[STATIC],
             cache_control=CacheControlHeader(max_age=A_YEAR, public=True),
             include_in_schema=False,
+            opt=SIGNED_IN_BY_SESSION,
         )
         app_config.route_handlers.extend([router, static, front_door])
         app_config.template_config = template_config()

@@ -16,8 +16,8 @@ from litestar.response import Template
 from events.values import Role
 from projections.queries.caseload import CaseloadRow, caseload
 from projections.queries.trajectory import trajectory
+from service.http.reading import ReadPools
 from service.pages.web import Pages, actor_of, render
-from service.routes.reading import ReadPools
 
 __all__ = ["CASELOAD_ROUTES", "LABEL_TAGS"]
 

@@ -16,10 +16,10 @@ import msgspec
 from events.entries import Entry
 from events.errors import CaseRuleBroken, InvalidEntry
 from events.values import Actor
-from service.application import CaseRecords, Receipt, VersionMismatch, WriteRequest
-from service.auth import authorise_write
-from service.inputs import build_entry, input_type
-from service.problem_fields import clean_message, error_field
+from service.http.auth import authorise_write
+from service.http.inputs import build_entry, input_type
+from service.http.problem_fields import clean_message, error_field
+from service.write.application import CaseRecords, Receipt, VersionMismatch, WriteRequest
 
 __all__ = ["FormResult", "check_fields", "write_entry"]
 

@@ -13,12 +13,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from projections.queries.learning import learning_log
-from service.application import CaseRecords
+from service.http.positions import PositionWatcher
+from service.http.reading import ReadPools
+from service.http.routes.readmodels import read_case, read_consistently
+from service.http.views import case_view
 from service.pages.web import Pages, actor_of, render
-from service.positions import PositionWatcher
-from service.routes.reading import ReadPools
-from service.routes.readmodels import read_case, read_consistently
-from service.views import case_view
+from service.write.application import CaseRecords
 
 __all__ = ["LEARNING_ROUTES"]
 

@@ -4,14 +4,17 @@ them again when a token names a key it has not seen: the provider rotated its ke
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import anyio.to_thread
-import httpx
 import jwt
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -49,11 +52,25 @@ class Provider:
         return jwt.PyJWKClient(self.jwks_uri, lifespan=300, timeout=int(_TIMEOUT), cooldown_duration=0)
 
 
+def _fetch_json(url: str, headers: dict[str, str], data: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    """An HTTP exchange with the provider (blocking: the standard library's client, as PyJWT uses for
+    the keys; serving imports no other HTTP client)."""
+    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
+        raise SignInRefused("The identity provider's address must be http(s).")
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - scheme checked
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:  # noqa: S310 - scheme checked
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, {}
+
+
 async def discover(issuer: str) -> Provider:
     """Read the provider's discovery document; its issuer must be the configured one exactly."""
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    async with httpx.AsyncClient(timeout=_TIMEOUT) as client:
-        document = (await client.get(url)).raise_for_status().json()
+    status, document = await anyio.to_thread.run_sync(_fetch_json, url, {"Accept": "application/json"})
+    if status != 200:
+        raise SignInRefused("The identity provider's discovery document could not be read.")
     if document.get("issuer") != issuer:
         raise SignInRefused("The identity provider's discovery document names another issuer.")
     return Provider(
@@ -103,16 +120,17 @@ async def identity(
         "authorization_code", code=code, redirect_uri=redirect_uri, code_verifier=sign_in.verifier
     )
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-    form = f"{body}&{urlencode({'client_id': client_id})}"
-    async with httpx.AsyncClient(timeout=_TIMEOUT) as client:
-        if client_secret:  # client_secret_basic, the method every provider must support
-            auth = httpx.BasicAuth(client_id, client_secret)
-            answer = await client.post(provider.token_endpoint, content=body, headers=headers, auth=auth)
-        else:
-            answer = await client.post(provider.token_endpoint, content=form, headers=headers)
-    if answer.status_code != 200:
+    if client_secret:  # client_secret_basic, the method every provider must support (RFC 6749 2.3.1)
+        pair = f"{urllib.parse.quote(client_id, safe='')}:{urllib.parse.quote(client_secret, safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    else:  # a public client names itself in the form
+        body = f"{body}&{urllib.parse.urlencode({'client_id': client_id})}"
+    status, answer = await anyio.to_thread.run_sync(
+        _fetch_json, provider.token_endpoint, headers, body.encode()
+    )
+    if status != 200:
         raise SignInRefused("The identity provider did not accept the sign-in: please sign in again.")
-    id_token = answer.json().get("id_token")
+    id_token = answer.get("id_token")
     if not isinstance(id_token, str):
         raise SignInRefused("The identity provider sent no ID token.")
     return await anyio.to_thread.run_sync(_verified, provider, id_token, client_id, sign_in.nonce)

@@ -18,18 +18,18 @@ from litestar.response import Template
 
 from events.values import Actor
 from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.application import CaseRecords
-from service.auth import authorise_read
+from service.http.auth import authorise_read
+from service.http.positions import PositionWatcher
+from service.http.reading import ReadPools
+from service.http.routes.readmodels import read_case, read_consistently
+from service.http.views import CaseView, HistoryItem, case_view, history_item
 from service.pages.caseload import LABEL_TAGS
 from service.pages.charts import Chart, Marker, chart
 from service.pages.replay import Replay, replay_of
 from service.pages.templating import KIND_NAMES
 from service.pages.timeline import TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
-from service.positions import PositionWatcher
-from service.routes.reading import ReadPools
-from service.routes.readmodels import read_case, read_consistently
-from service.views import CaseView, HistoryItem, case_view, history_item
+from service.write.application import CaseRecords
 
 __all__ = ["RECORD_ROUTES", "read_record"]
 

@@ -16,11 +16,11 @@ from litestar.response import Redirect, Template
 
 from events.entries import PlanChanged, PlanConfirmed, ReviewRecorded
 from events.values import ReviewKind
-from service.application import CaseRecords
+from service.http.routes.readmodels import read_case
+from service.http.views import CaseView, case_view
 from service.pages.forms import FormResult, write_entry
 from service.pages.web import Pages, actor_of, check_form, render
-from service.routes.readmodels import read_case
-from service.views import CaseView, case_view
+from service.write.application import CaseRecords
 
 __all__ = ["REVIEW_ROUTES"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-import httpx
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -14,20 +13,25 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from events.values import Actor, Role
-from service.demo import DEMO_CLINICIAN
 from service.pages.oidc import SignInRefused, discover, identity, redirect_to_provider, role_of
 from service.pages.session import PageSession, signed_in
 from service.pages.web import Pages, check_form, render, replace_session, session_of
 
-__all__ = ["DEMO_USERS", "SIGN_IN_ROUTES"]
+__all__ = ["SIGN_IN_ROUTES", "demo_users"]
 
 log = logging.getLogger("waymark.pages")
 
-DEMO_USERS = (
-    (DEMO_CLINICIAN, Role.CLINICIAN.value, "Clinician on the care team of twelve demo cases"),
-    ("clinician-12", Role.CLINICIAN.value, "Clinician on the care team of one other demo case"),
-    ("demo-governance", Role.GOVERNANCE.value, "Governance lead: reads every case"),
-)
+
+def demo_users() -> tuple[tuple[str, str, str], ...]:
+    """The demo users offered on the embedded demo database's sign-in page."""
+    # Imported here: serving imports no tool code unless it serves the demo (the demo generator's ids).
+    from service.tools.demo import DEMO_CLINICIAN  # noqa: PLC0415
+
+    return (
+        (DEMO_CLINICIAN, Role.CLINICIAN.value, "Clinician on the care team of twelve demo cases"),
+        ("clinician-12", Role.CLINICIAN.value, "Clinician on the care team of one other demo case"),
+        ("demo-governance", Role.GOVERNANCE.value, "Governance lead: reads every case"),
+    )
 
 
 def _next(value: str | None) -> str:
@@ -69,7 +73,7 @@ async def start_sign_in(
     try:
         if pages.provider is None:
             pages.provider = await discover(settings.oidc_issuer)
-    except (httpx.HTTPError, ValueError, KeyError, SignInRefused):
+    except (OSError, ValueError, KeyError, SignInRefused):
         log.warning("the OpenID provider's discovery document could not be read")
         return _refused(request, pages, "The identity provider could not be reached. Try again shortly.")
     url, under_way = redirect_to_provider(
@@ -106,7 +110,7 @@ async def finish_sign_in(
         )
     except SignInRefused as refused:
         return _refused(request, pages, str(refused))
-    except (httpx.HTTPError, msgspec.ValidationError):
+    except (OSError, ValueError, msgspec.ValidationError):
         return _refused(request, pages, "The identity provider's answer could not be used: sign in again.")
     name = str(claims.get("name") or claims.get("preferred_username") or actor.id)
     replace_session(request, signed_in(session_of(request, pages), actor, name))

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.views import HistoryItem
+from service.http.views import HistoryItem
 
 __all__ = ["FIELD_LABELS", "Field", "TimelineEntry", "domains_of", "timeline"]
 

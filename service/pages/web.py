@@ -17,13 +17,13 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
 
 from events.values import Actor
-from service.application import CaseNotFound, VersionNotFound
-from service.auth import AccessDenied
+from service.http.auth import AccessDenied
+from service.http.positions import ProjectionBehind
+from service.http.reading import QueryTooLong
 from service.pages.oidc import Provider
 from service.pages.session import PageSession, SessionSigner
-from service.positions import ProjectionBehind
-from service.routes.reading import QueryTooLong
 from service.settings import Settings
+from service.write.application import CaseNotFound, VersionNotFound
 
 __all__ = [
     "CsrfRefused",

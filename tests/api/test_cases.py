@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from service.runtime import Runtime
+from service.bootstrap import Runtime
 from tests.api.helpers import (
     DOMAIN,
     ESCALATION,

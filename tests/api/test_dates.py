@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from events.codec import ENTRY_TYPES
-from service.inputs import input_type
+from service.http.inputs import input_type
 from tests.api.helpers import (
     WRITE_ROUTES,
     Client,

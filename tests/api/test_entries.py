@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.runtime import Runtime
+from service.bootstrap import Runtime
 from tests.api.helpers import (
     DOMAIN,
     ENTRY_ROUTES,

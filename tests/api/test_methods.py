@@ -12,7 +12,7 @@ from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.testing import AsyncTestClient
 
-from service.problems import exception_handlers
+from service.http.problems import exception_handlers
 from tests.api.helpers import Client, assert_problem
 
 _PARAM = re.compile(r"\{(\w+):?(\w*)\}")

@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import pytest
 
-from service.app import create_app
+from service.bootstrap import Runtime
 from service.database import DatabaseAddress
-from service.routes.reading import QueryTooLong, ReadPools
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.reading import QueryTooLong, ReadPools
 from service.settings import Settings
 from tests.api.helpers import Client, open_case, user
 from tests.conftest import TokenFactory

@@ -4,19 +4,24 @@ accepted by another app; and `waymark token` issues none the server would refuse
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
 from click.testing import CliRunner
+from litestar.middleware import AuthenticationResult
+from litestar.security.jwt import Token
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
+from service.bootstrap import Runtime
 from service.cli import main
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.auth import VerifiedTokens
 from service.settings import Settings
 from tests.api.helpers import Client, assert_problem, open_case, user
 from tests.conftest import TokenFactory
@@ -83,6 +88,32 @@ async def test_the_maximum_is_a_setting_and_no_app_trusts_another_s_verdict(
     assert await read(lenient, case_id, day) == 200
     assert await read(client, case_id, day) == 401, "a token remembered as verified elsewhere is checked here"
     assert await read(lenient, case_id, day) == 200
+
+
+@pytest.fixture
+async def other_key(settings: Settings, runtime: Runtime) -> AsyncIterator[Client]:
+    """An app in the same process that verifies tokens with another secret."""
+    other = Runtime(replace(settings, jwt_secret=secrets.token_urlsafe(32)), runtime.address, runtime.records)
+    async with AsyncTestClient(app=create_app(other, run_projector=False)) as test_client:
+        yield test_client
+
+
+async def test_a_token_verified_under_one_key_is_refused_under_another(
+    client: Client, other_key: Client, settings: Settings, case_id: str
+) -> None:
+    headers = token(settings, lifetime=HOURS)
+    assert await read(client, case_id, headers) == 200
+    assert await read(other_key, case_id, headers) == 401, "a token remembered under another key is checked"
+    assert await read(client, case_id, headers) == 200
+
+
+def test_the_memory_of_verified_tokens_is_kept_per_key() -> None:
+    verified = VerifiedTokens()
+    now = datetime.now(UTC)
+    result = AuthenticationResult(user=None, auth=Token(sub="c-x", exp=now + timedelta(hours=1), iat=now))
+    verified.remember(b"key one", "a.token", result)
+    assert verified.recall(b"key one", "a.token") is result
+    assert verified.recall(b"key two", "a.token") is None
 
 
 def test_settings_read_the_maximum_from_the_environment() -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from events.values import Role
-from service.auth import issue_token
-from service.bench.serving import free_port, wait_ready
 from service.database import DatabaseAddress, ensure_database
+from service.http.auth import issue_token
 from service.settings import Settings
+from service.tools.processes import free_port, wait_ready
 from tests.conftest import WAYMARK
 
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from projections.models import MODELS
 from projections.rebuild import rebuild
-from service.demo import DemoPlan, write_demo
+from service.tools.demo import DemoPlan, write_demo
 from tests.conftest import WAYMARK, case_records
 from tests.faults.conftest import OwnPostgres
 from tests.projections.conftest import fingerprints

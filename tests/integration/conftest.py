@@ -21,9 +21,9 @@ import pytest
 from litestar.testing.transport import TestClientTransport
 from psycopg.rows import dict_row
 
-from service.bench.serving import free_port, wait_ready
 from service.database import DatabaseAddress
 from service.settings import Settings
+from service.tools.processes import free_port, wait_ready
 from tests.api.helpers import Client
 from tests.conftest import WAYMARK
 

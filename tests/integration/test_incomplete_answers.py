@@ -16,10 +16,10 @@ from litestar.testing import AsyncTestClient
 
 from events.codec import encode_entry
 from events.values import Role
-from service.app import create_app
-from service.auth import issue_token
+from service.bootstrap import Runtime
 from service.database import DatabaseAddress
-from service.runtime import Runtime
+from service.http.app import create_app
+from service.http.auth import issue_token
 from service.settings import Settings
 from tests.api.helpers import REVIEW, SETBACK, Client, open_case, post
 from tests.conftest import WAYMARK

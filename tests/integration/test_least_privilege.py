@@ -24,11 +24,11 @@ from projections.generations import prepare_read_side
 from projections.models import MODELS
 from projections.rebuild import rebuild
 from projections.reporting import REPORTING_ROLE
-from service.bench.serving import free_port
 from service.database import DatabaseAddress
-from service.demo import DemoPlan, write_demo
 from service.grants import grant_service_role
 from service.settings import Settings
+from service.tools.demo import DemoPlan, write_demo
+from service.tools.processes import free_port
 from tests.api.helpers import REVIEW, open_case
 from tests.conftest import WAYMARK, TokenFactory, case_records
 from tests.integration.conftest import Server, query

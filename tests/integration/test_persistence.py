@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent, CaseSnapshot
-from service.application import CaseRecords
+from service.bootstrap import Runtime
 from service.database import DatabaseAddress
-from service.runtime import Runtime
+from service.write.application import CaseRecords
 from tests.api.helpers import DOMAIN, REVIEW, Client, open_case
 from tests.conftest import TokenFactory, case_records
 from tests.integration.conftest import query, wait_for_blocked_append

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from service.bench.serving import free_port
 from service.database import DatabaseAddress
+from service.tools.processes import free_port
 from tests.conftest import WAYMARK
 from tests.integration.conftest import Server, query
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from events.values import Role
-from service.bench.serving import free_port
 from service.database import DatabaseAddress
 from service.settings import Settings
+from service.tools.processes import free_port
 from tests.api.helpers import MEASURE, REVIEW, opening
 from tests.conftest import TokenFactory
 from tests.integration.conftest import Server

@@ -18,10 +18,10 @@ import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, sync_playwright
 
-from service.app import create_app
-from service.bench.serving import free_port
-from service.runtime import Runtime
+from service.bootstrap import Runtime, app_extensions
+from service.http.app import create_app
 from service.settings import Settings
+from service.tools.processes import free_port
 from tests.conftest import TokenFactory
 from tests.support.oidc_provider import LocalOpenIDProvider
 
@@ -71,7 +71,10 @@ def served(settings: Settings, oidc_provider: LocalOpenIDProvider) -> Iterator[S
     runtime = Runtime.start(page_settings)
     port = free_port()
     config = uvicorn.Config(
-        create_app(runtime, demo_sign_in=True), host="127.0.0.1", port=port, log_level="warning"
+        create_app(runtime, extensions=app_extensions(page_settings, demo=True)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

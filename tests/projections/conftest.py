@@ -15,8 +15,8 @@ from events.entries import CaseOpened
 from events.values import Actor, OutcomeDomain, Role
 from projections.generations import prepare_read_side, step
 from projections.models import MODELS, ReadModel
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.conftest import case_records
 
 CLINICIAN = Actor(id="clin-p", role=Role.CLINICIAN)

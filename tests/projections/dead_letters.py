@@ -13,7 +13,7 @@ from events.entries import ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.projector import Projector
-from service.application import CaseRecords
+from service.write.application import CaseRecords
 from tests.projections.conftest import meta, models
 
 YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))

@@ -12,8 +12,8 @@ from events.entries import PlanChanged, ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.projections.conftest import catch_up, meta, open_case
 
 _DAYS_90, _TICK = timedelta(days=90), timedelta(microseconds=1)

@@ -11,8 +11,8 @@ import asyncpg
 from events.entries import ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.projector import Projector
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.projections.conftest import meta, models, open_case
 
 WRITERS, WRITES_EACH = 4, 150

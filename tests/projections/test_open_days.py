@@ -13,8 +13,8 @@ import asyncpg
 from events.entries import CaseOpened, EntryCorrected
 from projections.models import MODELS
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 from tests.projections.conftest import catch_up, meta, open_case

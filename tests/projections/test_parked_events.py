@@ -17,8 +17,8 @@ from events.entries import EntryCorrected
 from projections.generations import step
 from projections.models import MODELS, Trajectories
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.projections.conftest import catch_up, fingerprints, meta, models, open_case
 from tests.projections.dead_letters import (
     YEAR_ONE,

@@ -10,9 +10,9 @@ from events.entries import ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.schema import POSITIONS_CHANNEL
-from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.positions import PositionWatcher, ProjectionBehind
+from service.http.positions import PositionWatcher, ProjectionBehind
+from service.write.application import CaseRecords
 from tests.projections.conftest import catch_up, meta, open_case
 
 NAMES = list(MODELS)

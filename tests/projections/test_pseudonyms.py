@@ -18,9 +18,9 @@ import pytest
 
 from projections.generations import prepare_read_side
 from projections.reporting import REPORTING_ROLE
-from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.demo import DemoPlan, write_demo
+from service.tools.demo import DemoPlan, write_demo
+from service.write.application import CaseRecords
 from tests.conftest import WAYMARK
 from tests.projections.conftest import catch_up, models
 

@@ -10,8 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.runtime import Runtime
+from service.bootstrap import Runtime
+from service.http.app import create_app
 from service.settings import Settings
 from tests.conftest import TokenFactory
 

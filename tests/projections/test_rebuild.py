@@ -17,9 +17,9 @@ from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
 from projections.models import MODELS
 from projections.models.base import CORRECTION
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.demo import DemoPlan, write_demo
+from service.tools.demo import DemoPlan, write_demo
+from service.write.application import CaseRecords
 from tests.conftest import WAYMARK
 from tests.projections.conftest import catch_up, fingerprints, meta, models
 

@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 
 from projections.reporting import REPORTING_ROLE
-from service.application import CaseRecords
 from service.database import DatabaseAddress
-from service.demo import DemoPlan, write_demo
+from service.tools.demo import DemoPlan, write_demo
+from service.write.application import CaseRecords
 from tests.projections.conftest import catch_up
 
 FREE_TEXT = {

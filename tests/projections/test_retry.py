@@ -11,8 +11,8 @@ from events.values import ReviewKind
 from projections.models import CareDelivery
 from projections.rebuild import rebuild
 from projections.retry import Retried, retry_parked
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.projections.conftest import catch_up, fingerprints, meta, open_case
 from tests.projections.dead_letters import head, parked, review
 

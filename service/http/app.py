@@ -1,0 +1,115 @@
+"""The Litestar application: routes, authentication, problem responses, the OpenAPI schema, and the
+read side (built by the composition root) for the app's lifetime. Pages, reports and feeds join it
+as extensions: ``on_app_init`` hooks from ``service.bootstrap.app_extensions``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from importlib.metadata import version
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import Message, Scope
+
+from service.bootstrap import AppExtension, Runtime, app_extensions, read_side
+from service.http.auth import jwt_auth
+from service.http.openapi import document_problems
+from service.http.positions import PositionWatcher, ProjectionBehind
+from service.http.problems import exception_handlers, problem
+from service.http.reading import ReadPools
+from service.http.routes.cases import CaseController
+from service.http.routes.entries import entry_router
+from service.http.routes.health import health, ready
+from service.http.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
+from service.http.routes.service_level import ServiceController
+from service.write.application import CaseRecords
+
+__all__ = ["create_app"]
+
+
+def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[dict[str, Any]]:
+    return problem(
+        request,
+        503,
+        "projection-behind",
+        "Not yet up to date",
+        f"The projections have not yet reached position {exc.position}: retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _no_store(message: Message, scope: Scope) -> None:
+    """Any answer may carry a person's record: no cache, shared or private, may keep it. Only the
+    public OpenAPI documents and the pages' static files (the design system's CSS and JS) are left
+    cacheable."""
+    if message["type"] == "http.response.start" and not scope["path"].startswith(("/schema", "/static/")):
+        MutableScopeHeaders.from_message(message)["Cache-Control"] = "no-store"
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    run_projector: bool = True,
+    owns_runtime: bool = False,
+    extensions: Sequence[AppExtension] | None = None,
+) -> Litestar:
+    """Build the HTTP application around a running Waymark (closing it on shutdown if it owns it).
+
+    ``extensions`` (by default ``app_extensions(settings)``) add what is served beside the API."""
+
+    def provide_records() -> CaseRecords:
+        return runtime.records
+
+    @contextlib.asynccontextmanager
+    async def reading(app: Litestar) -> AsyncIterator[None]:
+        async with read_side(runtime.settings, runtime.address, run_projector=run_projector) as side:
+            app.state.reads, app.state.positions = side.reads, side.positions
+            yield
+
+    def provide_reads(state: State) -> ReadPools:
+        return state.reads  # type: ignore[no-any-return]
+
+    def provide_positions(state: State) -> PositionWatcher:
+        return state.positions  # type: ignore[no-any-return]
+
+    auth = jwt_auth(runtime.settings)
+    app = Litestar(
+        route_handlers=[
+            CaseController,
+            entry_router(),
+            PersonProjectionController,
+            GovernanceController,
+            AuditController,
+            ServiceController,
+            health,
+            ready,
+        ],
+        dependencies={
+            "records": Provide(provide_records, sync_to_thread=False),
+            "reads": Provide(provide_reads, sync_to_thread=False),
+            "positions": Provide(provide_positions, sync_to_thread=False),
+        },
+        lifespan=[reading],
+        on_shutdown=[runtime.close] if owns_runtime else [],
+        on_app_init=[
+            auth.on_app_init,
+            *(app_extensions(runtime.settings) if extensions is None else extensions),
+        ],
+        before_send=[_no_store],
+        exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
+        request_max_body_size=runtime.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Waymark",
+            version=version("waymark"),
+            description="Event-sourced case records for recovery-focused mental health and social care.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+    )
+    document_problems(app)
+    return app

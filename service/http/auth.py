@@ -1,0 +1,198 @@
+"""Who may do what: bearer JWTs (signature, expiry, issuer, audience), then role and care team."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AuthenticationResult, DefineMiddleware
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+
+from events.case import Case
+from events.values import Actor, Role
+from service.settings import Settings
+
+__all__ = [
+    "AccessDenied",
+    "LifetimeTooLong",
+    "VerifiedTokens",
+    "authorise_read",
+    "authorise_write",
+    "issue_token",
+    "jwt_auth",
+    "requires",
+]
+
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/problems"]
+
+
+class AccessDenied(Exception):
+    """The user is authenticated but has no legitimate relationship to this record."""
+
+
+async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+    try:
+        return msgspec.convert({"id": token.sub, "role": token.extras.get("role")}, Actor)
+    except msgspec.ValidationError:
+        return None
+
+
+class VerifiedTokens:
+    """One app's memory of the tokens it has verified, each until its ``exp``.
+
+    Verifying a signature and its claims was a quarter of the CPU a write cost; a client sends the same
+    token with every request. Only an exact token string that passed every check (the lifetime check
+    included) is remembered, under the key that verified it, and only by the app whose settings
+    checked it: ``jwt_auth`` makes one memory per app, never one per process.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._entries: OrderedDict[tuple[bytes, str], tuple[AuthenticationResult, float]] = OrderedDict()
+        self._limit = limit
+
+    def recall(self, key_id: bytes, token: str) -> AuthenticationResult | None:
+        """What verifying ``token`` with this key gave, if it was verified and has not expired."""
+        remembered = self._entries.get((key_id, token))
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        return None
+
+    def remember(self, key_id: bytes, token: str, result: AuthenticationResult) -> None:
+        """Keep a verified token's result until the token expires (the oldest leave first when full)."""
+        expires = result.auth.exp.timestamp() if isinstance(result.auth, Token) else 0.0
+        self._entries[(key_id, token)] = (result, expires)
+        if len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
+
+
+class _RememberingMiddleware(JWTAuthenticationMiddleware):
+    """The library's JWT check, asking the app's memory first (the library makes one instance per
+    route, so the memory lives in the app's auth config and is handed to each)."""
+
+    def __init__(self, *args: Any, verified: VerifiedTokens, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._verified = verified
+        self._key_id = hashlib.sha256(f"{self.algorithm}\n{self.token_secret}".encode()).digest()
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        remembered = self._verified.recall(self._key_id, encoded_token)
+        if remembered is not None:
+            return remembered
+        result = await super().authenticate_token(encoded_token, connection)
+        self._verified.remember(self._key_id, encoded_token, result)
+        return result
+
+
+@dataclass
+class _RememberingJWTAuth(JWTAuth[Actor, Token]):
+    """The library's JWT config, holding this app's memory of verified tokens for its middleware."""
+
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
+    authentication_middleware_class: type[JWTAuthenticationMiddleware] = _RememberingMiddleware
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        """The library's middleware definition, given this app's memory."""
+        defined = super().middleware
+        defined.kwargs["verified"] = self.verified
+        return defined
+
+
+def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
+    """Bearer JWT authentication for every route but health, readiness, the schema and problem docs."""
+    key, algorithm = settings.signing_key()
+    longest = settings.jwt_max_lifetime_seconds
+
+    async def lives_too_long(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        # The library calls this to ask whether a token is revoked: one that lives longer than the
+        # longest lifetime is refused alike. iat is required and may not lie in the future.
+        return (token.exp - token.iat).total_seconds() > longest
+
+    return _RememberingJWTAuth(
+        retrieve_user_handler=_actor_from_token,
+        revoked_token_handler=lives_too_long,
+        token_secret=key,
+        algorithm=algorithm,
+        accepted_audiences=[settings.jwt_audience],
+        accepted_issuers=[settings.jwt_issuer],
+        require_claims=["exp", "iat", "sub", "iss", "aud"],
+        exclude=PUBLIC_PATHS,
+        description="A JWT with claims sub (user id), role (clinician, governance, reporting, admin), "
+        f"iss, aud, iat and exp, living at most {longest} seconds from iat to exp.",
+    )
+
+
+class LifetimeTooLong(ValueError):
+    """A token was asked to live longer than the server accepts."""
+
+
+def issue_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int) -> str:
+    """Sign a token for local use (demo and tests): HS256 with the secret, or RS256 with the private key.
+
+    Never one the server would refuse: ``ttl_seconds`` beyond the longest lifetime raises LifetimeTooLong.
+    """
+    if ttl_seconds > settings.jwt_max_lifetime_seconds:
+        raise LifetimeTooLong(
+            f"a token may live at most {settings.jwt_max_lifetime_seconds} seconds "
+            "(WAYMARK_JWT_MAX_LIFETIME_SECONDS): the server refuses longer ones."
+        )
+    now = int(time.time())
+    claims = {
+        "sub": sub,
+        "role": role.value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if settings.jwt_public_key:
+        if not settings.jwt_private_key:
+            raise PermissionError("Signing RS256 tokens needs WAYMARK_JWT_PRIVATE_KEY[_FILE]")
+        return jwt.encode(claims, settings.jwt_private_key, algorithm="RS256")
+    key, algorithm = settings.signing_key()
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def requires(*roles: Role) -> Any:
+    """A guard admitting only the given roles."""
+
+    # An async guard runs on the event loop; Litestar sends a sync one to a worker thread.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # The authentication middleware lets OPTIONS through without a token (CORS preflight needs
+        # that) and then sets no user at all; ``connection.user`` would raise. The OPTIONS answer is
+        # the route's Allow header, which the public schema shows anyway.
+        user = connection.scope.get("user")
+        if user is None:
+            if connection.scope.get("method") == "OPTIONS":
+                return
+            raise NotAuthorizedException
+        if not isinstance(user, Actor) or user.role not in roles:
+            raise PermissionDeniedException(f"This needs one of the roles: {', '.join(roles)}")
+
+    return guard
+
+
+def authorise_write(actor: Actor, case: Case) -> None:
+    """Clinicians write only to cases whose care team includes them."""
+    if actor.role is not Role.CLINICIAN or actor.id not in case.state.care_team:
+        raise AccessDenied
+
+
+def authorise_read(actor: Actor, case: Case, *, projections: bool = False) -> None:
+    """Governance reads every case (admin too, its projections); a clinician reads the cases whose
+    care team includes them."""
+    if actor.role is Role.GOVERNANCE or (projections and actor.role is Role.ADMIN):
+        return
+    if actor.role is Role.CLINICIAN and actor.id in case.state.care_team:
+        return
+    raise AccessDenied

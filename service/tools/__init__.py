@@ -1,0 +1,1 @@
+"""Tools beside the service, never imported by `waymark serve`: the demo generator and the benchmarks."""

@@ -1,0 +1,139 @@
+"""What ``waymark bench`` runs: the dataset, each suite, and the figures beside raw baselines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from projections.models import MODELS
+from service.bootstrap import Runtime
+from service.cli.bench import SUITES
+from service.cli.common import start_runtime
+from service.tools.bench.dataset import ensure_events
+from service.tools.bench.lag import measure_lag
+from service.tools.bench.rebuild import raw_audit_rebuild, rebuild_rate
+from service.tools.bench.report import Figure, Report
+from service.tools.bench.serving import watch_peak_rss_mb
+from service.tools.bench.suites import Bench, p
+from service.tools.processes import BIN, Process
+
+__all__ = ["run_bench"]
+
+console = Console(stderr=True)
+
+
+def _dataset(runtime: Runtime, events: int) -> int:
+    with Progress(
+        TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("entries"), console=console
+    ) as bar:
+        start = runtime.records.recorder.max_notification_id() or 0
+        task = bar.add_task("events", total=events, completed=min(start, events))
+        return ensure_events(
+            runtime, events, lambda _people, written: bar.update(task, completed=start + written)
+        )
+
+
+def run_rebuild(runner: Bench, *, batch_size: int) -> None:
+    """Rebuild every projection beside the raw baseline, one of each per round, so a drift in the
+    machine's speed during the suite touches both alike; then all at once in a process, for memory."""
+    dsn = runner.runtime.address.url
+
+    def rebuild_once(model: str) -> float:
+        return asyncio.run(rebuild_rate(dsn, model, batch_size))
+
+    measures: dict[str, Callable[[], float]] = {
+        "raw": lambda: asyncio.run(raw_audit_rebuild(dsn, batch_size))
+    }
+    measures |= {name: partial(rebuild_once, name) for name in MODELS}
+    rounds = runner.repeat(
+        f"rebuild round (raw, {', '.join(MODELS)})", lambda: {name: run() for name, run in measures.items()}
+    )
+    baseline = [measured["raw"] for measured in rounds]
+    for name in MODELS:
+        runner.report.add(
+            Figure(
+                f"rebuild {name}",
+                "events/s",
+                [measured[name] for measured in rounds],
+                baseline,
+                "raw asyncpg, audit-equivalent rows",
+                target=">= 30,000/s and >= 0.6x",
+            )
+        )
+    runner.report.notes.append(f"raw rebuild runs: {', '.join(f'{rate:,.0f}' for rate in baseline)} events/s")
+    process = Process([str(BIN / "waymark"), "projections", "rebuild", "all"], runner.env)
+    runner.peaks["projector (rebuilding all)"] = watch_peak_rss_mb(process)
+
+
+def run_lag(runner: Bench, *, rate: float) -> None:
+    """Append at a steady rate with the projector live."""
+    runs = runner.repeat(
+        "lag",
+        lambda: asyncio.run(
+            measure_lag(runner.runtime.records, runner.runtime.address.url, seconds=runner.seconds, rate=rate)
+        ),
+    )
+    runner.report.add(
+        Figure("append-to-queryable lag p50", "ms", [p(r.lags_ms, 50) for r in runs], higher_is_better=False)
+    )
+    runner.report.add(
+        Figure(
+            "append-to-queryable lag p99",
+            "ms",
+            [p(r.lags_ms, 99) for r in runs],
+            [p(r.raw_lags_ms, 99) for r in runs],
+            "raw NOTIFY-woken reader p99",
+            target="<= 250 ms",
+            higher_is_better=False,
+        )
+    )
+
+
+def run_bench(
+    *,
+    which: str,
+    events: int,
+    runs: int,
+    seconds: float,
+    rate: float,
+    servers: str,
+    batch_size: int,
+    database: str,
+    output: Path | None,
+) -> None:
+    """Run the chosen suites (``waymark bench``'s options) on the benchmark database and print the report."""
+    kinds = ["uvicorn", "granian"] if servers == "both" else [servers]
+    if missing := [kind for kind in kinds if not (BIN / kind).exists()]:
+        # granian is not a dependency: it is only measured against uvicorn when installed.
+        raise click.ClickException(f"{', '.join(missing)} is not installed: pip install {' '.join(missing)}")
+    runtime = start_runtime(database=database)
+    report = Report()
+    runner = Bench(runtime, report, console, runs=runs, seconds=seconds)
+    try:
+        report.notes.append(f"dataset: {_dataset(runtime, events):,} events in database {database}")
+        chosen = SUITES if which == "all" else (which,)
+        if "rebuild" in chosen:
+            run_rebuild(runner, batch_size=batch_size)
+        if "lag" in chosen:
+            run_lag(runner, rate=rate)
+        for kind in kinds:
+            if "commands" in chosen:
+                runner.commands(kind)
+            if "reads" in chosen:
+                runner.reads(kind)
+            if "queries" in chosen:
+                runner.queries(kind)
+            if "pages" in chosen:
+                runner.pages(kind)
+        runner.memory()
+    finally:
+        runtime.close()
+    report.print(Console(width=None if console.is_terminal else 200))
+    if output:
+        report.append_to(output)

@@ -1,0 +1,247 @@
+"""The write side: the eventsourcing Application that appends entries to case records."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL, Identifier
+
+from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
+from events.entries import CaseOpened, Entry, EntryCorrected
+from service.write.persistence import CaseRecorder, EntryMapper, IdempotencyKey, KeyUse
+
+__all__ = [
+    "CaseNotFound",
+    "CaseRecords",
+    "IdempotencyKeyReused",
+    "Receipt",
+    "StoreUnavailable",
+    "VersionMismatch",
+    "VersionNotFound",
+    "WriteContention",
+]
+
+
+class CaseNotFound(LookupError):
+    """No case record has this id."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"No case {case_id}")
+        self.case_id = case_id
+
+
+class VersionMismatch(Exception):
+    """If-Match named a version the case has moved on from."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"The case is at version {current}")
+        self.current = current
+
+
+class VersionNotFound(LookupError):
+    """A replay asked for a version the case has not reached."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"The case is at version {current}")
+        self.current = current
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key was sent again with a different request."""
+
+
+class WriteContention(Exception):
+    """Too many concurrent writers raced for the same case; the client may retry."""
+
+
+class StoreUnavailable(Exception):
+    """The event store cannot be reached; the client may retry shortly."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a write produced: the entry, the case version after it, and its place in the global log."""
+
+    case_id: UUID
+    entry_id: UUID
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """Conditions on a write: who may make it, the version the client saw (If-Match), its idempotency key."""
+
+    authorise: Callable[[Case], None] | None = None
+    expected_version: int | None = None
+    idempotency: IdempotencyKey | None = None
+
+
+class CaseRecords(Application[UUID]):
+    """Case records: opens cases, appends checked entries, and reads cases back at any version."""
+
+    name = "case_records"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: 100}
+    max_attempts = 60
+    _stripes = 256
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self._locks = [threading.Lock() for _ in range(self._stripes)]
+        self._drop_stale_snapshots()
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Only the settings Waymark passes: a stray variable in the process environment (such as
+        # POSTGRES_ENABLE_DB_FUNCTIONS) must not change how events are stored.
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})})
+
+    def construct_mapper(self) -> EntryMapper:
+        return EntryMapper()
+
+    @property
+    def case_recorder(self) -> CaseRecorder:
+        """The recorder, with Waymark's idempotency and record-view tables."""
+        if not isinstance(self.recorder, CaseRecorder):
+            raise TypeError("CaseRecords must be configured with CaseRecorder (APPLICATION_RECORDER_TOPIC)")
+        return self.recorder
+
+    def open_case(self, opened: CaseOpened, request: WriteRequest = WriteRequest()) -> Receipt:
+        """Open a new case record."""
+        if replay := self._replay(request):
+            return replay
+        case = Case.open(opened)
+        try:
+            return self._save(case, opened, request)
+        except IntegrityError:
+            # Only a concurrent request with the same Idempotency-Key can collide on a new case.
+            if replay := self._replay(request):
+                return replay
+            raise
+
+    def record(self, case_id: UUID, entry: Entry, request: WriteRequest = WriteRequest()) -> Receipt:
+        """Append an entry to a case."""
+        return self._write(case_id, lambda case: case.record(entry), request)
+
+    def correct(
+        self, case_id: UUID, correction: EntryCorrected, request: WriteRequest = WriteRequest()
+    ) -> Receipt:
+        """Append a correction, checking its changes against the entry it corrects."""
+
+        def command(case: Case) -> Entry:
+            return case.correct(correction, self.current_entry(case, correction.corrects))
+
+        return self._write(case_id, command, request)
+
+    def _write(self, case_id: UUID, command: Callable[[Case], Entry], request: WriteRequest) -> Receipt:
+        """Run a command on the latest case and save, retrying if another writer got there first."""
+        if replay := self._replay(request):
+            return replay
+        for _ in range(self.max_attempts):
+            with self._locks[hash(case_id) % self._stripes]:
+                case = self.get_case(case_id)
+                if request.authorise is not None:
+                    request.authorise(case)
+                if request.expected_version not in (None, case.version):
+                    raise VersionMismatch(case.version)
+                entry = command(case)
+                try:
+                    return self._save(case, entry, request)
+                except IntegrityError:
+                    if replay := self._replay(request):
+                        return replay
+                    if request.expected_version is not None:
+                        raise VersionMismatch(self.get_case(case_id).version) from None
+            time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not security
+        raise WriteContention
+
+    def get_case(self, case_id: UUID, version: int | None = None, *, copy: bool = True) -> Case:
+        """The case as it stands, or as it stood at ``version``. ``copy=False`` returns the cached
+        case itself, without the deep copy: only to look at its care team and version."""
+        try:
+            case: Case = self.repository.get(case_id, version=version, deepcopy_from_cache=copy)
+        except AggregateNotFoundError:
+            raise CaseNotFound(case_id) from None
+        return case
+
+    def entry_at(self, case_id: UUID, version: int) -> Entry:
+        """The entry recorded at one version of a case."""
+        (event,) = self.events.get(case_id, gt=version - 1, lte=version)
+        if not isinstance(event, CaseEvent):
+            raise TypeError(f"Version {version} of case {case_id} is not an entry")
+        return event.entry
+
+    def current_entry(self, case: Case, entry_id: UUID) -> Entry:
+        """An entry as it currently reads: the latest correction's corrected values, else the original."""
+        earlier = case.state.corrections_of(entry_id)
+        if earlier:
+            latest = self.entry_at(case.id, case.entry_version(earlier[-1], field="corrects"))
+            if isinstance(latest, EntryCorrected) and latest.corrected is not None:
+                return latest.corrected
+        return self.entry_at(case.id, case.entry_version(entry_id, field="corrects"))
+
+    def entries(self, case_id: UUID, *, after: int, limit: int) -> list[tuple[int, Entry]]:
+        """A page of a case's entries, in the order they were recorded."""
+        return [
+            (event.originator_version, event.entry)
+            for event in self.events.get(case_id, gt=after, limit=limit)
+            if isinstance(event, CaseEvent)
+        ]
+
+    def _save(self, case: Case, entry: Entry, request: WriteRequest) -> Receipt:
+        use = None
+        if request.idempotency is not None:
+            use = KeyUse(request.idempotency, case.id, entry.entry_id, case.version)
+        try:
+            recordings = self.save(case, idempotency=use)
+        except (OperationalError, InterfaceError) as error:
+            raise StoreUnavailable from error
+        position = recordings[-1].notification.id if recordings else None
+        return Receipt(case.id, entry.entry_id, case.version, position)
+
+    def _replay(self, request: WriteRequest) -> Receipt | None:
+        """The first response to a write sent again with the same Idempotency-Key."""
+        key = request.idempotency
+        if key is None:
+            return None
+        found = self.case_recorder.find_key(key.actor_id, key.key)
+        if found is None:
+            return None
+        used, position = found
+        if used.key.request_hash != key.request_hash:
+            raise IdempotencyKeyReused
+        return Receipt(used.case_id, used.entry_id, used.case_version, position, replayed=True)
+
+    def a_case_of(self, clinician_id: str) -> str | None:
+        """The id of one case on a clinician's care team, to point a new user at (demo start-up)."""
+        recorder = self.case_recorder
+        query = SQL(
+            "SELECT originator_id FROM {} WHERE topic = 'case_opened'"
+            " AND convert_from(state, 'UTF8')::jsonb -> 'care_team' ? %s LIMIT 1"
+        ).format(Identifier(recorder.datastore.schema, recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn:
+            row = conn.execute(query, [clinician_id]).fetchone()
+        return str(row["originator_id"]) if row else None
+
+    def ping(self) -> None:
+        """Raise unless the case record store answers."""
+        with self.case_recorder.datastore.get_connection() as conn:
+            conn.execute("SELECT 1")
+
+    def _drop_stale_snapshots(self) -> None:
+        """Snapshots written under an older state layout cannot be read: drop them, cases replay instead."""
+        if self.snapshots is None:
+            return
+        recorder: Any = self.snapshots.recorder
+        table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        with recorder.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE topic <> %s").format(table), [SNAPSHOT_TOPIC])
