@@ -9,8 +9,8 @@ from pathlib import Path
 from events.codec import ENTRY_TYPES, decode_entry
 from events.entries import EntryCorrected
 from service.interop.fhir import case_bundle
-from service.interop.fhir.bundle import HANDLERS
 from service.interop.fhir.codes import IDENTIFIER, LOCAL, instant
+from service.interop.fhir.fold import HANDLERS
 from tests.fhir_checks import by_type, validate_bundle
 from tests.unit.fhir_record import ASSEMBLED_AT, full_record
 

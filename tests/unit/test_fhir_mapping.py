@@ -18,7 +18,17 @@ from service.interop.fhir.provenance import LATE_ENTRY
 from service.interop.fhir.record import resource_id
 from service.interop.fhir.review import QUESTIONNAIRE, QUESTIONS
 from tests.fhir_checks import by_type, validate_bundle
-from tests.unit.builders import CASE_ID, goal, make, measure, opened
+from tests.unit.builders import (
+    CASE_ID,
+    CONNECTION,
+    correction,
+    goal,
+    make,
+    measure,
+    milestone,
+    opened,
+    review,
+)
 from tests.unit.fhir_record import ASSEMBLED_AT, full_record
 
 Resource = dict[str, Any]
@@ -82,8 +92,8 @@ def test_a_correction_is_an_amendment_naming_the_version_it_replaces() -> None:
     assert the_goal["description"]["text"] == "feel calm before ten"
     # goal_set, goal_revised, milestone_added, two corrections
     assert the_goal["meta"]["versionId"] == "5"
-    for correction, replaces in ((first, record.goal.entry_id), (second, first.entry_id)):
-        provenance = _by_id(bundle, str(correction.entry_id))
+    for amendment, replaces in ((first, record.goal.entry_id), (second, first.entry_id)):
+        provenance = _by_id(bundle, str(amendment.entry_id))
         assert provenance["activity"]["coding"][0]["code"] == "amend"
         assert provenance["target"] == [{"reference": f"urn:uuid:{the_goal['id']}"}]
         assert provenance["reason"] == [{"text": "recorded in error"}]
@@ -221,3 +231,40 @@ def test_a_statement_is_the_person_s_own_entered_by_the_clinician() -> None:
     )
     assert [a["type"]["coding"][0]["code"] for a in provenance["agent"]] == ["enterer", "author"]
     assert provenance["agent"][1]["who"] == statement["sender"]
+
+
+def test_a_correction_amends_only_the_resources_whose_values_it_changed() -> None:
+    """Correcting a review's confidence amends its answers and its confidence rating, not its other
+    ratings; moving a milestone to a goal in another domain amends both goals and the milestone."""
+
+    def fill(case: Case) -> None:
+        the_review = review(case)
+        correction(case, the_review, confidence=8)
+
+    bundle = _one_case(fill)
+    changed = {
+        o["code"]["coding"][0]["code"]: (o["status"], o["meta"]["versionId"])
+        for o in by_type(bundle, "Observation")
+    }
+    assert changed == {
+        "stability_self_management": ("final", "1"),
+        "confidence": ("corrected", "2"),
+        "autonomy": ("final", "1"),
+    }
+    (response,) = by_type(bundle, "QuestionnaireResponse")
+    assert (response["status"], response["meta"]["versionId"]) == ("amended", "2")
+    amendment = by_type(bundle, "Provenance")[-1]
+    assert len(amendment["target"]) == 2
+
+    def move(case: Case) -> None:
+        first, second = goal(case), goal(case, CONNECTION, "see friends")
+        step = milestone(case, first.entry_id)
+        correction(case, step, goal_id=second.entry_id)
+
+    bundle = _one_case(move)
+    first, second, step = by_type(bundle, "Goal")
+    assert "extension" not in first
+    assert second["extension"][0]["extension"][1]["valueReference"] == {"reference": f"urn:uuid:{step['id']}"}
+    assert {t["reference"] for t in by_type(bundle, "Provenance")[-1]["target"]} == {
+        f"urn:uuid:{r['id']}" for r in (first, second, step)
+    }

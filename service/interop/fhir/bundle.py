@@ -3,60 +3,21 @@ read, folded into resources; then a Provenance for every entry, in the order the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.entries import (
-    CareTeamChanged,
-    CaseClosed,
-    CaseOpened,
-    CaseReopened,
-    Entry,
-    EntryCorrected,
-    EscalationRaised,
-    EscalationResolved,
-    GoalRevised,
-    GoalSet,
-    MeasureRecorded,
-    MilestoneAdded,
-    MilestoneReached,
-    PlanChanged,
-    PlanConfirmed,
-    ReviewRecorded,
-    SetbackRecorded,
-    StatementAdded,
-)
-from service.interop.fhir import care, goals, observations, review
+from events.entries import Entry, EntryCorrected, ReviewRecorded
+from service.interop.fhir import care, review
 from service.interop.fhir.codes import instant
+from service.interop.fhir.fold import amended, fold
 from service.interop.fhir.provenance import provenance
 from service.interop.fhir.record import FhirRecord, resource_id
 
 __all__ = ["FHIR_JSON", "case_bundle"]
 
 FHIR_JSON = "application/fhir+json"
-
-Handler = Callable[[FhirRecord, Any], list[str]]
-HANDLERS: dict[type[Entry], Handler] = {
-    CaseOpened: care.case_opened,
-    CareTeamChanged: care.care_team_changed,
-    PlanChanged: care.plan_changed,
-    PlanConfirmed: care.plan_confirmed,
-    CaseClosed: care.case_closed,
-    CaseReopened: care.case_reopened,
-    StatementAdded: care.statement_added,
-    GoalSet: goals.goal_set,
-    GoalRevised: goals.goal_revised,
-    MilestoneAdded: goals.milestone_added,
-    MilestoneReached: goals.milestone_reached,
-    MeasureRecorded: observations.measure_recorded,
-    EscalationRaised: observations.escalation_raised,
-    EscalationResolved: observations.escalation_resolved,
-    SetbackRecorded: observations.setback_recorded,
-    ReviewRecorded: review.review_recorded,
-}
-"""What each kind of entry (other than a correction) records, and the resources it makes or changes."""
 
 AMENDED_STATUS = {"Observation": "corrected", "QuestionnaireResponse": "amended"}
 """The status a resource takes once an entry behind it has been corrected (where its type has one)."""
@@ -68,13 +29,7 @@ def case_bundle(
     """The Bundle of a case record at ``version`` from its entries (every one, in the order recorded)."""
     current = _current(entries)
     record = FhirRecord(case_id)
-    touched: dict[UUID, list[str]] = {}
-    for entry in entries:
-        if not isinstance(entry, EntryCorrected):
-            made = HANDLERS[type(entry)](record, current.get(entry.entry_id, entry))
-            touched[entry.entry_id] = made
-            if made:
-                record.primary[entry.entry_id] = made[0]
+    touched = fold(record, entries, current)
     provenances = _provenances(record, entries, touched)
     resources = list(record.resources.values())
     if any(isinstance(entry, ReviewRecorded) for entry in entries):
@@ -106,16 +61,17 @@ def _provenances(
     """A Provenance per entry; every resource it targets gets a new version (``meta.versionId``)."""
     found: list[dict[str, Any]] = []
     trail: dict[str, list[Entry]] = {}
-    replaced: dict[UUID, UUID] = {}
+    reads_as = {e.entry_id: (e.entry_id, e) for e in entries if not isinstance(e, EntryCorrected)}
     fallback = [record.case_part(care.EPISODE)]
     for entry in entries:
         replaces = None
-        if isinstance(entry, EntryCorrected):
-            replaces = replaced.get(entry.corrects, entry.corrects)
-            replaced[entry.corrects] = entry.entry_id
-            targets = touched.get(entry.corrects) or fallback
-        else:
-            targets = touched[entry.entry_id] or fallback
+        targets = touched.get(entry.entry_id, [])
+        if isinstance(entry, EntryCorrected) and entry.corrects in reads_as:
+            replaces, before = reads_as[entry.corrects]
+            after = entry.corrected or before
+            targets = amended(record, before, after)
+            reads_as[entry.corrects] = (entry.entry_id, after)
+        targets = targets or fallback
         found.append(provenance(record, entry, targets, replaces=replaces))
         for rid in targets:
             trail.setdefault(rid, []).append(entry)
@@ -130,8 +86,13 @@ def _provenances(
 def _pruned(value: Any) -> Any:
     """FHIR JSON has no empty or null values: drop them (a resource is built with them freely)."""
     if isinstance(value, dict):
-        kept = {k: _pruned(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+        kept = {}
+        for key, raw in value.items():
+            item = _pruned(raw) if isinstance(raw, dict | list) else raw
+            if item or item == 0:  # keeps false and zero, drops None, "", [] and {}
+                kept[key] = item
+        return kept
     if isinstance(value, list):
-        return [v for v in (_pruned(v) for v in value) if v not in (None, "", [], {})]
+        items = (_pruned(raw) if isinstance(raw, dict | list) else raw for raw in value)
+        return [item for item in items if item or item == 0]
     return value

@@ -74,14 +74,14 @@ def care_team_changed(record: FhirRecord, entry: CareTeamChanged) -> list[str]:
 
 
 def _members(record: FhirRecord, care_team: tuple[str, ...]) -> list[str]:
-    team = record.resources[record.case_part(TEAM)]
+    team = record.get(record.case_part(TEAM))
     team["participant"] = [{"member": record.practitioner(user)} for user in care_team]
     return [team["id"]]
 
 
 def plan_changed(record: FhirRecord, entry: PlanChanged) -> list[str]:
     """The plan's support, approach and strategies as they now stand; the rationale as a note."""
-    plan = record.resources[record.case_part(PLAN)]
+    plan = record.get(record.case_part(PLAN))
     record.plan = changed_plan(record.plan, entry)
     plan["description"] = record.plan.approach
     plan["activity"] = _activities(record)
@@ -95,7 +95,7 @@ def plan_changed(record: FhirRecord, entry: PlanChanged) -> list[str]:
 
 def plan_confirmed(record: FhirRecord, entry: PlanConfirmed) -> list[str]:
     """A decision of "no change, because ...": a note on the plan (what prompted it is on its Provenance)."""
-    plan = record.resources[record.case_part(PLAN)]
+    plan = record.get(record.case_part(PLAN))
     _note(record, plan, entry.rationale, entry)
     return [plan["id"]]
 
@@ -145,7 +145,7 @@ def case_closed(record: FhirRecord, entry: CaseClosed) -> list[str]:
     """The episode finished, the plan completed and the team inactive; a death is noted on the person."""
     touched = _status(record, "finished", "completed", "inactive", entry)
     if entry.reason is ClosureReason.DIED:
-        record.resources[record.patient_id]["deceasedBoolean"] = True
+        record.get(record.patient_id)["deceasedBoolean"] = True
         touched.append(record.patient_id)
     return touched
 
@@ -158,7 +158,7 @@ def case_reopened(record: FhirRecord, entry: CaseReopened) -> list[str]:
 def _status(
     record: FhirRecord, episode_status: str, plan: str, team: str, entry: CaseClosed | CaseReopened
 ) -> list[str]:
-    episode = record.resources[record.case_part(EPISODE)]
+    episode = record.get(record.case_part(EPISODE))
     when = day(entry.occurred_at)
     history = episode["statusHistory"]
     history[-1]["period"]["end"] = when
@@ -168,8 +168,8 @@ def _status(
         episode["period"]["end"] = when
     else:
         episode["period"].pop("end", None)
-    record.resources[record.case_part(PLAN)]["status"] = plan
-    record.resources[record.case_part(TEAM)]["status"] = team
+    record.get(record.case_part(PLAN))["status"] = plan
+    record.get(record.case_part(TEAM))["status"] = team
     return [episode["id"], record.case_part(PLAN), record.case_part(TEAM)]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import uuid
 from typing import Any
 from uuid import UUID
@@ -20,6 +22,11 @@ def resource_id(key: UUID | str, part: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{key}/{part}"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _practitioner_id(user_id: str) -> str:
+    return resource_id(f"user:{user_id}", "Practitioner")
+
+
 def reference(rid: str) -> dict[str, str]:
     """A reference to a resource in the same Bundle (every entry's fullUrl is its urn:uuid)."""
     return {"reference": f"urn:uuid:{rid}"}
@@ -35,6 +42,7 @@ class FhirRecord:
         self.plan = Plan()
         self.primary: dict[UUID, str] = {}
         """Each folded entry's main resource (its first), for references from later entries."""
+        self._base: FhirRecord | None = None
 
     def case_part(self, part: str) -> str:
         """The id of a resource the whole case has one of (EpisodeOfCare, CareTeam, CarePlan)."""
@@ -52,8 +60,28 @@ class FhirRecord:
         return reference(self.primary.get(entry_id, str(entry_id)))
 
     def find(self, rid: str) -> dict[str, Any] | None:
-        """A resource already built, if it is."""
+        """A resource already built, if it is (in a scratch record, a copy of the base record's)."""
+        if rid not in self.resources and self._base is not None and rid in self._base.resources:
+            self.resources[rid] = copy.deepcopy(self._base.resources[rid])
         return self.resources.get(rid)
+
+    def get(self, rid: str) -> dict[str, Any]:
+        """A resource that must exist, such as one the opening of the case made."""
+        found = self.find(rid)
+        if found is None:
+            raise KeyError(rid)
+        return found
+
+    def scratch(self) -> FhirRecord:
+        """A record to try an entry on: it reads this one's resources, and changes only its own copies."""
+        tried = FhirRecord(self.case_id)
+        tried._base, tried.patient_id, tried.plan, tried.primary = (
+            self,
+            self.patient_id,
+            self.plan,
+            self.primary,
+        )
+        return tried
 
     def patient(self) -> dict[str, str]:
         """A reference to the person the record is about."""
@@ -62,7 +90,7 @@ class FhirRecord:
     def set_patient(self, person_ref: str) -> str:
         """The person, known here only by the service's pseudonymous reference: no name, no NHS number."""
         self.patient_id = resource_id(f"person:{person_ref}", "Patient")
-        if self.patient_id not in self.resources:
+        if self.find(self.patient_id) is None:
             self.add(
                 {
                     "resourceType": "Patient",
@@ -74,8 +102,8 @@ class FhirRecord:
 
     def practitioner(self, user_id: str) -> dict[str, str]:
         """A reference to a Waymark user (made once, known by the user id alone)."""
-        rid = resource_id(f"user:{user_id}", "Practitioner")
-        if rid not in self.resources:
+        rid = _practitioner_id(user_id)
+        if self.find(rid) is None:
             self.add(
                 {
                     "resourceType": "Practitioner",
