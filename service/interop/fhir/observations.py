@@ -54,17 +54,6 @@ def measure_recorded(record: FhirRecord, entry: MeasureRecorded) -> list[str]:
     """The total score, coded, valued and interpreted as it was labelled when recorded."""
     instrument = catalogue()[entry.instrument]
     score = entry.score
-    codings = [{"system": LOCAL["instrument"], "code": entry.instrument.value, "display": instrument.name}]
-    if entry.instrument in LOINC_TOTALS:
-        code, display = LOINC_TOTALS[entry.instrument]
-        codings.insert(0, {"system": LOINC, "code": code, "display": display})
-    items = [
-        {"code": concept(LOCAL["instrument-item"], f"{entry.instrument.value}-{n}"), "valueInteger": value}
-        for n, value in enumerate(entry.items, start=1)
-    ]
-    if score.score != score.raw_total:
-        raw = concept(LOCAL["instrument-item"], f"{entry.instrument.value}-raw-total", "Raw total")
-        items.insert(0, {"code": raw, "valueQuantity": _score(score.raw_total)})
     version = {"url": EXTENSION["instrument-version"], "valueString": score.instrument_version}
     observation = {
         "resourceType": "Observation",
@@ -72,7 +61,7 @@ def measure_recorded(record: FhirRecord, entry: MeasureRecorded) -> list[str]:
         "extension": [version, *domains([entry.domain] if entry.domain else [])],
         "status": "final",
         "category": [SURVEY],
-        "code": {"coding": codings, "text": f"{instrument.name} total score"},
+        "code": _code(entry, instrument.name),
         "subject": record.patient(),
         "effectiveDateTime": instant(entry.occurred_at),
         "issued": instant(entry.recorded_at),
@@ -80,9 +69,31 @@ def measure_recorded(record: FhirRecord, entry: MeasureRecorded) -> list[str]:
         "valueQuantity": _score(score.score),
         "interpretation": _interpretation(score),
         "referenceRange": [_reference_range(score.thresholds, whole=instrument.metric is None)],
-        "component": items,
+        "component": _items(entry),
     }
     return [record.add(observation)]
+
+
+def _code(entry: MeasureRecorded, name: str) -> dict[str, Any]:
+    """The total score's code: the verified LOINC code first, where there is one; the local code always."""
+    codings = [{"system": LOCAL["instrument"], "code": entry.instrument.value, "display": name}]
+    if entry.instrument in LOINC_TOTALS:
+        code, display = LOINC_TOTALS[entry.instrument]
+        codings.insert(0, {"system": LOINC, "code": code, "display": display})
+    return {"coding": codings, "text": f"{name} total score"}
+
+
+def _items(entry: MeasureRecorded) -> list[dict[str, Any]]:
+    """Each item score as sent, and the raw total where the reported score is converted from it."""
+    prefix = entry.instrument.value
+    items: list[dict[str, Any]] = [
+        {"code": concept(LOCAL["instrument-item"], f"{prefix}-{n}"), "valueInteger": value}
+        for n, value in enumerate(entry.items, start=1)
+    ]
+    if entry.score.score != entry.score.raw_total:
+        raw = concept(LOCAL["instrument-item"], f"{prefix}-raw-total", "Raw total")
+        items.insert(0, {"code": raw, "valueQuantity": _score(entry.score.raw_total)})
+    return items
 
 
 def _interpretation(score: MeasureScore) -> list[dict[str, Any]]:

@@ -66,17 +66,35 @@ QUESTIONNAIRE: dict[str, Any] = {
 
 def review_recorded(record: FhirRecord, entry: ReviewRecorded) -> list[str]:
     """The review's answers, then one Observation per rating derived from them."""
-    response_id = resource_id(entry.entry_id, "QuestionnaireResponse")
     ratings = {
         **{d.value: v for d, v in entry.ratings.items()},
         "confidence": entry.confidence,
         "autonomy": entry.autonomy,
     }
-    items: list[dict[str, Any]] = [
+    response_id = record.add(
         {
-            "linkId": "kind",
-            "answer": [{"valueCoding": {"system": LOCAL["review-kind"], "code": entry.kind.value}}],
-        },
+            "resourceType": "QuestionnaireResponse",
+            "id": resource_id(entry.entry_id, "QuestionnaireResponse"),
+            "questionnaire": f"{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}",
+            "status": "completed",
+            "subject": record.patient(),
+            "authored": instant(entry.occurred_at),
+            "author": record.practitioner(entry.actor.id),
+            "source": record.patient(),
+            "item": _answers(record, entry, ratings),
+        }
+    )
+    return [
+        response_id,
+        *(_rating(record, entry, code, value, response_id) for code, value in ratings.items()),
+    ]
+
+
+def _answers(record: FhirRecord, entry: ReviewRecorded, ratings: dict[str, int]) -> list[dict[str, Any]]:
+    """The answers, by the Questionnaire's linkIds: the questions the review left open are left out."""
+    kind = {"system": LOCAL["review-kind"], "code": entry.kind.value}
+    items: list[dict[str, Any]] = [
+        {"linkId": "kind", "answer": [{"valueCoding": kind}]},
         *({"linkId": code, "answer": [{"valueInteger": value}]} for code, value in ratings.items()),
     ]
     for field in QUESTIONS:
@@ -84,40 +102,25 @@ def review_recorded(record: FhirRecord, entry: ReviewRecorded) -> list[str]:
         if answer is not None:
             items.append({"linkId": field, "answer": [{"valueString": answer}]})
     if entry.measure_ids:
-        items.append(
-            {"linkId": "measures", "answer": [{"valueReference": record.entry(m)} for m in entry.measure_ids]}
-        )
-    author = record.practitioner(entry.actor.id)
-    record.add(
+        measures = [{"valueReference": record.entry(m)} for m in entry.measure_ids]
+        items.append({"linkId": "measures", "answer": measures})
+    return items
+
+
+def _rating(record: FhirRecord, entry: ReviewRecorded, code: str, value: int, response_id: str) -> str:
+    """One rating as an Observation of its own, derived from the review's answers."""
+    return record.add(
         {
-            "resourceType": "QuestionnaireResponse",
-            "id": response_id,
-            "questionnaire": f"{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}",
-            "status": "completed",
+            "resourceType": "Observation",
+            "id": resource_id(entry.entry_id, f"Observation/{code}"),
+            "status": "final",
+            "category": [SURVEY],
+            "code": concept(LOCAL["review-rating"], code, RATINGS[code]),
             "subject": record.patient(),
-            "authored": instant(entry.occurred_at),
-            "author": author,
-            "source": record.patient(),
-            "item": items,
+            "effectiveDateTime": instant(entry.occurred_at),
+            "issued": instant(entry.recorded_at),
+            "performer": [record.practitioner(entry.actor.id)],
+            "valueInteger": value,
+            "derivedFrom": [reference(response_id)],
         }
     )
-    touched = [response_id]
-    for code, value in ratings.items():
-        touched.append(
-            record.add(
-                {
-                    "resourceType": "Observation",
-                    "id": resource_id(entry.entry_id, f"Observation/{code}"),
-                    "status": "final",
-                    "category": [SURVEY],
-                    "code": concept(LOCAL["review-rating"], code, RATINGS[code]),
-                    "subject": record.patient(),
-                    "effectiveDateTime": instant(entry.occurred_at),
-                    "issued": instant(entry.recorded_at),
-                    "performer": [author],
-                    "valueInteger": value,
-                    "derivedFrom": [reference(response_id)],
-                }
-            )
-        )
-    return touched
