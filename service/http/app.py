@@ -24,6 +24,7 @@ from service.http.problems import exception_handlers, problem
 from service.http.reading import ReadPools
 from service.http.routes.cases import CaseController
 from service.http.routes.entries import entry_router
+from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
 from service.http.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
 from service.http.routes.service_level import ServiceController
@@ -82,6 +83,7 @@ def create_app(
         route_handlers=[
             CaseController,
             entry_router(),
+            case_fhir,
             PersonProjectionController,
             GovernanceController,
             AuditController,
