@@ -9,6 +9,7 @@ entries are read too, so a constraint may be loosened but never tightened once e
 
 from __future__ import annotations
 
+import typing
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
@@ -33,11 +34,15 @@ from events.values import (
 )
 
 __all__ = [
+    "CORRECTABLE_KINDS",
+    "ENTRY_KINDS",
     "LATE_AFTER",
+    "AnyEntry",
     "CareTeamChanged",
     "CaseClosed",
     "CaseOpened",
     "CaseReopened",
+    "CorrectableEntry",
     "Entry",
     "EntryCorrected",
     "EscalationRaised",
@@ -252,7 +257,10 @@ CorrectableEntry = (
     | CaseClosed
     | CaseReopened
 )
-"""Every kind of entry a correction can correct (all but corrections themselves)."""
+"""The registry of entry kinds: every kind but corrections, which correct one of these. A new kind is
+added here, once: the decoder (``events.codec.ENTRY_TYPES``), what a correction may carry and
+``ENTRY_KINDS`` all derive from it (``tests/unit/test_registry.py`` fails for a kind left out).
+msgspec needs the union written out to decode a correction's ``corrected`` entry by its tag."""
 
 
 class EntryCorrected(Entry, tag="entry_corrected", frozen=True, kw_only=True):
@@ -268,3 +276,11 @@ class EntryCorrected(Entry, tag="entry_corrected", frozen=True, kw_only=True):
     corrected: CorrectableEntry | None = None
 
     server_fields: ClassVar[frozenset[str]] = frozenset({"corrected"})
+
+
+AnyEntry = CorrectableEntry | EntryCorrected
+"""Every kind of entry, as one tagged union (msgspec tells them apart by ``type``)."""
+ENTRY_KINDS: tuple[type[Entry], ...] = typing.get_args(AnyEntry)
+"""Every kind of entry, in the registry's order."""
+CORRECTABLE_KINDS: tuple[type[Entry], ...] = typing.get_args(CorrectableEntry)
+"""Every kind a correction can correct."""

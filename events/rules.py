@@ -45,9 +45,10 @@ from events.errors import (
     StrategyNotInPlan,
 )
 from events.state import CaseState, CaseStatus
-from events.values import CausingKind, OutcomeDomain
+from events.values import OutcomeDomain
 
 __all__ = [
+    "CAUSES",
     "CLOCK_SKEW",
     "EARLIEST",
     "PLANNING_HORIZON",
@@ -71,6 +72,11 @@ AHEAD_OF_UTC = timedelta(hours=14)
 _EARLIEST_TIME = datetime.combine(EARLIEST, time(), UTC)
 
 Check = Callable[[CaseState, Any], None]
+
+CAUSES = frozenset(
+    type_name(kind) for kind in (ReviewRecorded, SetbackRecorded, EscalationRaised, EscalationResolved)
+)
+"""The kinds of entry a plan change or a plan confirmation may name as what caused it."""
 
 
 def check_timing(state: CaseState | None, entry: Entry) -> None:
@@ -135,12 +141,11 @@ def _entries_exist(state: CaseState, entry_ids: Iterable[UUID], field: str) -> N
 
 
 def _causes(state: CaseState, because_of: Iterable[UUID]) -> None:
-    allowed = set(CausingKind)
     for entry_id in because_of:
         ref = state.ref(entry_id)
         if ref is None:
             raise EntryNotFound(entry_id, field="because_of")
-        if ref.type not in allowed:
+        if ref.type not in CAUSES:
             raise CauseNotAllowed(entry_id, ref.type)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import typing
 from datetime import date, datetime
+from typing import assert_never
 from uuid import UUID
 
 import msgspec
@@ -21,14 +22,28 @@ from events.entries import (
     EscalationResolved,
     GoalRevised,
     GoalSet,
+    MeasureRecorded,
     MilestoneAdded,
     MilestoneReached,
     PlanChanged,
+    PlanConfirmed,
     ReviewRecorded,
+    SetbackRecorded,
+    StatementAdded,
 )
 from events.values import GoalAchievement, OutcomeDomain, Plan
 
-__all__ = ["CaseState", "CaseStatus", "EntryRef", "Escalation", "Goal", "Milestone", "StatefulEntry"]
+__all__ = [
+    "NOT_FOLDED",
+    "STATEFUL",
+    "CaseState",
+    "CaseStatus",
+    "EntryRef",
+    "Escalation",
+    "Goal",
+    "Milestone",
+    "StatefulEntry",
+]
 
 StatefulEntry = (
     CaseOpened
@@ -42,8 +57,21 @@ StatefulEntry = (
     | PlanChanged
     | ReviewRecorded
 )
-"""Entries the current state is folded from; only these are kept in full (the latest review only)."""
+"""Entries the current state is folded from; only these are kept in full (the latest review only).
+Written out: msgspec decodes a snapshot's kept entries by their tag."""
 STATEFUL = typing.get_args(StatefulEntry)
+
+NOT_FOLDED: dict[type[Entry], str] = {
+    MeasureRecorded: "scored measures are read from the trajectory model, not the current state",
+    SetbackRecorded: "a setback is history: the learning log reads it",
+    PlanConfirmed: "a confirmation leaves the plan as it is",
+    StatementAdded: "a statement changes nothing the rules or the case view read",
+    CaseClosed: "only sets the status (evolve); its reason is history",
+    CaseReopened: "only sets the status (evolve)",
+    EntryCorrected: "refolds the entry it corrects (replace_corrected)",
+}
+"""Every other kind, and why the current state does not fold it: with ``STATEFUL`` it covers every
+kind (``tests/unit/test_registry.py``), so a new kind is a decision, not an omission."""
 
 
 class CaseStatus(enum.StrEnum):
@@ -209,6 +237,8 @@ class CaseState(msgspec.Struct, kw_only=True):
                 self.domains.extend(d for d in entry.domains_added if d not in self.domains)
             case ReviewRecorded():
                 self.last_review = entry
+            case _:
+                assert_never(entry)  # mypy: a kind in StatefulEntry with no case here
 
 
 def changed_plan(plan: Plan, change: PlanChanged) -> Plan:

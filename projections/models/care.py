@@ -3,13 +3,13 @@ setbacks and escalations. Feeds the learning log, review impact and service lear
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from events.entries import Entry
-from projections.models.base import CORRECTION, EventAt, ReadModel, Row, Statement
-from projections.models.care_rows import OUTCOME_SOURCES, entry_rows, stored_rows
+from projections.models.base import EventAt, ReadModel, Row, Statement
+from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 from projections.schema import Table
 
@@ -22,20 +22,7 @@ class CareDelivery(ReadModel):
     """What happened in each person's care, and which decisions each review, setback or escalation led to."""
 
     name = "care"
-    topics = frozenset(
-        {
-            "case_opened",
-            "case_closed",
-            "case_reopened",
-            "review_recorded",
-            "plan_changed",
-            "plan_confirmed",
-            "setback_recorded",
-            "escalation_raised",
-            "escalation_resolved",
-            CORRECTION,
-        }
-    )
+    decisions = DECISIONS
     tables = (
         Table(
             "cases",
@@ -174,6 +161,3 @@ class CareDelivery(ReadModel):
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
         return derive_all_outcomes(schema)
-
-    def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:
-        return iter(entry_rows(entry))

@@ -18,21 +18,29 @@ import msgspec
 
 from events.codec import current_version, encode_entry, type_name
 from events.entries import (
+    CareTeamChanged,
     CaseClosed,
     CaseOpened,
     CaseReopened,
     Entry,
+    EntryCorrected,
     EscalationRaised,
     EscalationResolved,
+    GoalRevised,
+    GoalSet,
+    MeasureRecorded,
+    MilestoneAdded,
+    MilestoneReached,
     PlanChanged,
     PlanConfirmed,
     ReviewRecorded,
     SetbackRecorded,
+    StatementAdded,
 )
 from events.values import Actor
-from projections.models.base import Row
+from projections.models.base import Decision, Ignored, Row, applies_corrections
 
-__all__ = ["OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
+__all__ = ["DECISIONS", "OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
 
 
 class _View(msgspec.Struct, kw_only=True):
@@ -100,10 +108,14 @@ def stored_rows(topic: str, state: bytes) -> tuple[UUID, list[Row]] | None:
 
 def entry_rows(entry: Entry) -> list[Row]:
     """The rows of a decoded entry (a corrected one, or one stored in an older shape)."""
-    if (view := _VIEWS.get(type_name(type(entry)))) is not None:
-        return view[2](view[1].decode(encode_entry(entry)))
-    handler = _HANDLERS.get(type(entry))
-    return handler(entry) if handler else []
+    decision = DECISIONS[type(entry)]
+    return [] if isinstance(decision, Ignored) else list(decision(entry))
+
+
+def _through_view(entry: Entry) -> list[Row]:
+    """A decoded review or decision's rows, built as a stored one's are, so both give the same rows."""
+    _, decoder, build = _VIEWS[type_name(type(entry))]
+    return build(decoder.decode(encode_entry(entry)))
 
 
 def start_of(day: date) -> datetime:
@@ -152,11 +164,25 @@ def _resolution(e: EscalationResolved) -> list[Row]:
 OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
 """Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
 
-_HANDLERS: dict[type[Entry], Callable[[Any], list[Row]]] = {
+_NOT_DELIVERY = "not what happened in care or what it led to: read from the case itself"
+
+DECISIONS: dict[type[Entry], Decision] = {
     CaseOpened: _opened,
-    CaseClosed: _closed,
-    CaseReopened: _reopened,
+    CareTeamChanged: Ignored("who may read the record is not care delivery"),
+    GoalSet: Ignored(_NOT_DELIVERY),
+    GoalRevised: Ignored(_NOT_DELIVERY),
+    MilestoneAdded: Ignored(_NOT_DELIVERY),
+    MilestoneReached: Ignored(_NOT_DELIVERY),
+    ReviewRecorded: _through_view,
+    MeasureRecorded: Ignored("scored measures are the trajectory model's"),
     SetbackRecorded: _setback,
     EscalationRaised: _escalation,
     EscalationResolved: _resolution,
+    PlanChanged: _through_view,
+    PlanConfirmed: _through_view,
+    StatementAdded: Ignored("the person's statements are read from the case history"),
+    CaseClosed: _closed,
+    CaseReopened: _reopened,
+    EntryCorrected: applies_corrections,
 }
+"""What the care model does with every kind of entry."""
