@@ -36,9 +36,10 @@ class EventAt(NamedTuple):
 
 Row = tuple[str, tuple[Any, ...]]
 """One row: its table's name, and its values without the ``entry_id`` and ``corrected`` columns every
-table has. A plain tuple: a rebuild makes one per row, and a named tuple's constructor was a tenth of
-the time spent building rows."""
-
+table has. Each model narrows it to a union of typed rows from which its tables are made (see
+``projections.schema.tables_of``), so mypy checks every value against its column. A plain tuple at
+run time: a rebuild makes one per row, and a named tuple's constructor was a tenth of the time spent
+building rows."""
 
 RowBuilder = Callable[[Any], Iterable[Row]]
 """The rows one entry of a kind adds to a model."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
 from events.entries import (
     CareTeamChanged,
     CaseClosed,
@@ -22,15 +26,43 @@ from events.entries import (
     SetbackRecorded,
     StatementAdded,
 )
-from projections.models.base import Decision, Ignored, ReadModel, Row, applies_corrections
-from projections.schema import Table
+from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
+from projections.schema import Column, tables_of
 
 __all__ = ["Trajectories"]
 
 
-def _ratings(entry: ReviewRecorded) -> list[Row]:
+CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
+OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
+RatingRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[str, Column("measure", "text NOT NULL")],
+    Annotated[int, Column("value", "smallint NOT NULL")],
+]
+MeasureRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[str, Column("instrument", "text NOT NULL")],
+    Annotated[str, Column("instrument_version", "text NOT NULL")],
+    Annotated[float, Column("score", "double precision NOT NULL")],
+    Annotated[int, Column("raw_total", "integer NOT NULL")],
+    Annotated[bool, Column("higher_is_better", "boolean NOT NULL")],
+    Annotated[bool | None, Column("clinical_range", "boolean")],
+    Annotated[str | None, Column("band", "text")],
+    Annotated[float | None, Column("cutoff", "double precision")],
+    Annotated[str | None, Column("clinical_when", "text")],
+    Annotated[float | None, Column("reliable_change", "double precision")],
+    Annotated[str, Column("source", "text NOT NULL")],
+    Annotated[str | None, Column("domain", "text")],
+]
+TrajectoryRow = tuple[Literal["ratings"], RatingRow] | tuple[Literal["measures"], MeasureRow]
+"""One row of the trajectory model, typed column by column (its tables are made from this type)."""
+
+
+def _ratings(entry: ReviewRecorded) -> list[TrajectoryRow]:
     when = entry.occurred_at
-    rows: list[Row] = [
+    rows: list[TrajectoryRow] = [
         ("ratings", (entry.case_id, when, domain.value, r)) for domain, r in entry.ratings.items()
     ]
     rows.append(("ratings", (entry.case_id, when, "confidence", entry.confidence)))
@@ -38,7 +70,7 @@ def _ratings(entry: ReviewRecorded) -> list[Row]:
     return rows
 
 
-def _measure(entry: MeasureRecorded) -> list[Row]:
+def _measure(entry: MeasureRecorded) -> list[TrajectoryRow]:
     score, limits = entry.score, entry.score.thresholds
     return [
         (
@@ -92,35 +124,10 @@ class Trajectories(ReadModel):
 
     name = "trajectory"
     decisions = _DECISIONS
-    tables = (
-        Table(
-            "ratings",
-            (
-                ("case_id", "uuid NOT NULL"),
-                ("occurred_at", "timestamptz NOT NULL"),
-                ("measure", "text NOT NULL"),
-                ("value", "smallint NOT NULL"),
-            ),
-            indexes=("case_id, measure, occurred_at",),
-        ),
-        Table(
-            "measures",
-            (
-                ("case_id", "uuid NOT NULL"),
-                ("occurred_at", "timestamptz NOT NULL"),
-                ("instrument", "text NOT NULL"),
-                ("instrument_version", "text NOT NULL"),
-                ("score", "double precision NOT NULL"),
-                ("raw_total", "integer NOT NULL"),
-                ("higher_is_better", "boolean NOT NULL"),
-                ("clinical_range", "boolean"),
-                ("band", "text"),
-                ("cutoff", "double precision"),
-                ("clinical_when", "text"),
-                ("reliable_change", "double precision"),
-                ("source", "text NOT NULL"),
-                ("domain", "text"),
-            ),
-            indexes=("case_id, instrument, occurred_at", "occurred_at"),
-        ),
+    tables = tables_of(
+        TrajectoryRow,
+        indexes={
+            "ratings": ("case_id, measure, occurred_at",),
+            "measures": ("case_id, instrument, occurred_at", "occurred_at"),
+        },
     )
