@@ -45,6 +45,7 @@ __all__ = [
     "CorrectableEntry",
     "Entry",
     "EntryCorrected",
+    "EscalationPlanAgreed",
     "EscalationRaised",
     "EscalationResolved",
     "GoalRevised",
@@ -66,6 +67,7 @@ EntryIds = Annotated[tuple[UUID, ...], msgspec.Meta(max_length=50)]
 Domains = Annotated[tuple[OutcomeDomain, ...], msgspec.Meta(min_length=1, max_length=4)]
 Strategies = Annotated[tuple[ShortText, ...], msgspec.Meta(max_length=30)]
 CareTeam = Annotated[tuple[UserId, ...], msgspec.Meta(max_length=50)]
+PlanPoints = Annotated[tuple[ShortText, ...], msgspec.Meta(min_length=1, max_length=20)]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
@@ -199,6 +201,18 @@ class EscalationResolved(Entry, tag="escalation_resolved", frozen=True, kw_only=
     server_fields: ClassVar[frozenset[str]] = frozenset({"escalation_id"})
 
 
+class EscalationPlanAgreed(Entry, tag="escalation_plan_agreed", frozen=True, kw_only=True):
+    """A crisis (escalation) plan agreed with the person: the early signs, what helps, who to contact
+    and who holds a copy. Each plan agreed supersedes the one before."""
+
+    early_signs: PlanPoints
+    what_helps: PlanPoints
+    contacts: Annotated[tuple[ShortText, ...], msgspec.Meta(min_length=1, max_length=10)]
+    person_has_copy: bool
+    shared_with: Annotated[tuple[ShortText, ...], msgspec.Meta(max_length=20)] = ()
+    review_on: date | None = None
+
+
 class PlanChanged(Entry, tag="plan_changed", frozen=True, kw_only=True):
     """The support changed, naming the reviews, setbacks or escalations that caused it."""
 
@@ -251,6 +265,7 @@ CorrectableEntry = (
     | SetbackRecorded
     | EscalationRaised
     | EscalationResolved
+    | EscalationPlanAgreed
     | PlanChanged
     | PlanConfirmed
     | StatementAdded

@@ -12,6 +12,7 @@ from events.entries import (
     CaseOpened,
     CaseReopened,
     Entry,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -65,8 +66,8 @@ EARLIEST = date(1900, 1, 1)
 """The earliest date a record (or a question about records) may name: no care history reaches
 further back, and it keeps every time far from the limits of the types that store it."""
 PLANNING_HORIZON = timedelta(days=3653)
-"""How far ahead a milestone's target may be set: ten years is beyond any care plan, and a target
-further out is a mistyped year."""
+"""How far ahead a milestone's target or an escalation plan's review may be set: ten years is beyond
+any care plan, and a date further out is a mistyped year."""
 AHEAD_OF_UTC = timedelta(hours=14)
 """The furthest any time zone runs ahead of UTC: a date is not in the future while it is today somewhere."""
 _EARLIEST_TIME = datetime.combine(EARLIEST, time(), UTC)
@@ -102,17 +103,22 @@ def check_occurred(state: CaseState | None, occurred_at: datetime, *, now: datet
 def check_dates(entry: Entry, *, now: datetime) -> None:
     """The dates an entry carries besides occurred_at: a case opens between 1900 and today (anywhere
     on Earth); a milestone's target lies between 1900 and ten years ahead (it may be in the past:
-    a step recorded late)."""
+    a step recorded late); an escalation plan's review lies between the day it was agreed and ten
+    years ahead."""
     if isinstance(entry, CaseOpened):
         _within("opened_on", entry.opened_on, (now + AHEAD_OF_UTC).date(), "the date the case opened")
     elif isinstance(entry, MilestoneAdded) and entry.target_on is not None:
         latest = (now + PLANNING_HORIZON).date()
         _within("target_on", entry.target_on, latest, "a target date within ten years")
+    elif isinstance(entry, EscalationPlanAgreed) and entry.review_on is not None:
+        latest, agreed = (now + PLANNING_HORIZON).date(), entry.occurred_at.date()
+        send = "a review date from the day the plan was agreed to ten years ahead"
+        _within("review_on", entry.review_on, latest, send, earliest=max(agreed, EARLIEST))
 
 
-def _within(field: str, day: date, latest: date, send: str) -> None:
-    if not EARLIEST <= day <= latest:
-        raise DateOutOfRange(field, EARLIEST, latest, send)
+def _within(field: str, day: date, latest: date, send: str, *, earliest: date = EARLIEST) -> None:
+    if not earliest <= day <= latest:
+        raise DateOutOfRange(field, earliest, latest, send)
 
 
 def check_entry(state: CaseState, entry: Entry) -> None:

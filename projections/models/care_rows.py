@@ -24,6 +24,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -179,6 +180,9 @@ DECISIONS: dict[type[Entry], Decision] = {
     SetbackRecorded: _setback,
     EscalationRaised: _escalation,
     EscalationResolved: _resolution,
+    EscalationPlanAgreed: Ignored(
+        "the plan in force is read from the case itself; no report counts plans yet"
+    ),
     PlanChanged: _through_view,
     PlanConfirmed: _through_view,
     StatementAdded: Ignored("the person's statements are read from the case history"),

@@ -21,6 +21,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -77,6 +78,12 @@ ROUTES = (
         "resolveEscalation",
         "Resolve an open escalation",
         "escalation_id",
+    ),
+    EntryRoute(
+        "/escalation-plans",
+        EscalationPlanAgreed,
+        "agreeEscalationPlan",
+        "Record an escalation (crisis) plan agreed with the person",
     ),
     EntryRoute("/plan-changes", PlanChanged, "changePlan", "Change the plan, naming what caused it"),
     EntryRoute(
