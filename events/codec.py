@@ -12,8 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events import entries
-from events.entries import Entry
+from events.entries import ENTRY_KINDS, Entry
 
 __all__ = [
     "ENTRY_TYPES",
@@ -42,11 +41,8 @@ def type_name(cls: type[Entry]) -> str:
     return tag
 
 
-ENTRY_TYPES: dict[str, type[Entry]] = {
-    type_name(cls): cls
-    for cls in (getattr(entries, name) for name in entries.__all__)
-    if isinstance(cls, type) and issubclass(cls, Entry) and cls is not Entry
-}
+ENTRY_TYPES: dict[str, type[Entry]] = {type_name(cls): cls for cls in ENTRY_KINDS}
+"""Every kind of entry by its stored type name: how a stored entry finds its Struct."""
 
 _encoder = msgspec.json.Encoder()
 

@@ -9,6 +9,7 @@ entries are read too, so a constraint may be loosened but never tightened once e
 
 from __future__ import annotations
 
+import typing
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
@@ -33,13 +34,18 @@ from events.values import (
 )
 
 __all__ = [
+    "CORRECTABLE_KINDS",
+    "ENTRY_KINDS",
     "LATE_AFTER",
+    "AnyEntry",
     "CareTeamChanged",
     "CaseClosed",
     "CaseOpened",
     "CaseReopened",
+    "CorrectableEntry",
     "Entry",
     "EntryCorrected",
+    "EscalationPlanAgreed",
     "EscalationRaised",
     "EscalationResolved",
     "GoalRevised",
@@ -61,6 +67,7 @@ EntryIds = Annotated[tuple[UUID, ...], msgspec.Meta(max_length=50)]
 Domains = Annotated[tuple[OutcomeDomain, ...], msgspec.Meta(min_length=1, max_length=4)]
 Strategies = Annotated[tuple[ShortText, ...], msgspec.Meta(max_length=30)]
 CareTeam = Annotated[tuple[UserId, ...], msgspec.Meta(max_length=50)]
+PlanPoints = Annotated[tuple[ShortText, ...], msgspec.Meta(min_length=1, max_length=20)]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
@@ -194,6 +201,18 @@ class EscalationResolved(Entry, tag="escalation_resolved", frozen=True, kw_only=
     server_fields: ClassVar[frozenset[str]] = frozenset({"escalation_id"})
 
 
+class EscalationPlanAgreed(Entry, tag="escalation_plan_agreed", frozen=True, kw_only=True):
+    """A crisis (escalation) plan agreed with the person: the early signs, what helps, who to contact
+    and who holds a copy. Each plan agreed supersedes the one before."""
+
+    early_signs: PlanPoints
+    what_helps: PlanPoints
+    contacts: Annotated[tuple[ShortText, ...], msgspec.Meta(min_length=1, max_length=10)]
+    person_has_copy: bool
+    shared_with: Annotated[tuple[ShortText, ...], msgspec.Meta(max_length=20)] = ()
+    review_on: date | None = None
+
+
 class PlanChanged(Entry, tag="plan_changed", frozen=True, kw_only=True):
     """The support changed, naming the reviews, setbacks or escalations that caused it."""
 
@@ -246,13 +265,17 @@ CorrectableEntry = (
     | SetbackRecorded
     | EscalationRaised
     | EscalationResolved
+    | EscalationPlanAgreed
     | PlanChanged
     | PlanConfirmed
     | StatementAdded
     | CaseClosed
     | CaseReopened
 )
-"""Every kind of entry a correction can correct (all but corrections themselves)."""
+"""The registry of entry kinds: every kind but corrections, which correct one of these. A new kind is
+added here, once: the decoder (``events.codec.ENTRY_TYPES``), what a correction may carry and
+``ENTRY_KINDS`` all derive from it (``tests/unit/test_registry.py`` fails for a kind left out).
+msgspec needs the union written out to decode a correction's ``corrected`` entry by its tag."""
 
 
 class EntryCorrected(Entry, tag="entry_corrected", frozen=True, kw_only=True):
@@ -268,3 +291,11 @@ class EntryCorrected(Entry, tag="entry_corrected", frozen=True, kw_only=True):
     corrected: CorrectableEntry | None = None
 
     server_fields: ClassVar[frozenset[str]] = frozenset({"corrected"})
+
+
+AnyEntry = CorrectableEntry | EntryCorrected
+"""Every kind of entry, as one tagged union (msgspec tells them apart by ``type``)."""
+ENTRY_KINDS: tuple[type[Entry], ...] = typing.get_args(AnyEntry)
+"""Every kind of entry, in the registry's order."""
+CORRECTABLE_KINDS: tuple[type[Entry], ...] = typing.get_args(CorrectableEntry)
+"""Every kind a correction can correct."""

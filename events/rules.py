@@ -12,6 +12,7 @@ from events.entries import (
     CaseOpened,
     CaseReopened,
     Entry,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -45,9 +46,10 @@ from events.errors import (
     StrategyNotInPlan,
 )
 from events.state import CaseState, CaseStatus
-from events.values import CausingKind, OutcomeDomain
+from events.values import OutcomeDomain
 
 __all__ = [
+    "CAUSES",
     "CLOCK_SKEW",
     "EARLIEST",
     "PLANNING_HORIZON",
@@ -64,13 +66,18 @@ EARLIEST = date(1900, 1, 1)
 """The earliest date a record (or a question about records) may name: no care history reaches
 further back, and it keeps every time far from the limits of the types that store it."""
 PLANNING_HORIZON = timedelta(days=3653)
-"""How far ahead a milestone's target may be set: ten years is beyond any care plan, and a target
-further out is a mistyped year."""
+"""How far ahead a milestone's target or an escalation plan's review may be set: ten years is beyond
+any care plan, and a date further out is a mistyped year."""
 AHEAD_OF_UTC = timedelta(hours=14)
 """The furthest any time zone runs ahead of UTC: a date is not in the future while it is today somewhere."""
 _EARLIEST_TIME = datetime.combine(EARLIEST, time(), UTC)
 
 Check = Callable[[CaseState, Any], None]
+
+CAUSES = frozenset(
+    type_name(kind) for kind in (ReviewRecorded, SetbackRecorded, EscalationRaised, EscalationResolved)
+)
+"""The kinds of entry a plan change or a plan confirmation may name as what caused it."""
 
 
 def check_timing(state: CaseState | None, entry: Entry) -> None:
@@ -96,17 +103,22 @@ def check_occurred(state: CaseState | None, occurred_at: datetime, *, now: datet
 def check_dates(entry: Entry, *, now: datetime) -> None:
     """The dates an entry carries besides occurred_at: a case opens between 1900 and today (anywhere
     on Earth); a milestone's target lies between 1900 and ten years ahead (it may be in the past:
-    a step recorded late)."""
+    a step recorded late); an escalation plan's review lies between the day it was agreed and ten
+    years ahead."""
     if isinstance(entry, CaseOpened):
         _within("opened_on", entry.opened_on, (now + AHEAD_OF_UTC).date(), "the date the case opened")
     elif isinstance(entry, MilestoneAdded) and entry.target_on is not None:
         latest = (now + PLANNING_HORIZON).date()
         _within("target_on", entry.target_on, latest, "a target date within ten years")
+    elif isinstance(entry, EscalationPlanAgreed) and entry.review_on is not None:
+        latest, agreed = (now + PLANNING_HORIZON).date(), entry.occurred_at.date()
+        send = "a review date from the day the plan was agreed to ten years ahead"
+        _within("review_on", entry.review_on, latest, send, earliest=max(agreed, EARLIEST))
 
 
-def _within(field: str, day: date, latest: date, send: str) -> None:
-    if not EARLIEST <= day <= latest:
-        raise DateOutOfRange(field, EARLIEST, latest, send)
+def _within(field: str, day: date, latest: date, send: str, *, earliest: date = EARLIEST) -> None:
+    if not earliest <= day <= latest:
+        raise DateOutOfRange(field, earliest, latest, send)
 
 
 def check_entry(state: CaseState, entry: Entry) -> None:
@@ -135,12 +147,11 @@ def _entries_exist(state: CaseState, entry_ids: Iterable[UUID], field: str) -> N
 
 
 def _causes(state: CaseState, because_of: Iterable[UUID]) -> None:
-    allowed = set(CausingKind)
     for entry_id in because_of:
         ref = state.ref(entry_id)
         if ref is None:
             raise EntryNotFound(entry_id, field="because_of")
-        if ref.type not in allowed:
+        if ref.type not in CAUSES:
             raise CauseNotAllowed(entry_id, ref.type)
 
 

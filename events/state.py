@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import typing
 from datetime import date, datetime
+from typing import assert_never
 from uuid import UUID
 
 import msgspec
@@ -17,18 +18,33 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
     GoalSet,
+    MeasureRecorded,
     MilestoneAdded,
     MilestoneReached,
     PlanChanged,
+    PlanConfirmed,
     ReviewRecorded,
+    SetbackRecorded,
+    StatementAdded,
 )
 from events.values import GoalAchievement, OutcomeDomain, Plan
 
-__all__ = ["CaseState", "CaseStatus", "EntryRef", "Escalation", "Goal", "Milestone", "StatefulEntry"]
+__all__ = [
+    "NOT_FOLDED",
+    "STATEFUL",
+    "CaseState",
+    "CaseStatus",
+    "EntryRef",
+    "Escalation",
+    "Goal",
+    "Milestone",
+    "StatefulEntry",
+]
 
 StatefulEntry = (
     CaseOpened
@@ -39,11 +55,26 @@ StatefulEntry = (
     | MilestoneReached
     | EscalationRaised
     | EscalationResolved
+    | EscalationPlanAgreed
     | PlanChanged
     | ReviewRecorded
 )
-"""Entries the current state is folded from; only these are kept in full (the latest review only)."""
+"""Entries the current state is folded from; only these are kept in full (the latest review and
+escalation plan only).
+Written out: msgspec decodes a snapshot's kept entries by their tag."""
 STATEFUL = typing.get_args(StatefulEntry)
+
+NOT_FOLDED: dict[type[Entry], str] = {
+    MeasureRecorded: "scored measures are read from the trajectory model, not the current state",
+    SetbackRecorded: "a setback is history: the learning log reads it",
+    PlanConfirmed: "a confirmation leaves the plan as it is",
+    StatementAdded: "a statement changes nothing the rules or the case view read",
+    CaseClosed: "only sets the status (evolve); its reason is history",
+    CaseReopened: "only sets the status (evolve)",
+    EntryCorrected: "refolds the entry it corrects (replace_corrected)",
+}
+"""Every other kind, and why the current state does not fold it: with ``STATEFUL`` it covers every
+kind (``tests/unit/test_registry.py``), so a new kind is a decision, not an omission."""
 
 
 class CaseStatus(enum.StrEnum):
@@ -106,6 +137,10 @@ class CaseState(msgspec.Struct, kw_only=True):
     escalations: dict[UUID, Escalation] = msgspec.field(default_factory=dict)
     plan: Plan = msgspec.field(default_factory=Plan)
     last_review: ReviewRecorded | None = None
+    escalation_plan: EscalationPlanAgreed | None = None
+    """The escalation (crisis) plan in force: the last one agreed."""
+    superseded_plan: UUID | None = None
+    """The escalation plan the one in force superseded."""
     # Keyed by the entry id's text: a case may hold thousands of entries, and decoding and hashing
     # UUID keys made loading a long case three times slower.
     index: dict[str, EntryRef] = msgspec.field(default_factory=dict)
@@ -145,13 +180,21 @@ class CaseState(msgspec.Struct, kw_only=True):
                 if entry.corrected is not None:
                     self.replace_corrected(entry.corrected)
             case ReviewRecorded():
-                if self.last_review is not None:
-                    self.stateful.pop(self.last_review.entry_id, None)
-                self.stateful[entry.entry_id] = entry
-                self._fold(entry)
+                self._keep_latest(self.last_review, entry)
+            case EscalationPlanAgreed():
+                if self.escalation_plan is not None:
+                    self.superseded_plan = self.escalation_plan.entry_id
+                self._keep_latest(self.escalation_plan, entry)
             case _ if isinstance(entry, STATEFUL):
                 self.stateful[entry.entry_id] = entry
                 self._fold(entry)
+
+    def _keep_latest(self, previous: StatefulEntry | None, entry: StatefulEntry) -> None:
+        """Fold an entry of a kind whose latest alone is current, keeping it instead of ``previous``."""
+        if previous is not None:
+            self.stateful.pop(previous.entry_id, None)
+        self.stateful[entry.entry_id] = entry
+        self._fold(entry)
 
     def replace_corrected(self, corrected: Entry) -> None:
         """Swap in the corrected values of an entry the current state depends on, and refold."""
@@ -159,7 +202,7 @@ class CaseState(msgspec.Struct, kw_only=True):
             return
         self.stateful[corrected.entry_id] = corrected
         self.goals, self.milestones, self.escalations = {}, {}, {}
-        self.plan, self.last_review = Plan(), None
+        self.plan, self.last_review, self.escalation_plan = Plan(), None, None
         for entry in self.stateful.values():
             self._fold(entry)
 
@@ -209,6 +252,10 @@ class CaseState(msgspec.Struct, kw_only=True):
                 self.domains.extend(d for d in entry.domains_added if d not in self.domains)
             case ReviewRecorded():
                 self.last_review = entry
+            case EscalationPlanAgreed():
+                self.escalation_plan = entry
+            case _:
+                assert_never(entry)  # mypy: a kind in StatefulEntry with no case here
 
 
 def changed_plan(plan: Plan, change: PlanChanged) -> Plan:

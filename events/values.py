@@ -9,7 +9,6 @@ import msgspec
 
 __all__ = [
     "Actor",
-    "CausingKind",
     "ClosureReason",
     "ContributingFactor",
     "GoalAchievement",
@@ -112,15 +111,6 @@ class StatementMaker(enum.StrEnum):
 
     PERSON = "person"
     REPRESENTATIVE = "representative"
-
-
-class CausingKind(enum.StrEnum):
-    """Entry kinds that can cause a plan change or a plan confirmation."""
-
-    REVIEW = "review_recorded"
-    SETBACK = "setback_recorded"
-    ESCALATION = "escalation_raised"
-    ESCALATION_RESOLVED = "escalation_resolved"
 
 
 class Actor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

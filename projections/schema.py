@@ -8,11 +8,24 @@ a generation could not apply in ``read_meta.parked_events`` (the live ones in ``
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import asyncpg
 
-__all__ = ["EVENTS_TABLE", "META_DDL", "Table", "generation_schema", "install_views", "key_of"]
+__all__ = [
+    "EVENTS_TABLE",
+    "META_DDL",
+    "Column",
+    "Table",
+    "generation_schema",
+    "install_views",
+    "key_of",
+    "tables_of",
+]
 
 EVENTS_TABLE = "case_records_events"
 """The eventsourcing library's events table for the CaseRecords application (layout pinned by a test)."""
@@ -60,19 +73,39 @@ CREATE OR REPLACE VIEW read.unprojected_entries AS
 """
 
 
+class Column(NamedTuple):
+    """One column of a read-model table, as a typed row declares it: ``Annotated[int, Column(...)]``."""
+
+    name: str
+    sql: str
+
+
 @dataclass(frozen=True)
 class Table:
     """A read-model table. Every row belongs to the entry that produced it (``entry_id``), so a
-    correction can replace exactly those rows, and says whether that entry was corrected."""
+    correction can replace exactly those rows, and says whether that entry was corrected.
+
+    Made by ``tables_of`` from a typed row, a tuple type whose elements name their columns: the
+    columns cannot differ from what the row builders are type-checked against."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     indexes: tuple[str, ...] = ()
+    row: Any = field(default=None, compare=False)
+    """The typed row the columns come from: ``tuple[Annotated[UUID, Column("case_id", ...)], ...]``."""
 
     @property
     def column_names(self) -> list[str]:
         """Column names in COPY order, starting with the two every table has."""
         return ["entry_id", "corrected", *(name for name, _ in self.columns)]
+
+    def position(self, column: str) -> int:
+        """Where a column sits in a row as written (COPY order), to read written rows by name."""
+        return self.column_names.index(column)
+
+    def named(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        """A built row's values by column name; a row of the wrong length is refused."""
+        return dict(zip((name for name, _ in self.columns), values, strict=True))
 
     def create(self, schema: str) -> str:
         """DDL for the table in a generation schema (indexes separately, after a bulk load)."""
@@ -94,6 +127,29 @@ class Table:
                 f"CREATE INDEX IF NOT EXISTS {self.name}_{i} ON {schema}.{self.name} ({columns}){extra}"
             )
         return statements
+
+
+def tables_of(rows: Any, indexes: Mapping[str, tuple[str, ...]]) -> tuple[Table, ...]:
+    """A model's tables from the union of its typed rows, ``tuple[Literal["table"], TableRow] | ...``
+    (the type its row builders return), with each table's indexes."""
+    union = typing.get_origin(rows) in (typing.Union, types.UnionType)
+    tables = []
+    for member in typing.get_args(rows) if union else (rows,):
+        literal, row = typing.get_args(member)
+        (name,) = typing.get_args(literal)
+        columns = tuple(_column(element) for element in typing.get_args(row))
+        tables.append(Table(name, tuple((c.name, c.sql) for c in columns), indexes.get(name, ()), row))
+    unknown = set(indexes) - {table.name for table in tables}
+    if unknown:
+        raise ValueError(f"indexes for tables that have no row type: {sorted(unknown)}")
+    return tuple(tables)
+
+
+def _column(element: Any) -> Column:
+    column = next((m for m in getattr(element, "__metadata__", ()) if isinstance(m, Column)), None)
+    if column is None:
+        raise TypeError(f"{element} does not name its column: Annotated[type, Column(name, sql)]")
+    return column
 
 
 def generation_schema(name: str, generation: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,7 +13,7 @@ from events.codec import type_name
 from events.entries import LATE_AFTER, Entry, EntryCorrected
 from events.values import Actor
 from projections.models.base import EventAt, ReadModel, Row, Statement
-from projections.schema import Table
+from projections.schema import Column, tables_of
 
 __all__ = ["AuditTrail"]
 
@@ -29,8 +30,23 @@ class _Meta(msgspec.Struct):
 
 _META = msgspec.json.Decoder(_Meta)
 
+AuditEntryRow = tuple[
+    Annotated[int, Column("position", "bigint NOT NULL")],
+    Annotated[UUID, Column("case_id", "uuid NOT NULL")],
+    Annotated[int, Column("version", "integer NOT NULL")],
+    Annotated[str, Column("type", "text NOT NULL")],
+    Annotated[str, Column("actor_id", "text NOT NULL")],
+    Annotated[str, Column("role", "text NOT NULL")],
+    Annotated[datetime, Column("recorded_at", "timestamptz NOT NULL")],
+    Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")],
+    Annotated[bool, Column("late", "boolean NOT NULL")],
+    Annotated[UUID | None, Column("corrects", "uuid")],
+]
+AuditRow = tuple[Literal["audit_entries"], AuditEntryRow]
+"""The audit trail's one row per entry, typed column by column (its table is made from this type)."""
 
-def _row(topic: str, meta: _Meta, at: EventAt) -> Row:
+
+def _row(topic: str, meta: _Meta, at: EventAt) -> AuditRow:
     late = meta.recorded_at - meta.occurred_at > LATE_AFTER
     return (
         "audit_entries",
@@ -53,30 +69,19 @@ class AuditTrail(ReadModel):
     """One row per entry, corrections linked to what they correct; the original row stays."""
 
     name = "audit"
+    # No per-kind decisions: every kind of entry is audited alike, from what every entry carries.
     replace_on_correction = False
-    tables = (
-        Table(
-            "audit_entries",
-            (
-                ("position", "bigint NOT NULL"),
-                ("case_id", "uuid NOT NULL"),
-                ("version", "integer NOT NULL"),
-                ("type", "text NOT NULL"),
-                ("actor_id", "text NOT NULL"),
-                ("role", "text NOT NULL"),
-                ("recorded_at", "timestamptz NOT NULL"),
-                ("occurred_at", "timestamptz NOT NULL"),
-                ("late", "boolean NOT NULL"),
-                ("corrects", "uuid"),
-            ),
-            indexes=(
+    tables = tables_of(
+        AuditRow,
+        indexes={
+            "audit_entries": (
                 "case_id, version",
                 "actor_id, recorded_at",
                 "type, recorded_at",
                 "recorded_at",
                 "corrects",
-            ),
-        ),
+            )
+        },
     )
 
     def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:

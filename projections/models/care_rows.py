@@ -18,21 +18,31 @@ import msgspec
 
 from events.codec import current_version, encode_entry, type_name
 from events.entries import (
+    CareTeamChanged,
     CaseClosed,
     CaseOpened,
     CaseReopened,
     Entry,
+    EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
+    GoalRevised,
+    GoalSet,
+    MeasureRecorded,
+    MilestoneAdded,
+    MilestoneReached,
     PlanChanged,
     PlanConfirmed,
     ReviewRecorded,
     SetbackRecorded,
+    StatementAdded,
 )
 from events.values import Actor
-from projections.models.base import Row
+from projections.models.base import Decision, Ignored, Row, applies_corrections
+from projections.models.care_tables import CareRow
 
-__all__ = ["OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
+__all__ = ["DECISIONS", "OUTCOME_SOURCES", "entry_rows", "start_of", "stored_rows"]
 
 
 class _View(msgspec.Struct, kw_only=True):
@@ -57,7 +67,7 @@ class _DecisionView(_View, kw_only=True):
     strategies_removed: tuple[str, ...] = ()
 
 
-def _review(e: _ReviewView) -> list[Row]:
+def _review(e: _ReviewView) -> list[CareRow]:
     # service, first_decided_at, changed and actioned are derived after the batch (see
     # review_outcomes). Domain ratings only (not confidence or autonomy), for how domains moved
     # around a change.
@@ -65,10 +75,10 @@ def _review(e: _ReviewView) -> list[Row]:
     return [("reviews", (e.case_id, e.occurred_at, e.kind, e.actor.id, *ratings, None, None, False, False))]
 
 
-def _decision(kind: str, e: _DecisionView) -> list[Row]:
+def _decision(kind: str, e: _DecisionView) -> list[CareRow]:
     case_id, at = e.case_id, e.occurred_at
     plan = (kind, e.support_hours_per_week, e.approach, e.strategies_added, e.strategies_removed)
-    rows: list[Row] = [("decisions", (case_id, at, *plan, e.rationale, bool(e.because_of)))]
+    rows: list[CareRow] = [("decisions", (case_id, at, *plan, e.rationale, bool(e.because_of)))]
     # Each cause row carries the decision's kind and time, so "what followed this review, and how
     # fast" is answered from one index without joining the decisions.
     for cause in e.because_of:
@@ -78,7 +88,7 @@ def _decision(kind: str, e: _DecisionView) -> list[Row]:
     return rows
 
 
-_VIEWS: dict[str, tuple[int, msgspec.json.Decoder[Any], Callable[[Any], list[Row]]]] = {
+_VIEWS: dict[str, tuple[int, msgspec.json.Decoder[Any], Callable[[Any], list[CareRow]]]] = {
     type_name(cls): (current_version(cls), msgspec.json.Decoder(view), build)
     for cls, view, build in (
         (ReviewRecorded, _ReviewView, _review),
@@ -88,7 +98,7 @@ _VIEWS: dict[str, tuple[int, msgspec.json.Decoder[Any], Callable[[Any], list[Row
 }
 
 
-def stored_rows(topic: str, state: bytes) -> tuple[UUID, list[Row]] | None:
+def stored_rows(topic: str, state: bytes) -> tuple[UUID, list[CareRow]] | None:
     """The entry id and rows of a stored review or decision in the current shape; None otherwise."""
     view = _VIEWS.get(topic)
     if view is None:
@@ -100,10 +110,14 @@ def stored_rows(topic: str, state: bytes) -> tuple[UUID, list[Row]] | None:
 
 def entry_rows(entry: Entry) -> list[Row]:
     """The rows of a decoded entry (a corrected one, or one stored in an older shape)."""
-    if (view := _VIEWS.get(type_name(type(entry)))) is not None:
-        return view[2](view[1].decode(encode_entry(entry)))
-    handler = _HANDLERS.get(type(entry))
-    return handler(entry) if handler else []
+    decision = DECISIONS[type(entry)]
+    return [] if isinstance(decision, Ignored) else list(decision(entry))
+
+
+def _through_view(entry: Entry) -> list[CareRow]:
+    """A decoded review or decision's rows, built as a stored one's are, so both give the same rows."""
+    _, decoder, build = _VIEWS[type_name(type(entry))]
+    return build(decoder.decode(encode_entry(entry)))
 
 
 def start_of(day: date) -> datetime:
@@ -111,7 +125,7 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _opened(e: CaseOpened) -> list[Row]:
+def _opened(e: CaseOpened) -> list[CareRow]:
     # A case is open from the start of its opened_on date, not from when the opening was typed in
     # (occurred_at, "now" when a request leaves it out): entries dated from opened_on are accepted,
     # so open days counted from occurred_at could be none at all around a year of escalations.
@@ -122,20 +136,20 @@ def _opened(e: CaseOpened) -> list[Row]:
     ]
 
 
-def _closed(e: CaseClosed) -> list[Row]:
+def _closed(e: CaseClosed) -> list[CareRow]:
     return [("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
 
 
-def _reopened(e: CaseReopened) -> list[Row]:
+def _reopened(e: CaseReopened) -> list[CareRow]:
     return [("case_status", (e.case_id, e.occurred_at, "open", None))]
 
 
-def _setback(e: SetbackRecorded) -> list[Row]:
+def _setback(e: SetbackRecorded) -> list[CareRow]:
     texts = (e.what_happened, e.contributing_factors, e.factors_detail, e.risk_management, e.learning)
     return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
 
 
-def _escalation(e: EscalationRaised) -> list[Row]:
+def _escalation(e: EscalationRaised) -> list[CareRow]:
     plan_used_early = e.escalation_plan_used_early
     return [
         (
@@ -145,18 +159,35 @@ def _escalation(e: EscalationRaised) -> list[Row]:
     ]
 
 
-def _resolution(e: EscalationResolved) -> list[Row]:
+def _resolution(e: EscalationResolved) -> list[CareRow]:
     return [("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
 
 
 OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
 """Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
 
-_HANDLERS: dict[type[Entry], Callable[[Any], list[Row]]] = {
+_NOT_DELIVERY = "not what happened in care or what it led to: read from the case itself"
+
+DECISIONS: dict[type[Entry], Decision] = {
     CaseOpened: _opened,
-    CaseClosed: _closed,
-    CaseReopened: _reopened,
+    CareTeamChanged: Ignored("who may read the record is not care delivery"),
+    GoalSet: Ignored(_NOT_DELIVERY),
+    GoalRevised: Ignored(_NOT_DELIVERY),
+    MilestoneAdded: Ignored(_NOT_DELIVERY),
+    MilestoneReached: Ignored(_NOT_DELIVERY),
+    ReviewRecorded: _through_view,
+    MeasureRecorded: Ignored("scored measures are the trajectory model's"),
     SetbackRecorded: _setback,
     EscalationRaised: _escalation,
     EscalationResolved: _resolution,
+    EscalationPlanAgreed: Ignored(
+        "the plan in force is read from the case itself; no report counts plans yet"
+    ),
+    PlanChanged: _through_view,
+    PlanConfirmed: _through_view,
+    StatementAdded: Ignored("the person's statements are read from the case history"),
+    CaseClosed: _closed,
+    CaseReopened: _reopened,
+    EntryCorrected: applies_corrections,
 }
+"""What the care model does with every kind of entry."""

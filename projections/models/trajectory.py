@@ -2,78 +2,134 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
 
-from events.entries import Entry, MeasureRecorded, ReviewRecorded
-from projections.models.base import CORRECTION, EventAt, ReadModel, Row
-from projections.schema import Table
+from events.entries import (
+    CareTeamChanged,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    Entry,
+    EntryCorrected,
+    EscalationPlanAgreed,
+    EscalationRaised,
+    EscalationResolved,
+    GoalRevised,
+    GoalSet,
+    MeasureRecorded,
+    MilestoneAdded,
+    MilestoneReached,
+    PlanChanged,
+    PlanConfirmed,
+    ReviewRecorded,
+    SetbackRecorded,
+    StatementAdded,
+)
+from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
+from projections.schema import Column, tables_of
 
 __all__ = ["Trajectories"]
+
+
+CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
+OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
+RatingRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[str, Column("measure", "text NOT NULL")],
+    Annotated[int, Column("value", "smallint NOT NULL")],
+]
+MeasureRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[str, Column("instrument", "text NOT NULL")],
+    Annotated[str, Column("instrument_version", "text NOT NULL")],
+    Annotated[float, Column("score", "double precision NOT NULL")],
+    Annotated[int, Column("raw_total", "integer NOT NULL")],
+    Annotated[bool, Column("higher_is_better", "boolean NOT NULL")],
+    Annotated[bool | None, Column("clinical_range", "boolean")],
+    Annotated[str | None, Column("band", "text")],
+    Annotated[float | None, Column("cutoff", "double precision")],
+    Annotated[str | None, Column("clinical_when", "text")],
+    Annotated[float | None, Column("reliable_change", "double precision")],
+    Annotated[str, Column("source", "text NOT NULL")],
+    Annotated[str | None, Column("domain", "text")],
+]
+TrajectoryRow = tuple[Literal["ratings"], RatingRow] | tuple[Literal["measures"], MeasureRow]
+"""One row of the trajectory model, typed column by column (its tables are made from this type)."""
+
+
+def _ratings(entry: ReviewRecorded) -> list[TrajectoryRow]:
+    when = entry.occurred_at
+    rows: list[TrajectoryRow] = [
+        ("ratings", (entry.case_id, when, domain.value, r)) for domain, r in entry.ratings.items()
+    ]
+    rows.append(("ratings", (entry.case_id, when, "confidence", entry.confidence)))
+    rows.append(("ratings", (entry.case_id, when, "autonomy", entry.autonomy)))
+    return rows
+
+
+def _measure(entry: MeasureRecorded) -> list[TrajectoryRow]:
+    score, limits = entry.score, entry.score.thresholds
+    return [
+        (
+            "measures",
+            (
+                entry.case_id,
+                entry.occurred_at,
+                entry.instrument.value,
+                score.instrument_version,
+                score.score,
+                score.raw_total,
+                score.higher_is_better,
+                score.clinical_range,
+                score.band,
+                limits.cutoff,
+                limits.clinical_when,
+                limits.reliable_change,
+                limits.source,
+                entry.domain.value if entry.domain else None,
+            ),
+        )
+    ]
+
+
+_NO_READING = Ignored("carries no rating or scored measure")
+
+_DECISIONS: dict[type[Entry], Decision] = {
+    CaseOpened: _NO_READING,
+    CareTeamChanged: _NO_READING,
+    GoalSet: _NO_READING,
+    GoalRevised: _NO_READING,
+    MilestoneAdded: _NO_READING,
+    MilestoneReached: _NO_READING,
+    ReviewRecorded: _ratings,
+    MeasureRecorded: _measure,
+    SetbackRecorded: _NO_READING,
+    EscalationRaised: _NO_READING,
+    EscalationResolved: _NO_READING,
+    EscalationPlanAgreed: _NO_READING,
+    PlanChanged: _NO_READING,
+    PlanConfirmed: _NO_READING,
+    StatementAdded: _NO_READING,
+    CaseClosed: _NO_READING,
+    CaseReopened: _NO_READING,
+    EntryCorrected: applies_corrections,
+}
+"""What the trajectory model does with every kind of entry."""
 
 
 class Trajectories(ReadModel):
     """Review ratings per domain (plus confidence and autonomy) and scored outcome measures."""
 
     name = "trajectory"
-    topics = frozenset({"review_recorded", "measure_recorded", CORRECTION})
-    tables = (
-        Table(
-            "ratings",
-            (
-                ("case_id", "uuid NOT NULL"),
-                ("occurred_at", "timestamptz NOT NULL"),
-                ("measure", "text NOT NULL"),
-                ("value", "smallint NOT NULL"),
-            ),
-            indexes=("case_id, measure, occurred_at",),
-        ),
-        Table(
-            "measures",
-            (
-                ("case_id", "uuid NOT NULL"),
-                ("occurred_at", "timestamptz NOT NULL"),
-                ("instrument", "text NOT NULL"),
-                ("instrument_version", "text NOT NULL"),
-                ("score", "double precision NOT NULL"),
-                ("raw_total", "integer NOT NULL"),
-                ("higher_is_better", "boolean NOT NULL"),
-                ("clinical_range", "boolean"),
-                ("band", "text"),
-                ("cutoff", "double precision"),
-                ("clinical_when", "text"),
-                ("reliable_change", "double precision"),
-                ("source", "text NOT NULL"),
-                ("domain", "text"),
-            ),
-            indexes=("case_id, instrument, occurred_at", "occurred_at"),
-        ),
+    decisions = _DECISIONS
+    tables = tables_of(
+        TrajectoryRow,
+        indexes={
+            "ratings": ("case_id, measure, occurred_at",),
+            "measures": ("case_id, instrument, occurred_at", "occurred_at"),
+        },
     )
-
-    def rows(self, entry: Entry, at: EventAt | None) -> Iterator[Row]:
-        if isinstance(entry, ReviewRecorded):
-            when = entry.occurred_at
-            for domain, rating in entry.ratings.items():
-                yield ("ratings", (entry.case_id, when, domain.value, rating))
-            yield ("ratings", (entry.case_id, when, "confidence", entry.confidence))
-            yield ("ratings", (entry.case_id, when, "autonomy", entry.autonomy))
-        elif isinstance(entry, MeasureRecorded):
-            score, limits = entry.score, entry.score.thresholds
-            yield (
-                "measures",
-                (
-                    entry.case_id,
-                    entry.occurred_at,
-                    entry.instrument.value,
-                    score.instrument_version,
-                    score.score,
-                    score.raw_total,
-                    score.higher_is_better,
-                    score.clinical_range,
-                    score.band,
-                    limits.cutoff,
-                    limits.clinical_when,
-                    limits.reliable_change,
-                    limits.source,
-                    entry.domain.value if entry.domain else None,
-                ),
-            )

@@ -11,10 +11,18 @@ import msgspec
 from events.case import Case
 from events.codec import entry_data, type_name
 from events.entries import Entry, EntryCorrected
-from events.state import Goal
+from events.state import CaseState, Goal
 from events.values import Actor, OutcomeDomain, Plan
 
-__all__ = ["CaseView", "EntryWritten", "HistoryItem", "HistoryPage", "case_view", "history_item"]
+__all__ = [
+    "CaseView",
+    "EntryWritten",
+    "EscalationPlanView",
+    "HistoryItem",
+    "HistoryPage",
+    "case_view",
+    "history_item",
+]
 
 
 class EntryWritten(msgspec.Struct, frozen=True):
@@ -52,6 +60,21 @@ class EscalationView(msgspec.Struct, frozen=True):
     escalation_plan_used_early: bool
 
 
+class EscalationPlanView(msgspec.Struct, frozen=True):
+    """The escalation (crisis) plan in force: the last one agreed with the person."""
+
+    plan_id: UUID
+    agreed_at: datetime
+    early_signs: list[str]
+    what_helps: list[str]
+    contacts: list[str]
+    person_has_copy: bool
+    shared_with: list[str]
+    review_on: date | None
+    supersedes: UUID | None
+    corrected_by: list[UUID]
+
+
 class CaseView(msgspec.Struct, frozen=True):
     """A case as it stands (or stood, at an earlier version), with corrections applied."""
 
@@ -68,6 +91,7 @@ class CaseView(msgspec.Struct, frozen=True):
     plan: Plan
     last_review: dict[str, Any] | None
     updated_at: datetime
+    escalation_plan: EscalationPlanView | None = None
 
 
 class HistoryItem(msgspec.Struct, frozen=True):
@@ -121,6 +145,25 @@ def case_view(case: Case) -> CaseView:
             "corrected_by": state.corrections_of(review.entry_id),
         },
         updated_at=case.modified_on,
+        escalation_plan=_escalation_plan(state),
+    )
+
+
+def _escalation_plan(state: CaseState) -> EscalationPlanView | None:
+    plan = state.escalation_plan
+    if plan is None:
+        return None
+    return EscalationPlanView(
+        plan_id=plan.entry_id,
+        agreed_at=plan.occurred_at,
+        early_signs=list(plan.early_signs),
+        what_helps=list(plan.what_helps),
+        contacts=list(plan.contacts),
+        person_has_copy=plan.person_has_copy,
+        shared_with=list(plan.shared_with),
+        review_on=plan.review_on,
+        supersedes=state.superseded_plan,
+        corrected_by=state.corrections_of(plan.entry_id),
     )
 
 

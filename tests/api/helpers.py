@@ -96,6 +96,13 @@ ESCALATION = {
     "escalation_plan_used_early": True,
 }
 STATEMENT = {"text": "I see it differently", "made_by": "person"}
+ESCALATION_PLAN = {
+    "early_signs": ["sleeping less", "not answering texts"],
+    "what_helps": ["a walk with my sister"],
+    "contacts": ["keyworker via the team line", "crisis team out of hours"],
+    "person_has_copy": True,
+    "shared_with": ["GP"],
+}
 
 
 @dataclass
@@ -178,6 +185,7 @@ ENTRY_ROUTES: dict[str, EntryRoute] = {
         lambda _: {"resolution": "settled after the visit"},
         _escalation,
     ),
+    "escalation-plans": EntryRoute("escalation-plans", "escalation_plan_agreed", lambda _: ESCALATION_PLAN),
     "plan-changes": EntryRoute(
         "plan-changes",
         "plan_changed",

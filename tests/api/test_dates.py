@@ -1,7 +1,8 @@
 """Every date and time a request body carries lies within bounds, or the request is a 422 naming the
 field and nothing is written: occurred_at from 1900-01-01 to now, opened_on from 1900-01-01 to today,
-a milestone's target_on from 1900-01-01 to ten years ahead, and the same through a correction's
-changes. A year-1 opening was accepted before, and the projector then failed on it."""
+a milestone's target_on from 1900-01-01 to ten years ahead, an escalation plan's review_on from the
+day it was agreed to ten years ahead, and the same through a correction's changes. A year-1 opening
+was accepted before, and the projector then failed on it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.api.helpers import (
 )
 from tests.conftest import TokenFactory
 
-BOUNDED = {"occurred_at", "opened_on", "target_on"}
+BOUNDED = {"occurred_at", "opened_on", "target_on", "review_on"}
 """Every date or time field of a request body; a new one needs its bounds (and a case below)."""
 TOO_EARLY = {
     "year-1-converting-to-year-0": "0001-01-01T00:00:00+14:00",
@@ -125,6 +126,46 @@ async def test_a_milestone_target_is_within_ten_years(
     assert await write.state() == before
 
 
+TODAY = datetime.now(UTC).date()
+WEEK_AGO = datetime.now(UTC) - timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("review_on", "occurred_at", "accepted"),
+    [
+        ("0001-01-01", None, False),
+        ((TODAY - timedelta(days=1)).isoformat(), None, False),
+        ((IN_TEN_YEARS + timedelta(days=5)).isoformat(), None, False),
+        ((WEEK_AGO.date() - timedelta(days=1)).isoformat(), WEEK_AGO.isoformat(), False),
+        (TODAY.isoformat(), None, True),
+        (IN_TEN_YEARS.isoformat(), None, True),
+        ((WEEK_AGO.date() + timedelta(days=3)).isoformat(), WEEK_AGO.isoformat(), True),
+    ],
+    ids=[
+        "year-1",
+        "before-agreed",
+        "beyond-ten-years",
+        "before-agreed-late",
+        "today",
+        "ten-years",
+        "past-late",
+    ],
+)
+async def test_an_escalation_plan_review_is_from_the_day_agreed_to_ten_years_ahead(
+    client: Client, auth: TokenFactory, review_on: str, occurred_at: str | None, accepted: bool
+) -> None:
+    write = await prepare(client, auth, "escalation-plans")
+    before = await write.state()
+    when = {"occurred_at": occurred_at} if occurred_at else {}
+    response = await write.send(body={**write.body, "review_on": review_on, **when})
+    if accepted:
+        assert response.status_code == 201, response.text
+        return
+    problem = invalid(response, "review_on")
+    assert "the day the plan was agreed" in problem["detail"]
+    assert await write.state() == before
+
+
 async def correct(write: Any, corrects: str, changes: dict[str, Any]) -> Any:
     return await write.send(body={"corrects": corrects, "reason": "wrong date", "changes": changes})
 
@@ -166,6 +207,18 @@ async def test_a_correction_cannot_move_a_milestone_target_out_of_bounds(
     path = f"/cases/{write.case_id}/corrections"
     body = {"corrects": milestone["entry_id"], "reason": "wrong date", "changes": {"target_on": target_on}}
     invalid(await client.post(path, json=body, headers=write.clinician), "changes.target_on")
+    assert await write.state() == before
+
+
+async def test_a_correction_cannot_move_an_escalation_plan_review_before_it_was_agreed(
+    client: Client, auth: TokenFactory
+) -> None:
+    write = await prepare(client, auth, "escalation-plans")
+    plan = await write.entry("escalation-plans", {**write.body, "review_on": TODAY.isoformat()})
+    before = await write.state()
+    path = f"/cases/{write.case_id}/corrections"
+    body = {"corrects": plan, "reason": "wrong date", "changes": {"review_on": "2000-01-01"}}
+    invalid(await client.post(path, json=body, headers=write.clinician), "changes.review_on")
     assert await write.state() == before
 
 

@@ -15,6 +15,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -200,6 +201,14 @@ SAMPLE_FIELDS: dict[type[Entry], dict[str, Any]] = {
         "domains": (STABILITY,),
     },
     EscalationResolved: {"escalation_id": _REF, "resolution": "settled with family support"},
+    EscalationPlanAgreed: {
+        "early_signs": ("sleeping less", "not answering texts"),
+        "what_helps": ("a walk with my sister",),
+        "contacts": ("keyworker via the team line", "crisis team out of hours"),
+        "person_has_copy": True,
+        "shared_with": ("GP", "sister"),
+        "review_on": date(2026, 9, 1),
+    },
     PlanChanged: {
         "rationale": "more support after the setback",
         "because_of": (_REF,),

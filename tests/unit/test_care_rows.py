@@ -10,6 +10,7 @@ from events.codec import encode_entry, type_name
 from events.entries import PlanChanged, PlanConfirmed, ReviewRecorded
 from projections.models.base import Row
 from projections.models.care_rows import entry_rows, stored_rows
+from projections.models.care_tables import TABLES
 from tests.unit.builders import sample
 
 VIEWED = (ReviewRecorded, PlanChanged, PlanConfirmed)
@@ -58,7 +59,12 @@ def test_a_plan_change_gives_a_decision_its_causes_and_each_new_strategy_once() 
     tables = [table for table, _ in entry_rows(change)]
     assert tables.count("decisions") == 1
     assert tables.count("decision_causes") == len(change.because_of)
-    strategies = [values[2] for table, values in entry_rows(change) if table == "strategy_introductions"]
+    introductions = next(table for table in TABLES if table.name == "strategy_introductions")
+    strategies = [
+        introductions.named(values)["strategy"]
+        for table, values in entry_rows(change)
+        if table == "strategy_introductions"
+    ]
     assert strategies == ["walking group", "peer support"]
 
 

@@ -15,10 +15,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from events.entries import (
+    CareTeamChanged,
     CaseClosed,
+    CaseOpened,
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
     GoalRevised,
@@ -39,7 +42,7 @@ from service.http.routes.conditions import json_body_required, write_request, wr
 from service.http.views import EntryWritten
 from service.write.application import CaseRecords
 
-__all__ = ["entry_router"]
+__all__ = ["ELSEWHERE", "ROUTES", "EntryRoute", "entry_router"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ ROUTES = (
         "Resolve an open escalation",
         "escalation_id",
     ),
+    EntryRoute(
+        "/escalation-plans",
+        EscalationPlanAgreed,
+        "agreeEscalationPlan",
+        "Record an escalation (crisis) plan agreed with the person",
+    ),
     EntryRoute("/plan-changes", PlanChanged, "changePlan", "Change the plan, naming what caused it"),
     EntryRoute(
         "/plan-confirmations", PlanConfirmed, "confirmPlan", "Confirm the plan: no change, because ..."
@@ -87,6 +96,14 @@ ROUTES = (
     EntryRoute("/closure", CaseClosed, "closeCase", "Close the case"),
     EntryRoute("/reopening", CaseReopened, "reopenCase", "Reopen a closed case"),
 )
+"""Every kind a clinician appends to an existing case, posted under ``/cases/{case_id}``."""
+
+ELSEWHERE: dict[type[Entry], str] = {
+    CaseOpened: "opens the case: POST /cases (service/http/routes/cases.py), which makes the case id",
+    CareTeamChanged: "decides who can read the record: PUT /cases/{case_id}/care-team, an admin's change",
+}
+"""Kinds with no route in ``ROUTES``, and why: with it every kind is written somewhere, or says why
+not (``tests/unit/test_registry.py``)."""
 
 
 async def _append(
