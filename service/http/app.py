@@ -7,9 +7,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
-from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -18,9 +17,10 @@ from litestar.types import Message, Scope
 
 from service.bootstrap import AppExtension, Runtime, app_extensions, read_side
 from service.http.auth import jwt_auth
+from service.http.inputs import ValidatingRequest
 from service.http.openapi import document_problems
-from service.http.positions import PositionWatcher, ProjectionBehind
-from service.http.problems import exception_handlers, problem
+from service.http.positions import PositionWatcher
+from service.http.problems import exception_handlers, problem_details
 from service.http.reading import ReadPools
 from service.http.routes.cases import CaseController
 from service.http.routes.entries import entry_router
@@ -31,17 +31,6 @@ from service.http.routes.service_level import ServiceController
 from service.write.application import CaseRecords
 
 __all__ = ["create_app"]
-
-
-def _behind(request: Request[Any, Any, Any], exc: ProjectionBehind) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        503,
-        "projection-behind",
-        "Not yet up to date",
-        f"The projections have not yet reached position {exc.position}: retry shortly.",
-        headers={"Retry-After": "1"},
-    )
 
 
 async def _no_store(message: Message, scope: Scope) -> None:
@@ -103,7 +92,9 @@ def create_app(
             *(app_extensions(runtime.settings) if extensions is None else extensions),
         ],
         before_send=[_no_store],
-        exception_handlers={**exception_handlers(), ProjectionBehind: _behind},
+        exception_handlers=exception_handlers(),
+        plugins=[problem_details()],
+        request_class=ValidatingRequest,
         request_max_body_size=runtime.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Waymark",

@@ -1,4 +1,5 @@
-"""Request bodies, derived from the entry types so each field is defined once, in ``events``."""
+"""Request bodies: derived from the entry types so each field is defined once, in ``events``, and
+converted by Waymark so an invalid field is named from the type (``field_errors``)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
+from litestar import Request
 
 from events.codec import META_FIELDS
 from events.corrections import derive_fields
 from events.entries import Entry
 from events.errors import InvalidEntry
 from events.values import Actor
-from service.http.problem_fields import clean_message, error_field
+from service.http.field_errors import convert, first_error
+from service.http.problems import InvalidInput
 
-__all__ = ["build_entry", "input_type"]
+__all__ = ["ValidatingRequest", "build_entry", "input_type"]
 
 E = TypeVar("E", bound=Entry)
 
@@ -52,6 +55,22 @@ def input_type(cls: type[Entry]) -> type[msgspec.Struct]:
     )
 
 
+class ValidatingRequest(Request[Any, Any, Any]):
+    """A request whose JSON body is converted to the handler's body type here rather than by Litestar,
+    so the first invalid field is found by walking that type (Litestar then takes the result as is)."""
+
+    async def json(self) -> Any:
+        """The body, decoded, then converted to the handler's ``data`` type: or a 422 naming the field."""
+        value = await super().json()
+        data = self.route_handler.parsed_data_field
+        if data is None:
+            return value
+        try:
+            return convert(value, data.annotation)
+        except msgspec.ValidationError:
+            raise InvalidInput([first_error(value, data.annotation)]) from None
+
+
 def build_entry(
     cls: type[E],
     body: msgspec.Struct,
@@ -79,10 +98,10 @@ def _check_storable(entry: Entry) -> None:
     """
     try:
         msgspec.json.decode(msgspec.json.encode(entry), type=type(entry))
-    except msgspec.ValidationError as error:
-        field = error_field({"message": str(error)})
+    except msgspec.ValidationError:
+        error = first_error(msgspec.to_builtins(entry), type(entry))
         raise InvalidEntry(
-            f"{field} is not valid with the values the service adds (such as the opening clinician "
-            f"joining the care team): {clean_message(str(error))}.",
-            field=field,
+            f"{error['field']} is not valid with the values the service adds (such as the opening "
+            f"clinician joining the care team): {error['message']}",
+            field=error["field"],
         ) from None

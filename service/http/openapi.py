@@ -8,21 +8,13 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
-from service.http.problems import MEDIA_TYPE
+from service.http.field_errors import FieldError
 
 __all__ = ["Problem", "document_problems"]
 
 
-class FieldError(msgspec.Struct):
-    """One thing wrong with the input: where, and what to send instead."""
-
-    field: str
-    message: str
-
-
 class Problem(msgspec.Struct):
-    """An RFC 9457 problem; further members (``errors``, ``allowed``, ``current_version``) as the
-    problem type says."""
+    """An RFC 9457 problem; the members after ``instance`` come with the problem types that use them."""
 
     type: str
     title: str
@@ -30,6 +22,9 @@ class Problem(msgspec.Struct):
     detail: str
     instance: str
     errors: list[FieldError] | None = None
+    field: str | None = None
+    header: str | None = None
+    current_version: int | None = None
 
 
 _WHY = {
@@ -66,7 +61,7 @@ def document_problems(app: Litestar) -> None:
             if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
                 continue
             problems = {
-                status: ResponseSpec(data_container=Problem, description=_WHY[status], media_type=MEDIA_TYPE)
+                status: ResponseSpec(Problem, description=_WHY[status], media_type="application/problem+json")
                 for status in sorted(_statuses(handler, route.path))
             }
             handler.responses = {**problems, **(handler.responses or {})}

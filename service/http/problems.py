@@ -1,20 +1,30 @@
-"""RFC 9457 problem responses: every error names what was wrong, where, and what to send instead."""
+"""RFC 9457 problems. Litestar's ``ProblemDetailsPlugin`` carries the envelope; Waymark adds which
+exception is which problem (type, title, a detail saying what to send instead), the instance, and
+the field errors (``field_errors``). No detail echoes a submitted value."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
+import msgspec
 from eventsourcing.persistence import PersistenceError
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import QueryParameter
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import CaseRuleBroken, InvalidEntry
 from service.http.auth import AccessDenied
-from service.http.problem_fields import body_missing, clean_message, error_field, field_error, parameter_name
+from service.http.field_errors import FieldError, describe
+from service.http.positions import ProjectionBehind
 from service.http.reading import QueryTooLong
 from service.write.application import (
     CaseNotFound,
@@ -25,174 +35,148 @@ from service.write.application import (
     WriteContention,
 )
 
-__all__ = ["BadHeader", "UnsupportedMediaType", "exception_handlers", "problem"]
+__all__ = ["HttpProblem", "InvalidInput", "exception_handlers", "problem_details"]
 
 log = logging.getLogger("waymark.problems")
-MEDIA_TYPE = "application/problem+json"
+Answer = Response[dict[str, Any]]
+Headers = dict[str, str] | None
 
 
-class BadHeader(HTTPException):
-    """A request header is malformed."""
+class HttpProblem(ProblemDetailsException):
+    """A problem answer: status, type ``/problems/<slug>``, title, a detail saying what to send
+    instead, and members of its own (``field``, ``errors``, ``current_version``, ``header``)."""
 
-    status_code = 400
+    def __init__(
+        self, status: int, slug: str, title: str, detail: str, *, headers: Headers = None, **members: Any
+    ):
+        problem_type = f"/problems/{slug}"
+        super().__init__(
+            detail=detail, status_code=status, headers=headers, extra=members, type_=problem_type, title=title
+        )
 
-    def __init__(self, header: str, detail: str) -> None:
-        super().__init__(detail=detail)
-        self.header = header
-
-
-class UnsupportedMediaType(HTTPException):
-    """The body is not JSON."""
-
-    status_code = 415
-
-
-def problem(
-    request: Request[Any, Any, Any],
-    status: int,
-    slug: str,
-    title: str,
-    detail: str,
-    *,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[dict[str, Any]]:
-    """A problem details response."""
-    body = {
-        "type": f"/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
-    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    def to_response(self, request: Request[Any, Any, Any]) -> Answer:
+        """The answer, its instance being the path asked for."""
+        self.instance = request.url.path
+        return super().to_response(request)
 
 
-def _always(
-    status: int, slug: str, title: str, detail: str, *, retry_after: int | None = None, **extra: Any
-) -> Callable[[Request[Any, Any, Any], Exception], Response[dict[str, Any]]]:
-    """A handler for an exception whose answer does not depend on the exception's details."""
+class InvalidInput(HttpProblem):
+    """422: values that cannot be used, each field named with what to send instead."""
 
-    def handle(request: Request[Any, Any, Any], _: Exception) -> Response[dict[str, Any]]:
-        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
-        return problem(request, status, slug, title, detail, headers=headers, **extra)
-
-    return handle
+    def __init__(self, errors: list[FieldError]) -> None:
+        detail = f"Fix these fields and send again: {', '.join(error['field'] for error in errors)}."
+        super().__init__(422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
-def _malformed(request: Request[Any, Any, Any], detail: str) -> Response[dict[str, Any]]:
-    return problem(request, 400, "malformed-body", "Malformed body", detail)
+def _down(_: Exception) -> HttpProblem:
+    detail = "The case record store is unavailable: nothing was recorded, retry shortly."
+    return HttpProblem(503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "1"})
 
 
-def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    items = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
-    if any(body_missing(item) for item in items):
-        return _malformed(request, "The body is empty: send a JSON object.")
-    errors = [
-        field_error(request, _field(request, item), clean_message(item.get("message", ""))) for item in items
-    ]
-    if not errors or any("malformed" in e["message"].lower() for e in errors):
-        return _malformed(request, "The body is not valid JSON (UTF-8): send a JSON object.")
-    fields = ", ".join(e["field"] for e in errors)
-    return problem(
-        request,
-        422,
-        "invalid-input",
-        "Invalid input",
-        f"Fix these fields and send again: {fields}.",
-        errors=errors,
-    )
+def _slow(_: Exception) -> HttpProblem:
+    detail = "The query ran past the read time limit: narrow the period or filter by service."
+    return HttpProblem(503, "query-too-long", "Query took too long", detail, headers={"Retry-After": "5"})
 
 
-def _field(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
-    field = error_field(item)
-    return parameter_name(request, field) if item.get("source") == "query" else field
+_MALFORMED = "malformed-body", "Malformed body"
+# fmt: off
+PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
+    CaseRuleBroken: lambda e: HttpProblem(409, e.rule, "Case rule broken", e.message, field=e.field),
+    InvalidEntry: lambda e: HttpProblem(422, e.rule, "Invalid entry", e.message, field=e.field,
+        errors=[{"field": e.field, "message": e.message}]),
+    CaseNotFound: lambda e: HttpProblem(
+        404, "case-not-found", "Case not found", f"There is no case {e.case_id}: check the case id."),
+    VersionMismatch: lambda e: HttpProblem(
+        412, "version-mismatch", "The case has moved on", f"The case is now at version {e.current}: read it "
+        f'again and resend with If-Match: "{e.current}" if your entry still applies.',
+        headers={"ETag": f'"{e.current}"'}, current_version=e.current),
+    VersionNotFound: lambda e: HttpProblem(404, "version-not-found", "No such version",
+        f"The case has {e.current} versions: ask for version 1 to {e.current}.", field="version"),
+    ProjectionBehind: lambda e: HttpProblem(503, "projection-behind", "Not yet up to date",
+        f"The projections have not yet reached position {e.position}: retry shortly.",
+        headers={"Retry-After": "1"}),
+    AccessDenied: lambda _: HttpProblem(403, "not-on-care-team", "No access to this record",
+        "Only the person's care team (and governance, for reading) may use this record."),
+    IdempotencyKeyReused: lambda _: HttpProblem(422, "idempotency-key-reused", "Idempotency-Key reused",
+        "This Idempotency-Key was used for a different request: send a new key.", field="Idempotency-Key"),
+    WriteContention: lambda _: HttpProblem(503, "unavailable", "Service unavailable",
+        "Too many writers are changing this case at once: retry shortly.", headers={"Retry-After": "1"}),
+    UnicodeDecodeError: lambda _: HttpProblem(
+        400, *_MALFORMED, "The body is not valid UTF-8 JSON: send a JSON object encoded as UTF-8."),
+    RecursionError: lambda _: HttpProblem(
+        400, *_MALFORMED, "The body is nested too deeply: send the flat JSON object the schema describes."),
+    QueryTooLong: _slow, asyncpg.QueryCanceledError: _slow,
+    StoreUnavailable: _down, PersistenceError: _down, ConnectionError: _down,
+    asyncpg.PostgresConnectionError: _down, asyncpg.InterfaceError: _down,
+}
+"""Every Waymark exception, and the problem that answers it."""
+_HTTP = {  # Litestar's own refusals: type slug, title, and a detail where Litestar's would not help.
+    400: ("malformed-body", "Malformed request", None),
+    401: ("unauthenticated", "Authentication required",
+          "Send a valid bearer token: signed, unexpired, with the right issuer and audience."),
+    403: ("forbidden", "Forbidden", None),
+    404: ("not-found", "Not found", None),
+    405: ("method-not-allowed", "Method not allowed", None),
+    413: ("body-too-large", "Body too large", "The body is over the size limit: send a smaller body."),
+}
+# fmt: on
 
 
-def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    status = exc.status_code
-    if status >= 500:
+def problem_details() -> ProblemDetailsPlugin:
+    """Litestar's RFC 9457 plugin, answering each Waymark exception with its problem."""
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=PROBLEMS))
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """Answers for what Litestar raises itself, and for anything unexpected."""
+    return {ValidationException: _validation, HTTPException: _http, Exception: _unexpected}
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Answer:
+    if exc.status_code >= 500:
         # The framework's own 5xx messages describe its insides, not what the client can change.
         return _unexpected(request, exc)
-    if isinstance(exc, BadHeader):
-        return problem(request, 400, "bad-header", "Malformed header", exc.detail, header=exc.header)
-    if isinstance(exc, NotAuthorizedException) or status == 401:
-        return problem(
-            request,
-            401,
-            "unauthenticated",
-            "Authentication required",
-            "Send a valid bearer token: signed, unexpired, with the right issuer and audience.",
-            headers={"WWW-Authenticate": 'Bearer realm="waymark"'},
-        )
-    titles = {
-        400: ("malformed-body", "Malformed request"),
-        403: ("forbidden", "Forbidden"),
-        404: ("not-found", "Not found"),
-        405: ("method-not-allowed", "Method not allowed"),
-        413: ("body-too-large", "Body too large"),
-        415: ("unsupported-media-type", "Unsupported media type"),
+    slug, title, detail = _HTTP.get(exc.status_code, ("http-error", "Request failed", None))
+    headers = {"WWW-Authenticate": 'Bearer realm="waymark"'} if exc.status_code == 401 else exc.headers
+    return HttpProblem(exc.status_code, slug, title, detail or exc.detail, headers=headers).to_response(
+        request
+    )
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Answer:
+    """Path and query parameters Litestar refused (a body is checked by ``inputs.ValidatingRequest``;
+    Litestar itself only reports a body missing altogether)."""
+    items = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
+    if any(item.get("source") == "body" for item in items):
+        return HttpProblem(400, *_MALFORMED, "The body is empty: send a JSON object.").to_response(request)
+    errors = _parameter_errors(request, [str(item["key"]) for item in items if "key" in item])
+    if not errors:
+        detail = "The body is not valid JSON (UTF-8): send a JSON object."
+        return HttpProblem(400, *_MALFORMED, detail).to_response(request)
+    return InvalidInput(errors).to_response(request)
+
+
+def _parameter_errors(request: Request[Any, Any, Any], keys: list[str]) -> list[FieldError]:
+    """Each parameter named under the name a client sends (``from`` for ``from_``), described from the
+    handler's signature; with no keys, the required query parameters that were not sent."""
+    handler = request.route_handler
+    hints = {field.name: field.type for field in msgspec.structs.fields(handler.signature_model)}
+    parameters = handler.parsed_fn_signature.parameters
+    names = {
+        key: getattr(p.kwarg_definition, "query", None) or getattr(p.kwarg_definition, "name", None) or key
+        for key, p in parameters.items()
     }
-    slug, title = titles.get(status, ("http-error", "Request failed"))
-    details = {
-        413: "The body is over the size limit: send a smaller body.",
-        415: "Send the body as JSON with Content-Type: application/json.",
-    }
-    return problem(request, status, slug, title, details.get(status, exc.detail), headers=exc.headers)
+    errors = [describe(hints[key], names[key]) for key in keys if key in hints and key in names]
+    missing = [
+        key
+        for key, parameter in parameters.items()
+        if isinstance(parameter.kwarg_definition, QueryParameter)
+        and not (parameter.has_default or parameter.is_optional or names[key] in request.query_params)
+    ]
+    return errors or [describe(hints[key], names[key], missing=True) for key in missing]
 
 
-def _case_rule(request: Request[Any, Any, Any], exc: CaseRuleBroken) -> Response[dict[str, Any]]:
-    return problem(request, 409, exc.rule, "Case rule broken", exc.message, field=exc.field)
-
-
-def _invalid_entry(request: Request[Any, Any, Any], exc: InvalidEntry) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        422,
-        exc.rule,
-        "Invalid entry",
-        exc.message,
-        field=exc.field,
-        errors=[{"field": exc.field, "message": exc.message}],
-    )
-
-
-def _not_found(request: Request[Any, Any, Any], exc: CaseNotFound) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        404,
-        "case-not-found",
-        "Case not found",
-        f"There is no case {exc.case_id}: check the case id.",
-    )
-
-
-def _version(request: Request[Any, Any, Any], exc: VersionMismatch) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        412,
-        "version-mismatch",
-        "The case has moved on",
-        f"The case is now at version {exc.current}: read it again and resend with "
-        f'If-Match: "{exc.current}" if your entry still applies.',
-        headers={"ETag": f'"{exc.current}"'},
-        current_version=exc.current,
-    )
-
-
-def _no_version(request: Request[Any, Any, Any], exc: VersionNotFound) -> Response[dict[str, Any]]:
-    return problem(
-        request,
-        404,
-        "version-not-found",
-        "No such version",
-        f"The case has {exc.current} versions: ask for version 1 to {exc.current}.",
-        field="version",
-    )
-
-
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Answer:
     # Type and traceback only: exception messages can carry request values.
     log.error(
         "unexpected %s on %s %s",
@@ -201,80 +185,5 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
         request.url.path,
         exc_info=(type(exc), exc, None),
     )
-    return problem(
-        request,
-        500,
-        "internal-error",
-        "Internal error",
-        "Something went wrong on our side; nothing half-written was kept.",
-    )
-
-
-_CONTENTION = _always(
-    503,
-    "unavailable",
-    "Service unavailable",
-    "Too many writers are changing this case at once: retry shortly.",
-    retry_after=1,
-)
-_TOO_LONG = _always(
-    503,
-    "query-too-long",
-    "Query took too long",
-    "The query ran past the read time limit: narrow the period or filter by service.",
-    retry_after=5,
-)
-_STORE_DOWN = _always(
-    503,
-    "unavailable",
-    "Service unavailable",
-    "The case record store is unavailable: nothing was recorded, retry shortly.",
-    retry_after=1,
-)
-
-
-def exception_handlers() -> ExceptionHandlersMap:
-    """Every exception Waymark answers, mapped to its problem response."""
-    return {
-        ValidationException: _validation,
-        HTTPException: _http,
-        CaseRuleBroken: _case_rule,
-        InvalidEntry: _invalid_entry,
-        CaseNotFound: _not_found,
-        AccessDenied: _always(
-            403,
-            "not-on-care-team",
-            "No access to this record",
-            "Only the person's care team (and governance, for reading) may use this record.",
-        ),
-        VersionMismatch: _version,
-        VersionNotFound: _no_version,
-        IdempotencyKeyReused: _always(
-            422,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-            "This Idempotency-Key was used for a different request: send a new key.",
-            field="Idempotency-Key",
-        ),
-        WriteContention: _CONTENTION,
-        StoreUnavailable: _STORE_DOWN,
-        UnicodeDecodeError: _always(
-            400,
-            "malformed-body",
-            "Malformed body",
-            "The body is not valid UTF-8 JSON: send a JSON object encoded as UTF-8.",
-        ),
-        RecursionError: _always(
-            400,
-            "malformed-body",
-            "Malformed body",
-            "The body is nested too deeply: send the flat JSON object the schema describes.",
-        ),
-        PersistenceError: _STORE_DOWN,
-        QueryTooLong: _TOO_LONG,
-        asyncpg.QueryCanceledError: _TOO_LONG,
-        asyncpg.PostgresConnectionError: _STORE_DOWN,
-        asyncpg.InterfaceError: _STORE_DOWN,
-        ConnectionError: _STORE_DOWN,
-        Exception: _unexpected,
-    }
+    detail = "Something went wrong on our side; nothing half-written was kept."
+    return HttpProblem(500, "internal-error", "Internal error", detail).to_response(request)

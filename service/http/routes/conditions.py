@@ -12,7 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from events.case import Case
 from events.values import Actor
-from service.http.problems import BadHeader, UnsupportedMediaType
+from service.http.problems import HttpProblem
 from service.http.views import EntryWritten
 from service.write.application import Receipt, WriteRequest
 from service.write.persistence import IdempotencyKey
@@ -32,7 +32,12 @@ async def json_body_required(connection: ASGIConnection[Any, Any, Any, Any], _: 
     """Guard: writes carry a JSON body (checked before the body is read)."""
     media_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType
+        raise HttpProblem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "Send the body as JSON with Content-Type: application/json.",
+        )
 
 
 async def write_request(
@@ -44,17 +49,21 @@ async def write_request(
     if if_match is not None and if_match.strip() != "*":
         matched = _ETAG.match(if_match)
         if matched is None:
-            raise BadHeader("If-Match", 'If-Match must be a case version in quotes, such as "7".')
+            raise _bad_header("If-Match", 'If-Match must be a case version in quotes, such as "7".')
         # If-Match compares strongly (RFC 9110): a weak tag never matches, so the write gets a 412.
         expected = 0 if matched.group(1) else int(matched.group(2))
     key = request.headers.get("idempotency-key")
     idempotency = None
     if key is not None:
         if not _KEY.match(key):
-            raise BadHeader("Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters.")
+            raise _bad_header("Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters.")
         fingerprint = IdempotencyKey.fingerprint(request.method, request.url.path, await request.body())
         idempotency = IdempotencyKey(request.user.id, key, fingerprint)
     return WriteRequest(authorise=authorise, expected_version=expected, idempotency=idempotency)
+
+
+def _bad_header(header: str, detail: str) -> HttpProblem:
+    return HttpProblem(400, "bad-header", "Malformed header", detail, header=header)
 
 
 def not_modified(request: Request[Any, Any, Any], version: int) -> bool:

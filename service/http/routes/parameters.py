@@ -11,11 +11,11 @@ import typing
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
 from events.rules import EARLIEST
 from events.values import ShortText, UserId
+from service.http.problems import InvalidInput
 
 __all__ = [
     "LONGEST_PERIOD_DAYS",
@@ -82,9 +82,9 @@ Rebase = Annotated[
 ]
 
 
-def invalid(name: str, message: str) -> ValidationException:
+def invalid(name: str, message: str) -> InvalidInput:
     """A 422 naming the query parameter and what to send instead."""
-    return ValidationException(extra=[{"key": name, "source": "query", "message": message}])
+    return InvalidInput([{"field": name, "message": message}])
 
 
 def period(
