@@ -17,8 +17,8 @@ from events.entries import Entry
 from events.errors import CaseRuleBroken, InvalidEntry
 from events.values import Actor
 from service.http.auth import authorise_write
+from service.http.field_errors import FieldError, convert, first_error
 from service.http.inputs import build_entry, input_type
-from service.http.problem_fields import clean_message, error_field
 from service.write.application import CaseRecords, Receipt, VersionMismatch, WriteRequest
 
 __all__ = ["FormResult", "check_fields", "write_entry"]
@@ -34,11 +34,12 @@ class FormResult:
     stale_version: int | None = None
 
 
-def _message(error: msgspec.ValidationError) -> str:
-    text = clean_message(str(error))
-    if text.startswith("Invalid enum value"):
+def _message(error: FieldError) -> str:
+    """What to send instead, in the API's own words (never the value that was sent)."""
+    if "allowed" in error:
         return "Choose one of the options."
-    return text[0].upper() + text[1:] + "."
+    text = error["message"]
+    return text[0].upper() + text[1:]
 
 
 def check_fields(cls: type[Entry], values: dict[str, Any]) -> dict[str, str]:
@@ -58,14 +59,14 @@ def check_fields(cls: type[Entry], values: dict[str, Any]) -> dict[str, str]:
             item_type = typing.get_args(_bare(hint))[1]
             for key, item in value.items():
                 try:
-                    msgspec.convert(item, item_type, strict=False)
-                except msgspec.ValidationError as error:
-                    errors[f"{name}.{key}"] = _message(error)
+                    convert(item, item_type)
+                except msgspec.ValidationError:
+                    errors[f"{name}.{key}"] = _message(first_error(item, item_type, f"{name}.{key}"))
             continue
         try:
-            msgspec.convert(value, hint, strict=False)
-        except msgspec.ValidationError as error:
-            errors[name] = _message(error)
+            convert(value, hint)
+        except msgspec.ValidationError:
+            errors[name] = _message(first_error(value, hint, name))
     return errors
 
 
@@ -88,9 +89,10 @@ def write_entry(
     if errors:
         return FormResult(errors=errors)
     try:
-        body = msgspec.convert(values, input_type(cls), strict=False)
-    except msgspec.ValidationError as error:
-        return FormResult(errors={error_field({"message": str(error)}): _message(error)})
+        body = convert(values, input_type(cls))
+    except msgspec.ValidationError:
+        error = first_error(values, input_type(cls))
+        return FormResult(errors={error["field"]: _message(error)})
     request = WriteRequest(authorise=functools.partial(authorise_write, actor), expected_version=version)
     try:
         entry = build_entry(cls, body, case_id=case_id, actor=actor)
