@@ -14,6 +14,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    EscalationPlanAgreed,
     EscalationResolved,
     GoalRevised,
     GoalSet,
@@ -40,6 +41,7 @@ from tests.unit.builders import (
     milestone,
     opened,
     review,
+    sample,
     setback,
 )
 
@@ -86,6 +88,7 @@ def full_record() -> Record:
     the_setback = setback(case)
     raised = escalation(case)
     case.record(make(EscalationResolved, escalation_id=raised.entry_id, resolution="settled"))
+    case.record(sample(EscalationPlanAgreed))
     case.record(
         make(
             PlanChanged,

@@ -27,6 +27,7 @@ IN_RECORD_ORDER = (
     "setback_recorded",
     "escalation_raised",
     "escalation_resolved",
+    "escalation_plan_agreed",
     "plan_changed",
     "plan_confirmed",
     "statement_added",

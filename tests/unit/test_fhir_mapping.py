@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from events.case import Case
-from events.entries import GoalRevised
+from events.entries import EscalationPlanAgreed, GoalRevised
 from events.instruments import InstrumentCode, catalogue
 from events.values import GoalAchievement
 from service.interop.fhir import case_bundle
@@ -28,6 +28,7 @@ from tests.unit.builders import (
     milestone,
     opened,
     review,
+    sample,
 )
 from tests.unit.fhir_record import ASSEMBLED_AT, full_record
 
@@ -189,11 +190,30 @@ def test_a_plan_change_names_what_prompted_it_as_its_sources() -> None:
         f"urn:uuid:{resource_id(record.review.entry_id, 'QuestionnaireResponse')}",
         f"urn:uuid:{resource_id(record.setback.entry_id, 'ClinicalImpression')}",
     ]
-    (plan,) = by_type(bundle, "CarePlan")
+    plan, _crisis_plan = by_type(bundle, "CarePlan")
     assert change["target"] == [{"reference": f"urn:uuid:{plan['id']}"}]
     assert [a["detail"]["description"] for a in plan["activity"]] == [
         "4 hours of support a week",
         "peer group",
+    ]
+
+
+def test_a_crisis_plan_is_a_care_plan_of_what_helps_whom_to_contact_and_the_early_signs() -> None:
+    _support, crisis = by_type(full_record().bundle(), "CarePlan")
+    agreed = sample(EscalationPlanAgreed)
+    assert crisis["title"] == "Crisis and escalation plan"
+    assert crisis["period"] == {"start": agreed.occurred_at.date().isoformat(), "end": "2026-09-01"}
+    assert [
+        (a["detail"]["code"]["coding"][0]["code"], a["detail"]["description"]) for a in crisis["activity"]
+    ] == [
+        ("what-helps", "a walk with my sister"),
+        ("crisis-contact", "keyworker via the team line"),
+        ("crisis-contact", "crisis team out of hours"),
+    ]
+    assert [note["text"] for note in crisis["note"]] == [
+        "Early sign: sleeping less",
+        "Early sign: not answering texts",
+        "A copy is held by the person, GP, sister",
     ]
 
 

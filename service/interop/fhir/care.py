@@ -1,5 +1,6 @@
 """The case as a whole: EpisodeOfCare (open and closed), CareTeam, CarePlan (the current support, its
-changes and confirmations as notes), and the person's statements as Communications."""
+changes and confirmations as notes), the crisis (escalation) plan as a second CarePlan, and the person's
+statements as Communications."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from events.entries import (
     CaseClosed,
     CaseOpened,
     CaseReopened,
+    EscalationPlanAgreed,
     PlanChanged,
     PlanConfirmed,
     StatementAdded,
@@ -24,12 +26,15 @@ __all__ = [
     "case_closed",
     "case_opened",
     "case_reopened",
+    "escalation_plan_agreed",
     "plan_changed",
     "plan_confirmed",
     "statement_added",
 ]
 
 EPISODE, TEAM, PLAN = "EpisodeOfCare", "CareTeam", "CarePlan"
+CRISIS_PLAN = "CarePlan/escalation"
+"""The case's one crisis plan: each plan agreed replaces its content (earlier ones are in the history)."""
 
 
 def case_opened(record: FhirRecord, entry: CaseOpened) -> list[str]:
@@ -98,6 +103,44 @@ def plan_confirmed(record: FhirRecord, entry: PlanConfirmed) -> list[str]:
     plan = record.get(record.case_part(PLAN))
     _note(record, plan, entry.rationale, entry)
     return [plan["id"]]
+
+
+def escalation_plan_agreed(record: FhirRecord, entry: EscalationPlanAgreed) -> list[str]:
+    """The crisis plan as now agreed: what helps and whom to contact as activities, the early signs
+    and who holds a copy as notes, its review date as the end of its period."""
+    element = LOCAL["record-element"]
+
+    def activity(code: str, display: str, text: str) -> dict[str, Any]:
+        return {
+            "detail": {"code": concept(element, code, display), "status": "not-started", "description": text}
+        }
+
+    holders = ["the person"] if entry.person_has_copy else []
+    notes = [f"Early sign: {sign}" for sign in entry.early_signs]
+    notes += (
+        [f"A copy is held by {', '.join([*holders, *entry.shared_with])}"]
+        if holders or entry.shared_with
+        else []
+    )
+    author = record.practitioner(entry.actor.id)
+    period = {"start": day(entry.occurred_at)} | ({"end": day(entry.review_on)} if entry.review_on else {})
+    plan = {
+        "resourceType": PLAN,
+        "id": record.case_part(CRISIS_PLAN),
+        "status": "active",
+        "intent": "plan",
+        "title": "Crisis and escalation plan",
+        "category": [concept(element, "escalation-plan", "Crisis and escalation plan")],
+        "subject": record.patient(),
+        "period": period,
+        "created": instant(entry.occurred_at),
+        "author": author,
+        "careTeam": [reference(record.case_part(TEAM))],
+        "activity": [activity("what-helps", "What helps", text) for text in entry.what_helps]
+        + [activity("crisis-contact", "Who to contact", text) for text in entry.contacts],
+        "note": [{"authorReference": author, "time": instant(entry.occurred_at), "text": n} for n in notes],
+    }
+    return [record.add(plan)]
 
 
 def _activities(record: FhirRecord) -> list[dict[str, Any]]:
