@@ -33,8 +33,6 @@ from service.write.application import CaseRecords
 
 __all__ = ["RECORD_ROUTES", "read_record"]
 
-MAX_ENTRIES = 1_000_000
-"""Every entry of a case (the events store pages by version; no case comes near this)."""
 PAGE_SIZE = 100
 """Timeline entries per page: a long record reads (and prints) in pages."""
 _MARKERS = {"setback_recorded": "setback", "escalation_raised": "escalation", "plan_changed": "plan"}
@@ -62,7 +60,7 @@ def read_record(
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``); the
     read is logged once, with the version shown. Blocking: call it in a worker thread."""
     authorise_read(actor, records.get_case(case_id, copy=False))  # before reading any entry
-    entries = records.entries(case_id, after=0, limit=MAX_ENTRIES)
+    entries = records.every_entry(case_id)
     replay = replay_of(entries, current=entries[-1][0], version=version, on=on)
     case = read_case(records, actor, case_id, view, version=replay.version)
     shown = [history_item(case, v, e) for v, e in entries if v <= case.version]
