@@ -211,10 +211,10 @@ def authorise_write(actor: Actor, case: Case) -> None:
         raise AccessDenied
 
 
-def authorise_read(actor: Actor, case: Case, *, projections: bool = False) -> None:
-    """Governance reads every case (admin too, its projections); a clinician reads the cases whose
-    care team includes them."""
-    if actor.role is Role.GOVERNANCE or (projections and actor.role is Role.ADMIN):
+def authorise_read(actor: Actor, case: Case) -> None:
+    """Governance reads every case; a clinician reads the cases whose care team includes them; an admin
+    manages care teams and reads no clinical content."""
+    if actor.role is Role.GOVERNANCE:
         return
     if actor.role is Role.CLINICIAN and actor.id in case.state.care_team:
         return
