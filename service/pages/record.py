@@ -18,7 +18,7 @@ from litestar.response import Template
 
 from events.values import Actor
 from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.http.auth import authorise_read
+from service.http.auth import authorise_logged
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.readmodels import read_case, read_consistently
@@ -59,7 +59,7 @@ def read_record(
 ) -> Record:
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``); the
     read is logged once, with the version shown. Blocking: call it in a worker thread."""
-    authorise_read(actor, records.get_case(case_id, copy=False))  # before reading any entry
+    authorise_logged(records, actor, records.get_case(case_id, copy=False), view)  # before any entry
     entries = records.every_entry(case_id)
     replay = replay_of(entries, current=entries[-1][0], version=version, on=on)
     case = read_case(records, actor, case_id, view, version=replay.version)
