@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from uuid import UUID
 
 from litestar import Controller, Response, get
@@ -61,11 +62,8 @@ class DisclosureController(Controller):
         """Every read of person-level data with who, in what role, which record and view, when, and
         whether it was served or refused, in the order logged: by case, by person reference (every
         case of theirs) or by user."""
-        viewed_from, viewed_to = recorded_between(from_, to)
-        where = DisclosureFilter(case_id, person_ref, actor, viewed_from, viewed_to)
-        await read_consistently(positions, ["care"], min_position)  # a person's cases, by reference
-        async with reads.service() as conn:
-            return await disclosures(conn, where, after=after, limit=limit)
+        where = _where(case_id, person_ref, actor, from_, to)
+        return await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
 
     @get(
         "/views.csv",
@@ -88,13 +86,31 @@ class DisclosureController(Controller):
         min_position: MinPosition = None,
     ) -> Response[str]:
         """One row per read, the columns of the JSON items; page with ``after`` as for JSON."""
-        viewed_from, viewed_to = recorded_between(from_, to)
-        where = DisclosureFilter(case_id, person_ref, actor, viewed_from, viewed_to)
-        await read_consistently(positions, ["care"], min_position)  # a person's cases, by reference
-        async with reads.service() as conn:
-            page = await disclosures(conn, where, after=after, limit=limit)
+        where = _where(case_id, person_ref, actor, from_, to)
+        page = await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
         disposition = 'attachment; filename="disclosures.csv"'
         return Response(_csv(page), media_type="text/csv", headers={"Content-Disposition": disposition})
+
+
+def _where(
+    case_id: UUID | None, person: str | None, actor: str | None, start: datetime | None, end: datetime | None
+) -> DisclosureFilter:
+    viewed_from, viewed_to = recorded_between(start, end)
+    return DisclosureFilter(case_id, person, actor, viewed_from, viewed_to)
+
+
+async def _page(
+    reads: ReadPools,
+    positions: PositionWatcher,
+    where: DisclosureFilter,
+    *,
+    after: int,
+    limit: int,
+    min_position: int | None,
+) -> DisclosurePage:
+    await read_consistently(positions, ["care"], min_position)  # a person's cases, by reference
+    async with reads.service() as conn:
+        return await disclosures(conn, where, after=after, limit=limit)
 
 
 def _csv(page: DisclosurePage) -> str:
