@@ -30,9 +30,10 @@ from service.settings import Settings
 from service.tools.demo import DemoPlan, write_demo
 from service.tools.processes import free_port
 from tests.api.helpers import REVIEW, open_case
-from tests.conftest import WAYMARK, TokenFactory, case_records
-from tests.integration.conftest import Server, query
-from tests.projections.conftest import catch_up
+from tests.support.databases import case_records, query
+from tests.support.processes import WAYMARK, Server
+from tests.support.projections import catch_up
+from tests.support.tokens import TokenFactory
 
 ALARMING = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback|permission denied")
 """What start-up must not print when it runs as the service role."""
@@ -123,6 +124,7 @@ async def _write_and_read(server: Server, headers: dict[str, str]) -> None:
         assert trajectory.status_code == 200, trajectory.text
 
 
+@pytest.mark.slow  # grants, serves and rebuilds as processes: 6 s or more
 def test_the_granted_role_runs_waymark_and_can_do_nothing_else(
     roles: Roles, pg_server: DatabaseAddress, settings: Settings, auth: TokenFactory, tmp_path: Path
 ) -> None:
