@@ -24,6 +24,7 @@ from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
 from tests.support.databases import (
+    Drops,
     copy_database,
     create_database,
     database_name,
@@ -53,27 +54,31 @@ def template_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
     drop_database(pg_server, template)
 
 
+@pytest.fixture(scope="session")
+def drops(pg_server: DatabaseAddress) -> Iterator[Drops]:
+    """Drops the tests' own databases in the background; the session ends once all are dropped."""
+    dropping = Drops(pg_server)
+    yield dropping
+    dropping.close()
+
+
 @pytest.fixture
 def fresh_database(
-    pg_server: DatabaseAddress, template_database: DatabaseAddress
+    pg_server: DatabaseAddress, template_database: DatabaseAddress, drops: Drops
 ) -> Iterator[DatabaseAddress]:
     """A new database for one test, holding the schema Waymark sets up on first start (copied from the
     session's template, not set up again), dropped afterwards."""
     address = copy_database(pg_server, template_database)
-    try:
-        yield address
-    finally:
-        drop_database(pg_server, address)
+    yield address
+    drops.drop(address)
 
 
 @pytest.fixture
-def empty_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
+def empty_database(pg_server: DatabaseAddress, drops: Drops) -> Iterator[DatabaseAddress]:
     """A new database with nothing in it, for tests of what Waymark sets up itself; dropped afterwards."""
     address = create_database(pg_server)
-    try:
-        yield address
-    finally:
-        drop_database(pg_server, address)
+    yield address
+    drops.drop(address)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
@@ -74,6 +75,25 @@ def drop_database(server: DatabaseAddress, database: DatabaseAddress) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.dbname))
         )
+
+
+class Drops:
+    """Test databases dropped one after another in a background thread, while the next test runs (a drop
+    waits on the server's disk, not on this process)."""
+
+    def __init__(self, server: DatabaseAddress) -> None:
+        self._server = server
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+        self._pending: list[Future[None]] = []
+
+    def drop(self, database: DatabaseAddress) -> None:
+        self._pending.append(self._pool.submit(drop_database, self._server, database))
+
+    def close(self) -> None:
+        """Wait for every drop; raise the first that failed."""
+        self._pool.shutdown(wait=True)
+        for dropped in self._pending:
+            dropped.result()
 
 
 def query(database: DatabaseAddress, statement: str, params: Any = ()) -> list[dict[str, Any]]:
