@@ -65,7 +65,10 @@ class Roles:
                     "SELECT datname FROM pg_database WHERE datdba = %s::regrole", [role]
                 ).fetchall()
                 for (datname,) in owned:
-                    conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(datname)))
+                    # IF EXISTS: a test's own database may be being dropped in the background (Drops).
+                    conn.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(datname))
+                    )
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
