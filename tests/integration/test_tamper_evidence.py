@@ -18,7 +18,8 @@ from events.entries import GoalSet
 from service.database import DatabaseAddress
 from service.write.chain import GENESIS, Linked, link
 from service.write.checkpoints import _SUSPECT, checkpoints, sign_checkpoint, verify_chain
-from tests.conftest import WAYMARK, case_records
+from tests.support.databases import case_records
+from tests.support.processes import WAYMARK
 from tests.unit.builders import STABILITY, make, opened
 
 KEY = Ed25519PrivateKey.generate()
