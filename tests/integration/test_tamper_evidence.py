@@ -155,6 +155,7 @@ def test_a_forged_checkpoint_does_not_count_and_is_reported(log: DatabaseAddress
     assert verdict.unsigned == [8]
 
 
+@pytest.mark.slow  # starts the command three times
 def test_waymark_audit_verify_names_the_break_and_exits_1(log: DatabaseAddress) -> None:
     pem = KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
     env = {**os.environ, "DATABASE_URL": log.url, "WAYMARK_AUDIT_SIGNING_KEY": pem}
