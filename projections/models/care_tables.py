@@ -57,6 +57,8 @@ DecisionRow = tuple[
     Annotated[str | None, Column("approach", "text")],
     Annotated[Texts, Column("strategies_added", "text[] NOT NULL")],
     Annotated[Texts, Column("strategies_removed", "text[] NOT NULL")],
+    # Domains a plan change brought into the plan, for governance's "what changed" drill-down.
+    Annotated[Texts, Column("domains_added", "text[] NOT NULL")],
     Annotated[str, Column("rationale", "text NOT NULL")],
     Annotated[bool, Column("caused", "boolean NOT NULL")],
 ]

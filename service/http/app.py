@@ -23,6 +23,7 @@ from service.http.positions import PositionWatcher
 from service.http.problems import exception_handlers, problem_details
 from service.http.reading import ReadPools
 from service.http.routes.cases import CaseController
+from service.http.routes.drilldown import DrillDownController
 from service.http.routes.entries import entry_router
 from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
@@ -77,6 +78,7 @@ def create_app(
             GovernanceController,
             AuditController,
             ServiceController,
+            DrillDownController,
             health,
             ready,
         ],

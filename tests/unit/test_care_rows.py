@@ -29,9 +29,10 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
             entry.approach,
             entry.strategies_added,
             entry.strategies_removed,
+            entry.domains_added,
         )
     else:
-        plan = (None, None, (), ())
+        plan = (None, None, (), (), ())
     caused = bool(entry.because_of)
     return [
         ("decisions", (*when, kind, *plan, entry.rationale, caused)),
