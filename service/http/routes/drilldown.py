@@ -10,8 +10,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from events.values import ReviewKind, Role, UserId
+from events.values import ContributingFactor, ReviewKind, Role, UserId
 from projections.queries.follow_up import Cursor
+from projections.queries.learning_drilldown import (
+    LearningFilter,
+    LearningPage,
+    escalations_page,
+    setbacks_page,
+)
 from projections.queries.review_drilldown import ReviewFilter, ReviewLed, ReviewsPage, reviews_page
 from service.http.auth import requires
 from service.http.positions import PositionWatcher
@@ -41,6 +47,14 @@ LedTo = Annotated[
         description="Only reviews that led to a change, to action (change or confirmation within 28 days),"
         " not to action, or to no decision after 28 days",
     ),
+]
+NamedByChange = Annotated[
+    bool | None,
+    QueryParameter(description="Only those a plan change named (true) or that no plan change named (false)"),
+]
+Factor = Annotated[ContributingFactor | None, QueryParameter(description="Only setbacks with this factor")]
+LeastSeverity = Annotated[
+    int | None, QueryParameter(ge=1, le=4, description="Only escalations at least this severe (1-4)")
 ]
 
 
@@ -96,3 +110,71 @@ class DrillDownController(Controller):
         )
         async with reads.service() as conn:
             return await reviews_page(conn, where, after=cursor, limit=limit, now=datetime.now(UTC))
+
+    @get("/setbacks", operation_id="getServiceSetbacks", summary="Setbacks in a period, what was learned")
+    async def setbacks(
+        self,
+        *,
+        reads: NamedDependency[ReadPools],
+        positions: NamedDependency[PositionWatcher],
+        from_: From,
+        to: To,
+        service: ServiceFilter = None,
+        care_team_member: TeamMember = None,
+        named_by_change: NamedByChange = None,
+        factor: Factor = None,
+        after: PageAfter = None,
+        limit: PageSize = 50,
+        min_position: MinPosition = None,
+    ) -> LearningPage:
+        """Newest first, a page at a time: contributing factors, risk management, learning and
+        adaptation; the decisions naming each setback and what they changed; domain ratings around the
+        first decision, as for reviews."""
+        start, end = period(from_, to)
+        cursor = page_cursor(after)
+        await read_consistently(positions, ["care", "trajectory"], min_position)
+        where = LearningFilter(
+            start=start,
+            end=end,
+            service=service,
+            care_team_member=care_team_member,
+            named_by_change=named_by_change,
+            factor=factor,
+        )
+        async with reads.service() as conn:
+            return await setbacks_page(conn, where, after=cursor, limit=limit)
+
+    @get(
+        "/escalations", operation_id="getServiceEscalations", summary="Escalations in a period, what followed"
+    )
+    async def escalations(
+        self,
+        *,
+        reads: NamedDependency[ReadPools],
+        positions: NamedDependency[PositionWatcher],
+        from_: From,
+        to: To,
+        service: ServiceFilter = None,
+        care_team_member: TeamMember = None,
+        named_by_change: NamedByChange = None,
+        least_severity: LeastSeverity = None,
+        after: PageAfter = None,
+        limit: PageSize = 50,
+        min_position: MinPosition = None,
+    ) -> LearningPage:
+        """Newest first, a page at a time: severity, trigger, response, whether the escalation plan was
+        used early, resolution; the decisions naming each and what they changed; domain ratings around
+        the first decision, as for reviews."""
+        start, end = period(from_, to)
+        cursor = page_cursor(after)
+        await read_consistently(positions, ["care", "trajectory"], min_position)
+        where = LearningFilter(
+            start=start,
+            end=end,
+            service=service,
+            care_team_member=care_team_member,
+            named_by_change=named_by_change,
+            least_severity=least_severity,
+        )
+        async with reads.service() as conn:
+            return await escalations_page(conn, where, after=cursor, limit=limit)
