@@ -66,6 +66,7 @@ class _DecisionView(_View, kw_only=True):
     strategies_added: tuple[str, ...] = ()
     strategies_removed: tuple[str, ...] = ()
     domains_added: tuple[str, ...] = ()
+    review_interval_weeks: int | None = None
 
 
 def _review(e: _ReviewView) -> list[CareRow]:
@@ -85,6 +86,7 @@ def _decision(kind: str, e: _DecisionView) -> list[CareRow]:
         e.strategies_added,
         e.strategies_removed,
         e.domains_added,
+        e.review_interval_weeks,
     )
     rows: list[CareRow] = [("decisions", (case_id, at, *plan, e.rationale, bool(e.because_of)))]
     # Each cause row carries the decision's kind and time, so "what followed this review, and how

@@ -51,7 +51,7 @@ class Story:
         }
         opened = await self.client.post("/cases", json=opening, headers=self.headers[self.lead])
         assert opened.status_code == 201, opened.text
-        self.case_id = opened.json()["case_id"]
+        self.case_id, self.position = opened.json()["case_id"], opened.json()["position"]
 
     async def write(self) -> None:
         """Reviews a (120 days ago), d (60), b (30) and c (10) and the decisions naming a, d and b."""

@@ -30,9 +30,10 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
             entry.strategies_added,
             entry.strategies_removed,
             entry.domains_added,
+            entry.review_interval_weeks,
         )
     else:
-        plan = (None, None, (), (), ())
+        plan = (None, None, (), (), (), None)
     caused = bool(entry.because_of)
     return [
         ("decisions", (*when, kind, *plan, entry.rationale, caused)),
