@@ -52,6 +52,7 @@ class ReviewFollowUp(msgspec.Struct, frozen=True):
 
     entry_id: UUID
     case_id: UUID
+    person_ref: str
     service: str
     occurred_at: datetime
     kind: str
@@ -81,9 +82,9 @@ _LED_TO = {
 }
 # The care team filter reads each case's latest team (care_teams keeps every version).
 _PAGE = """
-SELECT r.entry_id, r.case_id, r.service, r.occurred_at, r.kind, r.actor_id, r.corrected,
+SELECT r.entry_id, r.case_id, c.person_ref, r.service, r.occurred_at, r.kind, r.actor_id, r.corrected,
        r.first_decided_at AS first_decision, r.changed, r.actioned
-FROM read.reviews r
+FROM read.reviews r JOIN read.cases c ON c.case_id = r.case_id
 WHERE r.occurred_at >= $1 AND r.occurred_at < $2 AND ($3::text IS NULL OR r.service = $3)
   AND ($4::text IS NULL OR r.kind = $4) AND ($5::text IS NULL OR r.actor_id = $5)
   AND ($6::text IS NULL OR EXISTS (
@@ -121,6 +122,7 @@ async def reviews_page(
         ReviewFollowUp(
             entry_id=r["entry_id"],
             case_id=r["case_id"],
+            person_ref=r["person_ref"],
             service=r["service"],
             occurred_at=r["occurred_at"],
             kind=r["kind"],

@@ -112,7 +112,7 @@ async def test_pages_walk_every_review_newest_first_with_what_followed(
         2,
         None,
     )
-    assert (b["reviewer"], b["kind"]) == (story.other, "mdt")
+    assert (b["reviewer"], b["kind"], b["person_ref"]) == (story.other, "mdt", "P-drill")
     [a_change] = a["decisions"]
     assert a_change["entry_id"] == story.ids["a-change"]
     assert (a_change["support_hours_before"], a_change["support_hours_after"]) == (None, 3)
