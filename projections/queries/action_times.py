@@ -36,12 +36,16 @@ class TimeToAction(msgspec.Struct, frozen=True):
 
 
 _DAYS = f"interval '{ACTION_WITHIN_DAYS} days'"
+# A wait that began before this cannot fall due in the period: the longest interval a plan may set
+# (52 weeks) or the service's default ($5), whichever is longer.
+_LONGEST_WAIT = "make_interval(days => greatest(364, $5))"
 # Each review (and each opening) starts a wait for the next review, due after the interval then in
 # force; it was overdue when the next came after that, or none has come and the case is still open.
 _FLAGS = f"""
 WITH waits AS (
     SELECT v.case_id, v.at, lead(v.at) OVER (PARTITION BY v.case_id ORDER BY v.at) AS next_at
     FROM (SELECT case_id, occurred_at AS at FROM read.reviews
+           WHERE occurred_at >= $1::timestamptz - {_LONGEST_WAIT}
           UNION ALL SELECT case_id, opened_on::timestamp AT TIME ZONE 'UTC' FROM read.cases) v
 ), due AS (
     SELECT w.case_id, w.next_at, w.at + make_interval(days => coalesce((
@@ -58,7 +62,8 @@ WITH waits AS (
     UNION ALL
     SELECT r.service, 'undecided', r.occurred_at + {_DAYS}, r.first_decided_at
     FROM read.reviews r
-    WHERE r.first_decided_at IS NULL OR r.first_decided_at > r.occurred_at + {_DAYS}
+    WHERE r.occurred_at >= $1::timestamptz - {_DAYS} AND r.occurred_at < $2
+      AND (r.first_decided_at IS NULL OR r.first_decided_at > r.occurred_at + {_DAYS})
 )
 SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at
 FROM flags f
