@@ -7,6 +7,7 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 import msgspec
 
 from projections.queries import Reader, days
@@ -119,25 +120,29 @@ async def reviews_page(
     decided = [(r["entry_id"], r["case_id"], r["first_decision"]) for r in rows if r["first_decision"]]
     moved = await domain_movements(conn, decided)
     reviews = [
-        ReviewFollowUp(
-            entry_id=r["entry_id"],
-            case_id=r["case_id"],
-            person_ref=r["person_ref"],
-            service=r["service"],
-            occurred_at=r["occurred_at"],
-            kind=r["kind"],
-            reviewer=r["actor_id"],
-            corrected=r["corrected"],
-            outcome=review_outcome(r, now),
-            days_to_first_decision=(
-                None if r["first_decision"] is None else days(r["first_decision"] - r["occurred_at"])
-            ),
-            decisions=decisions.get(r["entry_id"], []),
-            domains=moved.get(r["entry_id"], []),
-        )
-        for r in rows
+        _follow_up(r, decisions.get(r["entry_id"], []), moved.get(r["entry_id"], []), now) for r in rows
     ]
     last = rows[-1] if more else None
     return ReviewsPage(
         reviews, None if last is None else Cursor(last["occurred_at"], last["entry_id"]).encode()
+    )
+
+
+def _follow_up(
+    r: asyncpg.Record, decisions: list[FollowingDecision], moved: list[DomainMovement], now: datetime
+) -> ReviewFollowUp:
+    first = r["first_decision"]
+    return ReviewFollowUp(
+        entry_id=r["entry_id"],
+        case_id=r["case_id"],
+        person_ref=r["person_ref"],
+        service=r["service"],
+        occurred_at=r["occurred_at"],
+        kind=r["kind"],
+        reviewer=r["actor_id"],
+        corrected=r["corrected"],
+        outcome=review_outcome(r, now),
+        days_to_first_decision=None if first is None else days(first - r["occurred_at"]),
+        decisions=decisions,
+        domains=moved,
     )

@@ -65,14 +65,22 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     return None
 
 
-# Ratings in the domains each person chose, with whether a decision named the review they came from.
+# The readings of each domain the person chose whose latest reading came from a review no decision
+# has named yet (only those can be listed): the rest are never fetched or computed.
 _RATINGS = """
-SELECT s.case_id, s.person_ref, s.service, g.measure, g.occurred_at, g.value,
-       EXISTS (SELECT 1 FROM read.reviews r WHERE r.case_id = g.case_id AND r.occurred_at = g.occurred_at
-                 AND r.first_decided_at IS NOT NULL) AS considered
-FROM scope s JOIN read.ratings g ON g.case_id = s.case_id AND g.measure = ANY(s.domains)
-WHERE g.occurred_at <= $4
-ORDER BY s.case_id, g.measure, g.occurred_at
+, unconsidered AS MATERIALIZED (
+    SELECT s.case_id, s.person_ref, s.service, d.measure
+    FROM scope s CROSS JOIN LATERAL unnest(s.domains) AS d(measure)
+    CROSS JOIN LATERAL (SELECT max(g.occurred_at) AS at FROM read.ratings g
+                         WHERE g.case_id = s.case_id AND g.measure = d.measure AND g.occurred_at <= $4) last
+    WHERE last.at IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM read.reviews r
+         WHERE r.case_id = s.case_id AND r.occurred_at = last.at AND r.first_decided_at IS NOT NULL)
+)
+SELECT u.case_id, u.person_ref, u.service, u.measure, g.occurred_at, g.value
+FROM unconsidered u CROSS JOIN LATERAL (SELECT g.occurred_at, g.value FROM read.ratings g
+                     WHERE g.case_id = u.case_id AND g.measure = u.measure AND g.occurred_at <= $4) g
+ORDER BY u.case_id, u.measure, g.occurred_at
 """
 
 
@@ -85,8 +93,6 @@ async def stalled_domains(conn: Reader, scope_sql: str, args: tuple[object, ...]
     stalls = []
     for (case_id, domain), readings in series.items():
         latest = readings[-1]
-        if latest["considered"]:
-            continue
         origin = readings[0]["occurred_at"]
         points = [
             Reading((r["occurred_at"] - origin).total_seconds() / _DAY, float(r["value"])) for r in readings

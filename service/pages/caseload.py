@@ -64,7 +64,8 @@ async def caseload_page(
         for row in rows:
             # The trajectory labels come from the same query the API's trajectory answers with.
             found = await trajectory(conn, row.case_id, now)
-            due = (row.last_review.date() if row.last_review else row.opened_on) + interval
+            every = timedelta(weeks=row.review_interval_weeks) if row.review_interval_weeks else interval
+            due = (row.last_review.date() if row.last_review else row.opened_on) + every
             directions = [(series.name, series.label) for series in found.domains]
             lines.append(CaseloadLine(row, due, due < now.date(), directions))
         # Governance's action list is on its own page: every case's items would swamp this one.
