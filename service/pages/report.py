@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -73,7 +74,8 @@ async def report_page(
         )
         for c in report.charts
     }
-    query = f"from={first.isoformat()}&to={last.isoformat()}" + (f"&service={service}" if service else "")
+    period = {"from": first.isoformat(), "to": last.isoformat()} | ({"service": service} if service else {})
+    query = urlencode(period)
     return render(
         request,
         pages,
