@@ -12,6 +12,7 @@ from projections.disclosure import TOO_FEW, Published, published_count, publishe
 from projections.queries.impact import MonthShare
 from projections.queries.report_context import CaseMix
 from projections.queries.report_outcomes import OutcomeCounts
+from projections.queries.report_stalled import StalledCounts
 from projections.spc import XmRChart
 
 __all__ = [
@@ -19,10 +20,12 @@ __all__ = [
     "DeliveryMonth",
     "PublishedOutcome",
     "ReportChart",
+    "StalledDelivery",
     "chart",
     "context_rows",
     "delivery_month",
     "outcome",
+    "stalled",
     "variation",
 ]
 
@@ -169,3 +172,26 @@ def context_rows(mix: CaseMix) -> list[ContextRow]:
         shown, people = published_row(cells, mix.people)
         rows.append(ContextRow(measure, shown, people))
     return rows
+
+
+class StalledDelivery(msgspec.Struct, frozen=True):
+    """People whose outcome stalled and what followed, as published."""
+
+    people: Published
+    plan_changed: Published
+    plan_confirmed_only: Published
+    no_decision_yet: Published
+    median_days_to_first_decision: float | None
+
+
+def stalled(counts: StalledCounts) -> StalledDelivery:
+    cells = {
+        "plan_changed": counts.plan_changed,
+        "plan_confirmed_only": counts.plan_confirmed_only,
+        "no_decision_yet": counts.no_decision_yet,
+    }
+    shown, people = published_row(cells, counts.people)
+    median = counts.median_days_to_first_decision
+    return StalledDelivery(
+        people=people, **shown, median_days_to_first_decision=median if counts.people >= 5 else None
+    )

@@ -15,16 +15,19 @@ from projections.disclosure import Published, published_count
 from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.report_context import CaseMix, SharedStory, case_mix, shared_stories
 from projections.queries.report_outcomes import outcome_tables
+from projections.queries.report_stalled import what_followed
 from projections.queries.service import ServiceQuery, SpcMetric, spc
 from projections.report_tables import (
     ContextRow,
     DeliveryMonth,
     PublishedOutcome,
     ReportChart,
+    StalledDelivery,
     chart,
     context_rows,
     delivery_month,
     outcome,
+    stalled,
 )
 from projections.spc import XmRChart
 
@@ -51,6 +54,11 @@ METHODS = {
     "delivery": (
         "A review leads to change when a plan change names it within 28 days, and to action when a "
         "plan change or a 'no change, because ...' confirmation does."
+    ),
+    "when_outcomes_stalled": (
+        "People whose first and latest readings of an instrument in the period showed no reliable "
+        "change or reliable deterioration; what followed the reading that showed it (a plan change, "
+        "else a confirmation, up to now) and the median days to the first such decision."
     ),
     "suppression": (
         "Counts of 1 to 4 people show as '<5'. Where a row's total is shown, the smallest other counts "
@@ -79,6 +87,7 @@ class ServiceReport(msgspec.Struct, frozen=True):
     delivery: list[DeliveryMonth]
     no_decision_after_28_days: Published
     changes_without_cause: Published
+    when_outcomes_stalled: StalledDelivery
     case_mix: list[ContextRow]
     stories: list[SharedStory] | None
     methods: dict[str, str] = msgspec.field(default_factory=lambda: dict(METHODS))
@@ -95,7 +104,7 @@ async def service_report(
 ) -> ServiceReport:
     """The report; stories (free text, agreed for sharing) are left out (None) for reporting roles."""
     before = ServiceQuery(query.start - (query.end - query.start), query.start, query.service)
-    (by_instrument, by_domain), mix, mix_before, charts, impact, stories = await asyncio.gather(
+    (by_instrument, by_domain, stalls), mix, mix_before, charts, impact, stories = await asyncio.gather(
         outcome_tables(pool, query),
         case_mix(pool, query, now),
         case_mix(pool, before, now),
@@ -103,6 +112,7 @@ async def service_report(
         _impact(pool, query, now),
         shared_stories(pool, query) if with_stories else _none(),
     )
+    followed = await what_followed(pool, stalls)
     return ServiceReport(
         service=query.service,
         start=query.start,
@@ -119,6 +129,7 @@ async def service_report(
         delivery=[delivery_month(m) for m in impact.by_service_month],
         no_decision_after_28_days=published_count(impact.no_decision_after_28_days_total),
         changes_without_cause=published_count(impact.changes_without_cause_total),
+        when_outcomes_stalled=stalled(followed),
         case_mix=context_rows(mix),
         stories=stories,
     )

@@ -9,11 +9,14 @@ reliable-change threshold and the most readings (then by instrument code)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from projections.queries import in_period
+from projections.queries.report_stalled import stalled_people
 from projections.queries.service import IMPROVEMENT, ServiceQuery, classify
 from projections.statistics import ChangeCategory
 
@@ -64,12 +67,16 @@ WINDOW w AS (PARTITION BY m.case_id, m.domain, m.instrument ORDER BY m.occurred_
 
 async def outcome_tables(
     pool: asyncpg.Pool, query: ServiceQuery
-) -> tuple[list[OutcomeCounts], list[OutcomeCounts]]:
-    """The outcome counts per instrument and per outcome domain."""
+) -> tuple[list[OutcomeCounts], list[OutcomeCounts], dict[UUID, datetime]]:
+    """The outcome counts per instrument and per outcome domain, and whose outcome stalled."""
     args = (query.start, query.end, query.service)
     by_instrument = await pool.fetch(IMPROVEMENT, *args)
     by_domain = await pool.fetch(_BY_DOMAIN, *args)
-    return _counted((r["instrument"], r) for r in by_instrument), _counted(_one_per_person(by_domain))
+    return (
+        _counted((r["instrument"], r) for r in by_instrument),
+        _counted(_one_per_person(by_domain)),
+        stalled_people(by_instrument),
+    )
 
 
 def _one_per_person(rows: Sequence[asyncpg.Record]) -> Iterable[tuple[str, asyncpg.Record]]:

@@ -146,7 +146,8 @@ IMPROVEMENT = f"""
 SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
     first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
-    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
+    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n,
+    last_value(m.occurred_at) OVER w AS latest_at
 FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
 WHERE {in_period("m", "c")}
 WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at

@@ -169,6 +169,14 @@ def _delivery(report: ServiceReport) -> list[list[Any]]:
         "median_days_to_decision",
     ]
     rows = [head, *([getattr(m, k) for k in head] for m in report.delivery)]
+    st = report.when_outcomes_stalled
+    rows.append(["when outcomes stalled: people", "", st.people])
+    rows.append(["when outcomes stalled: plan changed after", "", st.plan_changed])
+    rows.append(["when outcomes stalled: only no change, because", "", st.plan_confirmed_only])
+    rows.append(["when outcomes stalled: no decision yet", "", st.no_decision_yet])
+    rows.append(
+        ["when outcomes stalled: median days to first decision", "", st.median_days_to_first_decision]
+    )
     rows.append(["flagged: no decision after 28 days", "", report.no_decision_after_28_days])
     rows.append(["flagged: plan changes naming no cause", "", report.changes_without_cause])
     return rows

@@ -63,6 +63,8 @@ async def _service_with_people(client: Client, auth: TokenFactory) -> tuple[str,
             if kind != "one_reading":
                 await person.phq9(latest, 10)
             people.append(person)
+    changed = {"rationale": "more support while scores stall", "support_hours_per_week": 4}
+    await people[-5].post("plan-changes", changed)  # one of the eight whose outcome stalled
     for person in people[:3]:  # three people reviewed: a count of 3
         await person.post(
             "reviews", {"kind": "routine", "ratings": {DOMAIN: 5}, "confidence": 5, "autonomy": 5}
@@ -121,6 +123,10 @@ async def test_every_report_figure_equals_the_api_s_and_small_counts_show_as_few
     assert delivered["reviews"] == "<5"
     assert delivered["month"] == month["month"]
     assert delivered["share_led_to_action"] is None
+    stalled = report["when_outcomes_stalled"]
+    # Five unchanged and three deteriorated; one plan change after the reading that showed it.
+    assert (stalled["people"], stalled["plan_changed"], stalled["plan_confirmed_only"]) == (8, "<5", 0)
+    assert stalled["no_decision_yet"] == "*"
     assert report["people"] == len(people)
     assert {r["measure"]: r["people"] for r in report["case_mix"]}["time in service"] == len(people)
 
