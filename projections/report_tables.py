@@ -1,5 +1,5 @@
 """The commissioner report's tables as published: every count of people through small-number
-suppression (``projections.disclosure``), shares withheld where they would rest on fewer than 5 people
+suppression (``projections.suppression``), shares withheld where they would rest on fewer than 5 people
 or give a hidden count back, and SPC charts with their "Making Data Count" variation."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from datetime import date
 
 import msgspec
 
-from projections.disclosure import TOO_FEW, Published, published_count, published_row, published_share
 from projections.queries.impact import MonthShare
 from projections.queries.report_context import CaseMix
 from projections.queries.report_outcomes import OutcomeCounts
 from projections.queries.report_stalled import StalledCounts
 from projections.spc import XmRChart
+from projections.suppression import TOO_FEW, Published, published_count, published_row, published_share
 
 __all__ = [
     "ContextRow",

@@ -11,7 +11,6 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from projections.disclosure import Published, published_count
 from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.report_context import CaseMix, SharedStory, case_mix, shared_stories
 from projections.queries.report_outcomes import outcome_tables
@@ -30,6 +29,7 @@ from projections.report_tables import (
     stalled,
 )
 from projections.spc import XmRChart
+from projections.suppression import Published, published_count
 
 __all__ = ["METHODS", "ServiceReport", "service_report"]
 
@@ -102,7 +102,7 @@ _CHARTS: tuple[tuple[SpcMetric, bool], ...] = (
 async def service_report(
     pool: asyncpg.Pool, query: ServiceQuery, now: datetime, *, with_stories: bool
 ) -> ServiceReport:
-    """The report; stories (free text, agreed for sharing) are left out (None) for reporting roles."""
+    """The report; stories (free text, agreed for sharing) are left out (None) unless ``with_stories``."""
     before = ServiceQuery(query.start - (query.end - query.start), query.start, query.service)
     (by_instrument, by_domain, stalls), mix, mix_before, charts, impact, stories = await asyncio.gather(
         outcome_tables(pool, query),

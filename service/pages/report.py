@@ -16,8 +16,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from events.values import Role
-from projections.disclosure import TOO_FEW
 from projections.queries.report import ServiceReport
+from projections.suppression import TOO_FEW
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.service_level import report_for

@@ -152,3 +152,5 @@ async def test_a_story_whose_consent_was_withdrawn_is_never_in_a_later_report(
     assert [s["story"] for s in report["stories"]] == ["I cook for my family again."]
     reporting = await _get(client, auth("reporting", "rep-r"), f"/service/report?{_period(service)}")
     assert reporting["stories"] is None  # free text: never for the reporting role
+    admin = await _get(client, auth("admin", "rep-a"), f"/service/report?{_period(service)}")
+    assert admin["stories"] is None  # nor for an admin, who reads no clinical content

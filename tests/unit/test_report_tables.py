@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from projections.disclosure import TOO_FEW
 from projections.queries.impact import MonthShare
 from projections.queries.report_outcomes import OutcomeCounts
 from projections.report_tables import chart, delivery_month, outcome, variation
 from projections.spc import xmr
+from projections.suppression import TOO_FEW
 
 
 def _counts(**cells: int) -> OutcomeCounts:

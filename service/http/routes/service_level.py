@@ -95,7 +95,7 @@ class ServiceController(Controller):
         service: ServiceFilter = None,
     ) -> ServiceReport:
         """Outcomes per instrument and domain, SPC charts against the period before, reviews leading to
-        action, context and the outcome stories whose consent stands (not for the reporting role),
+        action, context and the outcome stories whose consent stands (governance only: free text),
         every count of people through small-number suppression."""
         return await report_for(reads, positions, request.user, from_=from_, to=to, service=service)
 
@@ -120,5 +120,5 @@ async def report_for(
             reads.service_pool,
             ServiceQuery(start, end, service),
             datetime.now(UTC),
-            with_stories=reader.role is not Role.REPORTING,
+            with_stories=reader.role is Role.GOVERNANCE,
         )

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from projections.disclosure import (
+from projections.suppression import (
     SUPPRESSED,
     WITHHELD,
     Published,
