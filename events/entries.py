@@ -29,6 +29,7 @@ from events.values import (
     Severity,
     ShortText,
     StatementMaker,
+    StoryText,
     Text,
     UserId,
 )
@@ -58,6 +59,8 @@ __all__ = [
     "ReviewRecorded",
     "SetbackRecorded",
     "StatementAdded",
+    "StoryAgreed",
+    "StoryConsentWithdrawn",
 ]
 
 LATE_AFTER = timedelta(hours=24)
@@ -248,6 +251,29 @@ class StatementAdded(Entry, tag="statement_added", frozen=True, kw_only=True):
     about: EntryIds = ()
 
 
+class StoryAgreed(Entry, tag="story_agreed", frozen=True, kw_only=True):
+    """A short outcome story in the person's words, de-identified by its author and agreed with the
+    person for sharing in reports; consent is recorded with it and may be withdrawn by a later entry."""
+
+    story: StoryText
+    consent_given_by: StatementMaker
+    de_identified: bool
+    """The author confirms names, places and dates that could identify anyone were taken out."""
+    domains: Annotated[tuple[OutcomeDomain, ...], msgspec.Meta(max_length=4)] = ()
+    consent_note: ShortText | None = None
+    """How consent was taken (for example "read back and agreed at the review")."""
+
+
+class StoryConsentWithdrawn(Entry, tag="story_consent_withdrawn", frozen=True, kw_only=True):
+    """Consent to share a story was withdrawn: no report made after this shows the story again."""
+
+    story_id: UUID
+    withdrawn_by: StatementMaker
+    note: ShortText | None = None
+
+    server_fields: ClassVar[frozenset[str]] = frozenset({"story_id"})
+
+
 class CaseClosed(Entry, tag="case_closed", frozen=True, kw_only=True):
     """The case closed: the end of treatment from which retention is counted."""
 
@@ -277,6 +303,8 @@ CorrectableEntry = (
     | PlanChanged
     | PlanConfirmed
     | StatementAdded
+    | StoryAgreed
+    | StoryConsentWithdrawn
     | CaseClosed
     | CaseReopened
 )

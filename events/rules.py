@@ -25,6 +25,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.errors import (
     CaseAlreadyOpen,
@@ -238,6 +240,21 @@ def _statement(state: CaseState, entry: StatementAdded) -> None:
     _entries_exist(state, entry.about, "about")
 
 
+def _story(state: CaseState, entry: StoryAgreed) -> None:
+    if not entry.de_identified:
+        raise InvalidEntry(
+            "A story is shared only once its author has de-identified it: send de_identified true.",
+            field="de_identified",
+        )
+    _domains_in_case(state, entry.domains, "domains")
+
+
+def _story_named(state: CaseState, entry: StoryConsentWithdrawn) -> None:
+    ref = state.ref(entry.story_id)
+    if ref is None or ref.type != type_name(StoryAgreed):
+        raise EntryNotFound(entry.story_id, field="story_id")
+
+
 # Checks of an entry's own values and what it refers to: they hold whenever the entry is recorded or
 # corrected. Checks against the case as it stands only apply when an entry is recorded.
 _REFERENCES: dict[type[Entry], Check] = {
@@ -251,6 +268,8 @@ _REFERENCES: dict[type[Entry], Check] = {
     PlanChanged: _plan_changed,
     PlanConfirmed: _plan_confirmed,
     StatementAdded: _statement,
+    StoryAgreed: _story,
+    StoryConsentWithdrawn: _story_named,
 }
 _STATE: dict[type[Entry], Check] = {
     CaseReopened: _reopened,

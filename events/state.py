@@ -31,6 +31,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.values import GoalAchievement, OutcomeDomain, Plan
 
@@ -69,6 +71,8 @@ NOT_FOLDED: dict[type[Entry], str] = {
     SetbackRecorded: "a setback is history: the learning log reads it",
     PlanConfirmed: "a confirmation leaves the plan as it is",
     StatementAdded: "a statement changes nothing the rules or the case view read",
+    StoryAgreed: "a story is for reports (the care model), not for the rules or the case view",
+    StoryConsentWithdrawn: "read by the care model: a report leaves the story out; the rules check the ref",
     CaseClosed: "only sets the status (evolve); its reason is history",
     CaseReopened: "only sets the status (evolve)",
     EntryCorrected: "refolds the entry it corrects (replace_corrected)",

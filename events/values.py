@@ -21,6 +21,7 @@ __all__ = [
     "Severity",
     "ShortText",
     "StatementMaker",
+    "StoryText",
     "Text",
     "UserId",
 ]
@@ -31,6 +32,8 @@ cannot store NUL in text, and control characters in a record are always a mistak
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=_PRINTABLE)]
 """Clinical free text: never logged, never shown to reporting roles."""
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
+StoryText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000, pattern=_PRINTABLE)]
+"""A short outcome story: a few paragraphs at most, so a report can print it whole."""
 UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@:-]+$")]
 Rating = Annotated[int, msgspec.Meta(ge=1, le=10)]
 Severity = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 low, 2 moderate, 3 high, 4 crisis")]

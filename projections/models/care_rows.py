@@ -37,6 +37,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.values import Actor
 from projections.models.base import Decision, Ignored, Row, applies_corrections
@@ -173,6 +175,14 @@ def _resolution(e: EscalationResolved) -> list[CareRow]:
     return [("escalation_resolutions", (e.case_id, e.occurred_at, e.escalation_id, e.resolution))]
 
 
+def _story(e: StoryAgreed) -> list[CareRow]:
+    return [("stories", (e.case_id, e.occurred_at, e.story, e.consent_given_by.value, e.domains))]
+
+
+def _withdrawal(e: StoryConsentWithdrawn) -> list[CareRow]:
+    return [("story_withdrawals", (e.case_id, e.occurred_at, e.story_id))]
+
+
 OUTCOME_SOURCES = (CaseOpened, ReviewRecorded, PlanChanged, PlanConfirmed)
 """Entries whose correction changes what reviews led to, or how domains moved around a strategy."""
 
@@ -196,6 +206,8 @@ DECISIONS: dict[type[Entry], Decision] = {
     PlanChanged: _through_view,
     PlanConfirmed: _through_view,
     StatementAdded: Ignored("the person's statements are read from the case history"),
+    StoryAgreed: _story,
+    StoryConsentWithdrawn: _withdrawal,
     CaseClosed: _closed,
     CaseReopened: _reopened,
     EntryCorrected: applies_corrections,

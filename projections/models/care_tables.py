@@ -106,6 +106,20 @@ EscalationResolutionRow = tuple[
     Annotated[UUID, Column("escalation_id", "uuid NOT NULL")],
     Annotated[str, Column("resolution", "text NOT NULL")],
 ]
+# A story agreed for sharing, and each withdrawal of consent naming one: a report shows the stories
+# no withdrawal names (a corrected withdrawal's rows are replaced, so it names its corrected story).
+StoryRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[str, Column("story", "text NOT NULL")],
+    Annotated[str, Column("consent_given_by", "text NOT NULL")],
+    Annotated[Texts, Column("domains", "text[] NOT NULL")],
+]
+StoryWithdrawalRow = tuple[
+    CaseId,
+    OccurredAt,
+    Annotated[UUID, Column("story_id", "uuid NOT NULL")],
+]
 
 CareRow = (
     tuple[Literal["cases"], CaseRow]
@@ -117,6 +131,8 @@ CareRow = (
     | tuple[Literal["setbacks"], SetbackRow]
     | tuple[Literal["escalations"], EscalationRow]
     | tuple[Literal["escalation_resolutions"], EscalationResolutionRow]
+    | tuple[Literal["stories"], StoryRow]
+    | tuple[Literal["story_withdrawals"], StoryWithdrawalRow]
 )
 """One row of the care model: its table's name and its values, typed column by column."""
 
@@ -146,5 +162,7 @@ TABLES: tuple[Table, ...] = tables_of(
         "setbacks": ("case_id, occurred_at", "occurred_at"),
         "escalations": ("case_id, occurred_at", "occurred_at"),
         "escalation_resolutions": ("escalation_id",),
+        "stories": ("case_id", "occurred_at"),
+        "story_withdrawals": ("story_id",),
     },
 )

@@ -26,6 +26,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
 from projections.schema import Column, tables_of
@@ -114,6 +116,8 @@ _DECISIONS: dict[type[Entry], Decision] = {
     PlanChanged: _NO_READING,
     PlanConfirmed: _NO_READING,
     StatementAdded: _NO_READING,
+    StoryAgreed: _NO_READING,
+    StoryConsentWithdrawn: _NO_READING,
     CaseClosed: _NO_READING,
     CaseReopened: _NO_READING,
     EntryCorrected: applies_corrections,

@@ -15,7 +15,17 @@ from projections.queries import Reader, in_period
 from projections.spc import XmRChart, xmr
 from projections.statistics import ChangeCategory, change_category
 
-__all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
+__all__ = [
+    "IMPROVEMENT",
+    "ImprovementShare",
+    "ServiceLearning",
+    "ServiceQuery",
+    "SpcMetric",
+    "classify",
+    "improvement_shares",
+    "service_learning",
+    "spc",
+]
 
 SpcMetric = Literal[
     "escalations-per-1000-open-days", "reviews-leading-to-change", "reviews-leading-to-action"
@@ -132,16 +142,18 @@ FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e
 ORDER BY 1
 """
 
-_IMPROVEMENT = f"""
+IMPROVEMENT = f"""
 SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
     first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
-    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
+    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n,
+    last_value(m.occurred_at) OVER w AS latest_at
 FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
 WHERE {in_period("m", "c")}
 WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
+"""Each person's first and latest reading of each instrument in the period, with how many readings."""
 
 
 async def service_learning(
@@ -155,14 +167,14 @@ async def service_learning(
         pool.fetch(_FACTORS, *args),
         pool.fetch(_STRATEGIES, *args) if with_strategies else _nothing(),
         escalation_rates(pool, query, now),
-        pool.fetch(_IMPROVEMENT, *args),
+        pool.fetch(IMPROVEMENT, *args),
     )
     return ServiceLearning(
         contributing_factors=_ranked(factors),
         contributing_factors_by_month=_by_month(factors),
         strategies=None if strategies is None else [_strategy(r) for r in strategies],
         escalations_per_1000_open_days=rates,
-        reliable_improvement=_improvement(improvement),
+        reliable_improvement=improvement_shares(improvement),
     )
 
 
@@ -210,19 +222,28 @@ def _by_month(rows: Sequence[asyncpg.Record]) -> list[FactorsInMonth]:
     return [FactorsInMonth(month, ranked) for month, ranked in months.items()]
 
 
-def _improvement(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
+def classify(r: asyncpg.Record) -> ChangeCategory | None:
+    """A person's change on one instrument from their first to latest reading; None with fewer than
+    two readings or no published reliable-change threshold."""
+    if r["n"] < 2 or r["reliable_change"] is None:
+        return None
+    return change_category(
+        r["baseline"],
+        r["latest"],
+        threshold=r["reliable_change"],
+        higher_is_better=r["higher_is_better"],
+        clinical_at_baseline=r["clinical_at_baseline"],
+        clinical_at_latest=r["clinical_at_latest"],
+    )
+
+
+def improvement_shares(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
+    """Per instrument, how many people fell in each category of change (rows of ``IMPROVEMENT``)."""
     counts: dict[str, dict[ChangeCategory, int]] = {}
     for r in rows:
-        if r["n"] < 2 or r["reliable_change"] is None:
+        category = classify(r)
+        if category is None:
             continue
-        category = change_category(
-            r["baseline"],
-            r["latest"],
-            threshold=r["reliable_change"],
-            higher_is_better=r["higher_is_better"],
-            clinical_at_baseline=r["clinical_at_baseline"],
-            clinical_at_latest=r["clinical_at_latest"],
-        )
         bucket = counts.setdefault(r["instrument"], dict.fromkeys(ChangeCategory, 0))
         bucket[category] += 1
     result = []

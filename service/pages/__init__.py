@@ -18,6 +18,7 @@ from service.pages.caseload import CASELOAD_ROUTES
 from service.pages.governance import GOVERNANCE_ROUTES
 from service.pages.learning import LEARNING_ROUTES
 from service.pages.record import RECORD_ROUTES
+from service.pages.report import REPORT_ROUTES
 from service.pages.reviews import REVIEW_ROUTES
 from service.pages.session import SessionSigner
 from service.pages.signin import SIGN_IN_ROUTES, demo_users
@@ -67,6 +68,7 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
                 *REVIEW_ROUTES,
                 *LEARNING_ROUTES,
                 *GOVERNANCE_ROUTES,
+                *REPORT_ROUTES,
             ],
             dependencies={"pages": Provide(provide_pages, sync_to_thread=False)},
             middleware=[DefineMiddleware(pages_middleware, pages=pages)],

@@ -98,6 +98,12 @@ ESCALATION = {
     "escalation_plan_used_early": True,
 }
 STATEMENT = {"text": "I see it differently", "made_by": "person"}
+STORY = {
+    "story": "I go to the allotment on Tuesdays now; in spring I could not leave the flat.",
+    "consent_given_by": "person",
+    "de_identified": True,
+    "consent_note": "read back and agreed",
+}
 ESCALATION_PLAN = {
     "early_signs": ["sleeping less", "not answering texts"],
     "what_helps": ["a walk with my sister"],
@@ -141,6 +147,10 @@ async def _escalation(w: Writer) -> dict[str, str]:
 
 async def _review(w: Writer) -> dict[str, str]:
     return {"review": await w.post("reviews", REVIEW)}
+
+
+async def _story(w: Writer) -> dict[str, str]:
+    return {"story": await w.post("stories", STORY)}
 
 
 async def _closed(w: Writer) -> dict[str, str]:
@@ -213,6 +223,13 @@ ENTRY_ROUTES: dict[str, EntryRoute] = {
     ),
     "statements": EntryRoute(
         "statements", "statement_added", lambda ids: {**STATEMENT, "about": [ids["review"]]}, _review
+    ),
+    "stories": EntryRoute("stories", "story_agreed", lambda _: STORY),
+    "stories/consent-withdrawal": EntryRoute(
+        "stories/{story}/consent-withdrawal",
+        "story_consent_withdrawn",
+        lambda _: {"withdrawn_by": "person"},
+        _story,
     ),
     "closure": EntryRoute("closure", "case_closed", lambda _: {"reason": "goals_met"}),
     "reopening": EntryRoute("reopening", "case_reopened", lambda _: {"reason": "re-referral"}, _closed),

@@ -13,7 +13,15 @@ import asyncpg
 import pytest
 
 from events.case import CaseEvent
-from events.entries import EntryCorrected, MeasureRecorded, ReviewRecorded
+from events.entries import (
+    EntryCorrected,
+    MeasureRecorded,
+    ReviewRecorded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
+)
+from events.errors import CaseIsClosed
+from events.values import StatementMaker
 from projections.models import MODELS
 from projections.models.base import CORRECTION
 from projections.rebuild import rebuild
@@ -43,7 +51,34 @@ def _write_history(records: CaseRecords) -> None:
             records.correct(original.case_id, correction)
             wanted[notification.topic] -= 1
     assert not any(wanted.values())
+    _share_stories(records)
     write_demo(records, DemoPlan(people=3, months=4, seed=12))
+
+
+def _share_stories(records: CaseRecords) -> None:
+    """Two stories on the first open case (the demo writes none), one of them withdrawn."""
+    for notification in records.recorder.select_notifications(start=1, limit=100_000, topics=["case_opened"]):
+        event = records.mapper.to_domain_event(notification)
+        assert isinstance(event, CaseEvent)
+        case_id = event.entry.case_id
+        person = StatementMaker.PERSON
+        try:
+            kept = StoryAgreed(
+                **meta(case_id), story="I cook again.", consent_given_by=person, de_identified=True
+            )
+            records.record(case_id, kept)
+        except CaseIsClosed:
+            continue
+        withdrawn = StoryAgreed(
+            **meta(case_id), story="I sing again.", consent_given_by=person, de_identified=True
+        )
+        records.record(case_id, withdrawn)
+        withdrawal = StoryConsentWithdrawn(
+            **meta(case_id), story_id=withdrawn.entry_id, withdrawn_by=StatementMaker.PERSON
+        )
+        records.record(case_id, withdrawal)
+        return
+    raise AssertionError("no open case to share a story on")
 
 
 def _changes_for(original: object) -> dict[str, object]:

@@ -28,6 +28,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.instruments import InstrumentCode
 from events.values import (
@@ -38,6 +40,7 @@ from events.values import (
     OutcomeDomain,
     ReviewKind,
     Role,
+    StatementMaker,
 )
 
 E = TypeVar("E", bound=Entry)
@@ -221,6 +224,18 @@ SAMPLE_FIELDS: dict[type[Entry], dict[str, Any]] = {
     },
     PlanConfirmed: {"rationale": "no change, because the plan is working", "because_of": (_REF,)},
     StatementAdded: {"text": "I do not agree with this", "about": (_REF,)},
+    StoryAgreed: {
+        "story": "I walk to the shop on my own now. Three months ago I could not open the door.",
+        "consent_given_by": StatementMaker.PERSON,
+        "de_identified": True,
+        "domains": (STABILITY,),
+        "consent_note": "read back and agreed at the review",
+    },
+    StoryConsentWithdrawn: {
+        "story_id": _REF,
+        "withdrawn_by": StatementMaker.REPRESENTATIVE,
+        "note": "asked by phone",
+    },
     CaseClosed: {"reason": ClosureReason.GOALS_MET, "note": "planned ending"},
     CaseReopened: {"reason": "re-referral"},
 }

@@ -25,13 +25,16 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.instruments import InstrumentCode
-from events.values import ClosureReason, GoalAchievement
+from events.values import ClosureReason, GoalAchievement, StatementMaker
 from service.interop.fhir import case_bundle
 from tests.unit.builders import (
     CASE_ID,
     NOW,
+    SAMPLE_FIELDS,
     STABILITY,
     correction,
     escalation,
@@ -101,6 +104,8 @@ def full_record() -> Record:
     )
     case.record(make(PlanConfirmed, rationale="no change, because it works", because_of=(raised.entry_id,)))
     case.record(make(StatementAdded, text="I see it differently", about=(the_review.entry_id,)))
+    told = case.record(make(StoryAgreed, **{**SAMPLE_FIELDS[StoryAgreed], "domains": ()}))
+    case.record(make(StoryConsentWithdrawn, story_id=told.entry_id, withdrawn_by=StatementMaker.PERSON))
     case.record(make(CareTeamChanged, care_team=("clin-1", "clin-2"), reason="second keyworker"))
     late = case.record(
         make(GoalSet, domain=STABILITY, in_own_words="sleep", occurred_at=NOW - timedelta(days=3))

@@ -31,6 +31,8 @@ IN_RECORD_ORDER = (
     "plan_changed",
     "plan_confirmed",
     "statement_added",
+    "story_agreed",
+    "story_consent_withdrawn",
     "case_closed",
     "case_reopened",
     "entry_corrected",

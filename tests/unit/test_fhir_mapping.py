@@ -240,7 +240,9 @@ def test_closing_and_reopening_are_the_episode_s_status_history() -> None:
 def test_a_statement_is_the_person_s_own_entered_by_the_clinician() -> None:
     record = full_record()
     bundle = record.bundle()
-    (statement,) = by_type(bundle, "Communication")
+    (statement,) = [
+        c for c in by_type(bundle, "Communication") if c["category"][0]["coding"][0]["code"] == "statement"
+    ]
     (patient,) = by_type(bundle, "Patient")
     assert statement["sender"] == {"reference": f"urn:uuid:{patient['id']}"}
     assert statement["about"] == [

@@ -34,6 +34,8 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
 from events.values import Actor, Role
 from service.http.auth import authorise_write, requires
@@ -93,6 +95,14 @@ ROUTES = (
         "/corrections", EntryCorrected, "correctEntry", "Correct an earlier entry (the original stays)"
     ),
     EntryRoute("/statements", StatementAdded, "addStatement", "Add a statement by the person"),
+    EntryRoute("/stories", StoryAgreed, "agreeStory", "Record an outcome story agreed for sharing"),
+    EntryRoute(
+        "/stories/{entry_id:uuid}/consent-withdrawal",
+        StoryConsentWithdrawn,
+        "withdrawStoryConsent",
+        "Record that consent to share a story was withdrawn",
+        "story_id",
+    ),
     EntryRoute("/closure", CaseClosed, "closeCase", "Close the case"),
     EntryRoute("/reopening", CaseReopened, "reopenCase", "Reopen a closed case"),
 )

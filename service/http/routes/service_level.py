@@ -10,15 +10,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from events.values import Actor, Role
+from projections.batch import head_position
+from projections.queries.report import ServiceReport, service_report
 from projections.queries.service import ServiceLearning, ServiceQuery, SpcMetric, service_learning, spc
 from projections.spc import XmRChart
 from service.http.auth import requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.parameters import From, MinPosition, Rebase, ServiceFilter, To, period, report_dates
-from service.http.routes.readmodels import read_consistently
+from service.http.routes.readmodels import WAIT_SECONDS, read_consistently
 
-__all__ = ["ServiceController"]
+__all__ = ["ServiceController", "report_for"]
 
 SCREEN = (
     "Leave moving ranges at or above 3.267 x their mean out of the limits (NHSRplotthedots' default);"
@@ -80,3 +82,43 @@ class ServiceController(Controller):
         query = ServiceQuery(start, end, service)
         async with reads.service() as conn:
             return await spc(conn, metric, query, datetime.now(UTC), changes, screen=screen)
+
+    @get("/report", operation_id="getServiceReport", summary="The commissioner report, as published")
+    async def report(
+        self,
+        *,
+        request: Request[Actor, Any, Any],
+        reads: NamedDependency[ReadPools],
+        positions: NamedDependency[PositionWatcher],
+        from_: From,
+        to: To,
+        service: ServiceFilter = None,
+    ) -> ServiceReport:
+        """Outcomes per instrument and domain, SPC charts against the period before, reviews leading to
+        action, context and the outcome stories whose consent stands (governance only: free text),
+        every count of people through small-number suppression."""
+        return await report_for(reads, positions, request.user, from_=from_, to=to, service=service)
+
+
+async def report_for(
+    reads: ReadPools,
+    positions: PositionWatcher,
+    reader: Actor,
+    *,
+    from_: datetime,
+    to: datetime,
+    service: str | None,
+) -> ServiceReport:
+    """The report once the read models hold every entry written before it was asked for, so a story
+    whose consent was withdrawn before then is never in it (else a 503 with Retry-After)."""
+    start, end = period(from_, to)
+    async with reads.service() as conn:
+        head = await head_position(conn)  # type: ignore[arg-type]
+    await positions.wait_for(["care", "trajectory"], head, WAIT_SECONDS)
+    async with reads.within_limit():
+        return await service_report(
+            reads.service_pool,
+            ServiceQuery(start, end, service),
+            datetime.now(UTC),
+            with_stories=reader.role is Role.GOVERNANCE,
+        )

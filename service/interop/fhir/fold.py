@@ -26,8 +26,10 @@ from events.entries import (
     ReviewRecorded,
     SetbackRecorded,
     StatementAdded,
+    StoryAgreed,
+    StoryConsentWithdrawn,
 )
-from service.interop.fhir import care, goals, observations, review
+from service.interop.fhir import care, goals, observations, review, stories
 from service.interop.fhir.record import FhirRecord
 
 __all__ = ["HANDLERS", "amended", "fold"]
@@ -51,6 +53,8 @@ HANDLERS: dict[type[Entry], Handler] = {
     EscalationResolved: observations.escalation_resolved,
     SetbackRecorded: observations.setback_recorded,
     ReviewRecorded: review.review_recorded,
+    StoryAgreed: stories.story_agreed,
+    StoryConsentWithdrawn: stories.story_consent_withdrawn,
 }
 """What each kind of entry (other than a correction) records, and the resources it makes or changes."""
 
