@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
 from events.entries import CaseOpened, Entry, EntryCorrected
 from service.write.persistence import CaseRecorder, EntryMapper, IdempotencyKey, KeyUse
+from service.write.recorded import RecordedTimes
 
 __all__ = [
     "CaseNotFound",
@@ -99,6 +101,7 @@ class CaseRecords(Application[UUID]):
         super().__init__(env)
         self._locks = [threading.Lock() for _ in range(self._stripes)]
         self._drop_stale_snapshots()
+        self._recorded = RecordedTimes(self.case_recorder)
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Only the settings Waymark passes: a stray variable in the process environment (such as
@@ -196,6 +199,11 @@ class CaseRecords(Application[UUID]):
             for event in self.events.get(case_id, gt=after, limit=limit)
             if isinstance(event, CaseEvent)
         ]
+
+    def versions_recorded_by(self, case_id: UUID, until: datetime, current: int) -> int:
+        """The last version of a case (of ``current``) whose entries had all been recorded by ``until``;
+        0 when even its opening was recorded later."""
+        return self._recorded.versions_recorded_by(case_id, until, current)
 
     def _save(self, case: Case, entry: Entry, request: WriteRequest) -> Receipt:
         use = None
