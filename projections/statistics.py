@@ -11,6 +11,7 @@ of 0.2), so a label never depends on how a decimal score happens to be stored.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import math
 import statistics
@@ -131,12 +132,23 @@ def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | 
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-    slopes = _pairwise_slopes(readings)
+    days = np.fromiter((r.day for r in readings), dtype=np.float64, count=len(readings))
+    values = np.fromiter((r.value for r in readings), dtype=np.float64, count=len(readings))
+    return _trend_of(days.tobytes(), values.tobytes(), confidence)
+
+
+@functools.lru_cache(maxsize=2048)
+def _trend_of(day_bytes: bytes, value_bytes: bytes, confidence: float) -> Trend | None:
+    """The trend of readings given as the bytes of their float64 days and values. Remembered: a
+    record is read far more often than it changes, and the same readings always give the same trend
+    (a series of a thousand readings costs tens of milliseconds to work out)."""
+    days, values = np.frombuffer(day_bytes), np.frombuffer(value_bytes)
+    slopes = _pairwise_slopes(days, values)
     total = len(slopes)
     if not total:
         return None
-    n = len(readings)
-    ties = _tied(r.day for r in readings) + _tied(r.value for r in readings)
+    n = len(days)
+    ties = _tied(days.tolist()) + _tied(values.tolist())
     # 1/18 times the count, in that order: the figures then match scipy's to the last bit.
     variance = 1 / 18 * (n * (n - 1) * (2 * n + 5) - ties)
     middle = sorted({(total - 1) // 2, total // 2})
@@ -151,16 +163,17 @@ def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | 
     return Trend(median, lower, upper, n, confidence)
 
 
-def _pairwise_slopes(readings: Sequence[Reading]) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+Floats = np.ndarray[tuple[int], np.dtype[np.float64]]
+
+
+def _pairwise_slopes(days: Floats, values: Floats) -> Floats:
     """(later value - earlier value) / (later day - earlier day) for every pair of readings on
     different days, pairs taken in the readings' order as ``itertools.combinations`` takes them."""
-    days = np.fromiter((r.day for r in readings), dtype=np.float64, count=len(readings))
-    values = np.fromiter((r.value for r in readings), dtype=np.float64, count=len(readings))
-    first, second = np.triu_indices(len(readings), k=1)
+    first, second = np.triu_indices(len(days), k=1)
     apart = days[second] - days[first]
     differ = apart != 0
     rises = values[second] - values[first]
-    slopes: np.ndarray[tuple[int], np.dtype[np.float64]] = rises[differ] / apart[differ]
+    slopes: Floats = rises[differ] / apart[differ]
     return slopes
 
 

@@ -24,9 +24,6 @@ from service.write.application import CaseRecords
 
 __all__ = ["ReplayPoint", "Replayed", "learned_after", "replay_case"]
 
-MAX_ENTRIES = 1_000_000
-"""Every entry of a case (the events store pages by version; no case comes near this)."""
-
 
 @dataclass(frozen=True)
 class ReplayPoint:
@@ -99,7 +96,9 @@ def replay_case(
         cut = records.versions_recorded_by(case_id, point.recorded_until, current.version)
         if cut == 0:
             raise invalid("recorded_until", "The case had not been opened then: send a later time.")
-    shown = records.entries(case_id, after=0, limit=cut) if entries or point.occurred_until else None
+    shown = None
+    if entries or point.occurred_until is not None:  # kept decoded for recently read cases
+        shown = [(v, e) for v, e in records.every_entry(case_id) if v <= cut]
     if point.occurred_until is not None and shown is not None:
         shown = happened_by(shown, point.occurred_until)
         case = case_of(shown, version=cut)

@@ -72,16 +72,25 @@ class Chart:
             if p.corrected is corrected
         )
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """The readings as table rows: date, value, whether corrected."""
-        return [(f"{p.at:%-d %b %Y}", f"{p.value:g}", "Yes" if p.corrected else "No") for p in self.points]
-
     def rows_html(self) -> Markup:
-        """The table rows as HTML, built here rather than by a template loop: a long series has a
-        thousand of them. Every cell is escaped."""
-        return Markup("").join(
-            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in self.rows()
+        """The readings as table rows (date, value, whether corrected), built here rather than by a
+        template loop: a long series has a thousand of them, and formatting each through Markup and
+        strftime took 30 ms for a record's three thousand rows. Nothing here needs escaping: every
+        cell is a date, a number or Yes/No that this function writes itself."""
+        return Markup(  # noqa: S704 - no cell holds text from outside (see above)
+            "".join(
+                f"<tr><td>{_day(p.at)}</td><td>{p.value:g}</td><td>{'Yes' if p.corrected else 'No'}</td></tr>"
+                for p in self.points
+            )
         )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(at: datetime) -> str:
+    """A day as people write it, "3 Mar 2026" (strftime's "%-d %b %Y" without its cost)."""
+    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
 
 
 @dataclass(frozen=True)

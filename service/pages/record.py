@@ -37,8 +37,6 @@ from service.write.application import CaseRecords
 
 __all__ = ["RECORD_ROUTES", "read_record"]
 
-MAX_ENTRIES = 1_000_000
-"""Every entry of a case (the events store pages by version; no case comes near this)."""
 PAGE_SIZE = 100
 """Timeline entries per page: a long record reads (and prints) in pages."""
 _MARKERS = {"setback_recorded": "setback", "escalation_raised": "escalation", "plan_changed": "plan"}
@@ -69,7 +67,7 @@ def read_record(
     API's ``recorded_until`` at the end of that day); the read is logged once, with the version
     shown. Blocking: call it in a worker thread."""
     authorise_read(actor, records.get_case(case_id, copy=False))  # before reading any entry
-    entries = records.entries(case_id, after=0, limit=MAX_ENTRIES)
+    entries = records.every_entry(case_id)
     day, problem, case = parse_day(on), None, None
     if on and day is None:
         problem = "Enter the date as a real date, such as 2026-03-03."

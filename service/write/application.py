@@ -19,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
 from events.entries import CaseOpened, Entry, EntryCorrected
 from service.write.persistence import CaseRecorder, EntryMapper, IdempotencyKey, KeyUse
+from service.write.recent import RecentEntries
 from service.write.recorded import RecordedTimes
 
 __all__ = [
@@ -89,6 +90,10 @@ class WriteRequest:
     idempotency: IdempotencyKey | None = None
 
 
+_EVERY = 1_000_000
+"""More entries than any case holds: the limit of a read of all of them."""
+
+
 class CaseRecords(Application[UUID]):
     """Case records: opens cases, appends checked entries, and reads cases back at any version."""
 
@@ -100,6 +105,7 @@ class CaseRecords(Application[UUID]):
     def __init__(self, env: dict[str, str]) -> None:
         super().__init__(env)
         self._locks = [threading.Lock() for _ in range(self._stripes)]
+        self._recent = RecentEntries(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
         self._drop_stale_snapshots()
         self._recorded = RecordedTimes(self.case_recorder)
 
@@ -199,6 +205,10 @@ class CaseRecords(Application[UUID]):
             for event in self.events.get(case_id, gt=after, limit=limit)
             if isinstance(event, CaseEvent)
         ]
+
+    def every_entry(self, case_id: UUID) -> list[tuple[int, Entry]]:
+        """Every entry of a case, in the order recorded (those read before are not read again)."""
+        return self._recent.all_of(case_id)
 
     def versions_recorded_by(self, case_id: UUID, until: datetime, current: int) -> int:
         """The last version of a case (of ``current``) whose entries had all been recorded by ``until``;
