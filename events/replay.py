@@ -24,6 +24,7 @@ __all__ = [
     "happened_by",
     "learned_since",
     "prefix_recorded_by",
+    "unbroken",
     "when_it_happened",
 ]
 
@@ -76,18 +77,31 @@ def happened_by(entries: Sequence[Versioned], until: datetime) -> list[Versioned
     ]
 
 
-def case_of(entries: Sequence[Versioned], *, version: int) -> Case | None:
+def case_of(entries: Sequence[Versioned], *, version: int, start: Case | None = None) -> Case | None:
     """A case folded from some of its entries (originals and corrections, in recorded order), shown
-    as ``version``; None when the opening is not among them."""
+    as ``version``; None when the opening is not among them. ``start``: the case already folded
+    from the first ``start.version`` of them (a snapshot), so only the rest are folded."""
     if not entries or not isinstance(entries[0][1], CaseOpened):
         return None
     opened = entries[0][1]
-    state = CaseState.opened(opened)
-    for at, entry in entries[1:]:
-        state.evolve(entry, version=at)
-    case = Case(state, version=version, created_on=opened.recorded_at)
-    case.modified_on = entries[-1][1].recorded_at
-    return case
+    if start is None:
+        start = Case(CaseState.opened(opened), version=1, created_on=opened.recorded_at)
+    for at, entry in entries[start.version :]:
+        start.state.evolve(entry, version=at)
+    start.version = version
+    start.modified_on = entries[-1][1].recorded_at
+    return start
+
+
+def unbroken(kept: Sequence[Versioned]) -> int:
+    """How many of the case's first versions are all among ``kept``: the case as recorded at that
+    version is the fold of those, a start for ``case_of``."""
+    count = 0
+    for version, _ in kept:
+        if version != count + 1:
+            break
+        count = version
+    return count
 
 
 @dataclass(frozen=True)

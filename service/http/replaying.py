@@ -16,7 +16,7 @@ from uuid import UUID
 
 from events.case import Case
 from events.entries import Entry
-from events.replay import Learned, case_of, happened_by, learned_since
+from events.replay import Learned, case_of, happened_by, learned_since, unbroken
 from events.values import Actor
 from service.http.auth import authorise_read
 from service.http.routes.parameters import invalid, replay_time
@@ -101,7 +101,11 @@ def replay_case(
         shown = [(v, e) for v, e in records.every_entry(case_id) if v <= cut]
     if point.occurred_until is not None and shown is not None:
         shown = happened_by(shown, point.occurred_until)
-        case = case_of(shown, version=cut)
+        # Fold on from the case as recorded at the last version before the first left out (its
+        # snapshot): usually only the entries after that version are folded, not the whole case.
+        start = unbroken(shown)
+        base = records.get_case(case_id, start if start < current.version else None) if start else None
+        case = case_of(shown, version=cut, start=base)
         if case is None:
             raise invalid("occurred_until", "Nothing of this case had happened by then: send a later time.")
     else:
