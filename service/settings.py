@@ -43,6 +43,9 @@ _TEXT = {
     "oidc_client_secret": "WAYMARK_OIDC_CLIENT_SECRET",
     "oidc_role_claim": "WAYMARK_OIDC_ROLE_CLAIM",
     "public_url": "WAYMARK_PUBLIC_URL",
+    # Single sign-on for API clients (issue 12): bearer tokens from the organisation's provider.
+    "sso_issuer": "WAYMARK_SSO_ISSUER",
+    "sso_audience": "WAYMARK_SSO_AUDIENCE",
     "session_secret": "WAYMARK_SESSION_SECRET",
 }
 _NUMBERS = {
@@ -58,6 +61,7 @@ _NUMBERS = {
     "jwt_max_lifetime_seconds": "WAYMARK_JWT_MAX_LIFETIME_SECONDS",
     "session_idle_minutes": "WAYMARK_SESSION_IDLE_MINUTES",
     "review_interval_days": "WAYMARK_REVIEW_INTERVAL_DAYS",
+    "sso_keys_cooldown_seconds": "WAYMARK_SSO_KEYS_COOLDOWN_SECONDS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -106,6 +110,13 @@ class Settings:
     public_url: str | None = None
     session_secret: str | None = None
     session_idle_minutes: int = 30
+    sso_issuer: str | None = None
+    """The identity provider whose RS256/ES256 bearer tokens API clients may use (its discovery
+    document names the keys); the role comes from ``oidc_role_claim``."""
+    sso_audience: str | None = None
+    """The audience those tokens carry (the API's registration at the provider); ``jwt_audience`` if unset."""
+    sso_keys_cooldown_seconds: int = 10
+    """The least time between two fetches of the provider's keys for a key id not seen before."""
     review_interval_days: int = 84
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
 

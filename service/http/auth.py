@@ -18,6 +18,7 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from events.case import Case
 from events.values import Actor, Role
+from service.http.sso import IdentityProviderTokens
 from service.settings import Settings
 
 __all__ = [
@@ -77,19 +78,28 @@ class _RememberingMiddleware(JWTAuthenticationMiddleware):
     """The library's JWT check, asking the app's memory first (the library makes one instance per
     route, so the memory lives in the app's auth config and is handed to each)."""
 
-    def __init__(self, *args: Any, verified: VerifiedTokens, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, verified: VerifiedTokens, provider: IdentityProviderTokens | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._verified = verified
+        self._provider = provider
         self._key_id = hashlib.sha256(f"{self.algorithm}\n{self.token_secret}".encode()).digest()
+        self._provider_id = hashlib.sha256(f"sso\n{provider.issuer if provider else ''}".encode()).digest()
 
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        remembered = self._verified.recall(self._key_id, encoded_token)
+        from_provider = self._provider is not None and self._provider.signed(encoded_token)
+        key_id = self._provider_id if from_provider else self._key_id
+        remembered = self._verified.recall(key_id, encoded_token)
         if remembered is not None:
             return remembered
-        result = await super().authenticate_token(encoded_token, connection)
-        self._verified.remember(self._key_id, encoded_token, result)
+        if self._provider is not None and from_provider:
+            result = await self._provider.authenticate(encoded_token)
+        else:
+            result = await super().authenticate_token(encoded_token, connection)
+        self._verified.remember(key_id, encoded_token, result)
         return result
 
 
@@ -98,6 +108,8 @@ class _RememberingJWTAuth(JWTAuth[Actor, Token]):
     """The library's JWT config, holding this app's memory of verified tokens for its middleware."""
 
     verified: VerifiedTokens = field(default_factory=VerifiedTokens)
+    provider: IdentityProviderTokens | None = None
+    """The organisation's identity provider, when API clients sign in through it (single sign-on)."""
     authentication_middleware_class: type[JWTAuthenticationMiddleware] = _RememberingMiddleware
 
     @property
@@ -105,6 +117,7 @@ class _RememberingJWTAuth(JWTAuth[Actor, Token]):
         """The library's middleware definition, given this app's memory."""
         defined = super().middleware
         defined.kwargs["verified"] = self.verified
+        defined.kwargs["provider"] = self.provider
         return defined
 
 
@@ -118,7 +131,17 @@ def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
         # longest lifetime is refused alike. iat is required and may not lie in the future.
         return (token.exp - token.iat).total_seconds() > longest
 
+    provider = None
+    if settings.sso_issuer:
+        provider = IdentityProviderTokens(
+            issuer=settings.sso_issuer,
+            audience=settings.sso_audience or settings.jwt_audience,
+            role_claim=settings.oidc_role_claim,
+            longest_seconds=longest,
+            cooldown=settings.sso_keys_cooldown_seconds,
+        )
     return _RememberingJWTAuth(
+        provider=provider,
         retrieve_user_handler=_actor_from_token,
         revoked_token_handler=lives_too_long,
         token_secret=key,
@@ -188,10 +211,10 @@ def authorise_write(actor: Actor, case: Case) -> None:
         raise AccessDenied
 
 
-def authorise_read(actor: Actor, case: Case, *, projections: bool = False) -> None:
-    """Governance reads every case (admin too, its projections); a clinician reads the cases whose
-    care team includes them."""
-    if actor.role is Role.GOVERNANCE or (projections and actor.role is Role.ADMIN):
+def authorise_read(actor: Actor, case: Case) -> None:
+    """Governance reads every case; a clinician reads the cases whose care team includes them; an admin
+    manages care teams and reads no clinical content."""
+    if actor.role is Role.GOVERNANCE:
         return
     if actor.role is Role.CLINICIAN and actor.id in case.state.care_team:
         return

@@ -85,12 +85,11 @@ def replay_case(
     point: ReplayPoint,
     *,
     entries: bool = False,
-    projections: bool = False,
 ) -> Replayed:
     """The case as of ``point`` for a reader with a legitimate relationship to it, with its entries
     if asked (``entries``); the read is logged with the version shown. Blocking: run in a thread."""
     current = records.get_case(case_id, copy=False)
-    authorise_read(actor, current, projections=projections)
+    authorise_read(actor, current)
     cut = current.version
     if point.recorded_until is not None:
         cut = records.versions_recorded_by(case_id, point.recorded_until, current.version)

@@ -5,13 +5,8 @@ them again when a token names a key it has not seen: the provider rotated its ke
 from __future__ import annotations
 
 import base64
-import functools
-import json
 import secrets
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -20,66 +15,16 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_r
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from events.values import Role
+from service.http.identity_provider import Provider, ProviderRefused, discover, fetch_json
 from service.pages.session import SignIn
 
 __all__ = ["Provider", "SignInRefused", "discover", "identity", "redirect_to_provider"]
 
 PAGE_ROLES = (Role.CLINICIAN, Role.GOVERNANCE)
 """Roles the pages serve; reporting sees no free text and admin no person's record."""
-_TIMEOUT = 10.0
 
-
-class SignInRefused(Exception):
-    """The provider's answer cannot sign this person in; the message says why, in words for them."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """What discovery says about an OpenID provider."""
-
-    issuer: str
-    authorization_endpoint: str
-    token_endpoint: str
-    jwks_uri: str
-    end_session_endpoint: str | None = None
-
-    @functools.cached_property
-    def keys(self) -> jwt.PyJWKClient:
-        """The provider's signing keys, cached and fetched again for a key id not seen before.
-
-        No cool-down before that fetch: ID tokens come from the provider's own token endpoint, never
-        from the browser, so nobody else can make Waymark fetch the keys again and again."""
-        return jwt.PyJWKClient(self.jwks_uri, lifespan=300, timeout=int(_TIMEOUT), cooldown_duration=0)
-
-
-def _fetch_json(url: str, headers: dict[str, str], data: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    """An HTTP exchange with the provider (blocking: the standard library's client, as PyJWT uses for
-    the keys; serving imports no other HTTP client)."""
-    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
-        raise SignInRefused("The identity provider's address must be http(s).")
-    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - scheme checked
-    try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:  # noqa: S310 - scheme checked
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, {}
-
-
-async def discover(issuer: str) -> Provider:
-    """Read the provider's discovery document; its issuer must be the configured one exactly."""
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    status, document = await anyio.to_thread.run_sync(_fetch_json, url, {"Accept": "application/json"})
-    if status != 200:
-        raise SignInRefused("The identity provider's discovery document could not be read.")
-    if document.get("issuer") != issuer:
-        raise SignInRefused("The identity provider's discovery document names another issuer.")
-    return Provider(
-        issuer=issuer,
-        authorization_endpoint=document["authorization_endpoint"],
-        token_endpoint=document["token_endpoint"],
-        jwks_uri=document["jwks_uri"],
-        end_session_endpoint=document.get("end_session_endpoint"),
-    )
+SignInRefused = ProviderRefused
+"""The provider's answer cannot sign this person in; the message says why, in words for them."""
 
 
 def redirect_to_provider(
@@ -126,7 +71,7 @@ async def identity(
     else:  # a public client names itself in the form
         body = f"{body}&{urllib.parse.urlencode({'client_id': client_id})}"
     status, answer = await anyio.to_thread.run_sync(
-        _fetch_json, provider.token_endpoint, headers, body.encode()
+        fetch_json, provider.token_endpoint, headers, body.encode()
     )
     if status != 200:
         raise SignInRefused("The identity provider did not accept the sign-in: please sign in again.")

@@ -162,7 +162,7 @@ async def test_a_clinician_not_on_the_care_team_cannot_read(
     )
 
 
-@pytest.mark.parametrize("path", ["", "/history", "?version=1"])
+@pytest.mark.parametrize("path", ["", "/history", "?version=1", "/learning-log", "/trajectory", "/fhir"])
 @pytest.mark.parametrize("role", ["admin", "reporting"])
 async def test_admin_and_reporting_cannot_read_a_case(
     client: Client, auth: TokenFactory, path: str, role: str

@@ -75,7 +75,7 @@ def read_case(
     the read is logged. For a projection (``projections``) only the care team and version are looked
     at, so the cached case is used without a copy. Blocking: call it in a worker thread."""
     case = records.get_case(case_id, copy=not projections)
-    authorise_read(actor, case, projections=projections)
+    authorise_read(actor, case)
     if version is not None and version > case.version:
         raise VersionNotFound(case.version)
     if version is not None and version < case.version:
@@ -95,17 +95,18 @@ def replay_entries(
     records: CaseRecords, actor: Actor, case_id: UUID, view: str, point: ReplayPoint
 ) -> list[tuple[int, Entry]]:
     """The entries a projection replayed at ``point`` is folded from (the write side holds every
-    entry and correction; a projection keeps only the latest reading). Authorised as a projection
-    read and logged. Blocking: call it in a worker thread."""
-    return replay_case(records, actor, case_id, view, point, entries=True, projections=True).entries or []
+    entry and correction; a projection keeps only the latest reading). Authorised as a read of the
+    record and logged. Blocking: call it in a worker thread."""
+    return replay_case(records, actor, case_id, view, point, entries=True).entries or []
 
 
 class PersonProjectionController(Controller):
-    """One person's projections: learning log (and trajectory)."""
+    """One person's projections: learning log (and trajectory). Clinical content: an admin manages care
+    teams and reads none of it."""
 
     path = "/cases/{case_id:uuid}"
     tags = ("Projections",)
-    guards = (requires(Role.CLINICIAN, Role.GOVERNANCE, Role.ADMIN),)
+    guards = (requires(Role.CLINICIAN, Role.GOVERNANCE),)
 
     @get(
         "/learning-log", operation_id="getLearningLog", summary="Setbacks and escalations, and what followed"
