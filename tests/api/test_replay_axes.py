@@ -397,3 +397,21 @@ async def test_replay_problems_name_what_to_send(client: Client, auth: TokenFact
     for route, params, name in cases:
         problem = assert_problem(await client.get(route, params=params, headers=headers), 422)
         assert [error["field"] for error in problem["errors"]] == [name], params
+
+
+async def test_a_replayed_history_pages_with_its_cursor(
+    client: Client, auth: TokenFactory, story: Story
+) -> None:
+    headers = auth("clinician", CLINICIAN)
+    path = f"/cases/{story.case_id}/history"
+    whole = entry_ids(await get(client, headers, path, occurred_until=stamp(80)))
+    paged: list[str] = []
+    after = 0
+    while True:
+        page = await get(client, headers, path, occurred_until=stamp(80), limit=2, after=after)
+        paged += entry_ids(page)
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert paged == whole
+    assert len(whole) > 2
