@@ -103,14 +103,24 @@ def replay_case(
         # Fold on from the case as recorded at the last version before the first left out (its
         # snapshot): usually only the entries after that version are folded, not the whole case.
         start = unbroken(shown)
-        base = records.get_case(case_id, start if start < current.version else None) if start else None
+        base = _case_at(records, case_id, start, current.version) if start else None
         case = case_of(shown, version=cut, start=base)
         if case is None:
             raise invalid("occurred_until", "Nothing of this case had happened by then: send a later time.")
     else:
-        case = records.get_case(case_id, None if cut == current.version else cut)
+        case = _case_at(records, case_id, cut, current.version)
     records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut)
     return Replayed(case, current.version, shown)
+
+
+def _case_at(records: CaseRecords, case_id: UUID, version: int, current: int) -> Case:
+    """A copy of the case at ``version``: the latest, from the cache, when that is the version asked
+    for; else loaded at the version from its snapshot (so a write landing meanwhile never shows)."""
+    if version == current:
+        latest = records.get_case(case_id)
+        if latest.version == version:
+            return latest
+    return records.get_case(case_id, version)
 
 
 def learned_after(
