@@ -23,6 +23,7 @@ from service.http.positions import PositionWatcher
 from service.http.problems import exception_handlers, problem_details
 from service.http.reading import ReadPools
 from service.http.routes.cases import CaseController
+from service.http.routes.disclosure import DisclosureController
 from service.http.routes.entries import entry_router
 from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
@@ -76,6 +77,7 @@ def create_app(
             PersonProjectionController,
             GovernanceController,
             AuditController,
+            DisclosureController,
             ServiceController,
             health,
             ready,
@@ -86,6 +88,7 @@ def create_app(
             "positions": Provide(provide_positions, sync_to_thread=False),
         },
         lifespan=[reading],
+        state=State({"records": runtime.records}),  # guards log refused reads through it
         on_shutdown=[runtime.close] if owns_runtime else [],
         on_app_init=[
             auth.on_app_init,

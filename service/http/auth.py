@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 import jwt
 import msgspec
 from litestar.connection import ASGIConnection
@@ -20,6 +21,7 @@ from events.case import Case
 from events.values import Actor, Role
 from service.http.sso import IdentityProviderTokens
 from service.settings import Settings
+from service.write.application import CaseRecords
 
 __all__ = [
     "AccessDenied",
@@ -190,7 +192,7 @@ def requires(*roles: Role) -> Any:
     """A guard admitting only the given roles."""
 
     # An async guard runs on the event loop; Litestar sends a sync one to a worker thread.
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         # The authentication middleware lets OPTIONS through without a token (CORS preflight needs
         # that) and then sets no user at all; ``connection.user`` would raise. The OPTIONS answer is
         # the route's Allow header, which the public schema shows anyway.
@@ -200,9 +202,28 @@ def requires(*roles: Role) -> Any:
                 return
             raise NotAuthorizedException
         if not isinstance(user, Actor) or user.role not in roles:
+            await _log_refused_read(connection, user, handler)
             raise PermissionDeniedException(f"This needs one of the roles: {', '.join(roles)}")
 
     return guard
+
+
+async def _log_refused_read(
+    connection: ASGIConnection[Any, Any, Any, Any], user: object, handler: BaseRouteHandler
+) -> None:
+    """A read of one person's record refused for the reader's role is logged like a refusal for not
+    being on the care team (a write refused is not a read, and is in the server's log only)."""
+    case_id = connection.path_params.get("case_id")
+    records = getattr(connection.app.state, "records", None)
+    if connection.scope.get("method") != "GET" or not isinstance(user, Actor) or case_id is None:
+        return
+    if records is not None:
+        view = getattr(handler, "operation_id", None) or handler.handler_name
+        await anyio.to_thread.run_sync(
+            lambda: records.case_recorder.record_view(
+                user.id, user.role.value, case_id, str(view), None, outcome="refused"
+            )
+        )
 
 
 def authorise_write(actor: Actor, case: Case) -> None:
@@ -219,3 +240,13 @@ def authorise_read(actor: Actor, case: Case) -> None:
     if actor.role is Role.CLINICIAN and actor.id in case.state.care_team:
         return
     raise AccessDenied
+
+
+def authorise_logged(records: CaseRecords, actor: Actor, case: Case, view: str) -> None:
+    """``authorise_read``, with a refusal logged as one (who tried to read which record, and how)
+    before it is answered 403. Blocking: call it in a worker thread."""
+    try:
+        authorise_read(actor, case)
+    except AccessDenied:
+        records.case_recorder.record_view(actor.id, actor.role.value, case.id, view, None, outcome="refused")
+        raise

@@ -18,7 +18,7 @@ from events.case import Case
 from events.entries import Entry
 from events.replay import Learned, case_of, happened_by, learned_since, unbroken
 from events.values import Actor
-from service.http.auth import authorise_read
+from service.http.auth import authorise_logged
 from service.http.routes.parameters import invalid, replay_time
 from service.write.application import CaseRecords
 
@@ -89,7 +89,7 @@ def replay_case(
     """The case as of ``point`` for a reader with a legitimate relationship to it, with its entries
     if asked (``entries``); the read is logged with the version shown. Blocking: run in a thread."""
     current = records.get_case(case_id, copy=False)
-    authorise_read(actor, current)
+    authorise_logged(records, actor, current, point.view(view))
     cut = current.version
     if point.recorded_until is not None:
         cut = records.versions_recorded_by(case_id, point.recorded_until, current.version)

@@ -20,7 +20,7 @@ from events.entries import Entry
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
 from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.http.auth import authorise_read
+from service.http.auth import authorise_logged
 from service.http.positions import PositionWatcher
 from service.http.problems import InvalidInput
 from service.http.reading import ReadPools
@@ -66,7 +66,7 @@ def read_record(
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``: the
     API's ``recorded_until`` at the end of that day); the read is logged once, with the version
     shown. Blocking: call it in a worker thread."""
-    authorise_read(actor, records.get_case(case_id, copy=False))  # before reading any entry
+    authorise_logged(records, actor, records.get_case(case_id, copy=False), view)  # before any entry
     entries = records.every_entry(case_id)
     day, problem, case = parse_day(on), None, None
     if on and day is None:

@@ -111,8 +111,24 @@ class CaseRecorder(PostgresApplicationRecorder):
                 " role text NOT NULL, case_id uuid NOT NULL, view text NOT NULL, case_version bigint)"
             ).format(self.views_table)
         )
+        # Refused reads are logged too (issue 12); a database made before that gains the column.
+        self.sql_create_statements += [
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS outcome text NOT NULL DEFAULT 'served'").format(
+                self.views_table
+            ),
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS view_id bigint GENERATED ALWAYS AS IDENTITY").format(
+                self.views_table
+            ),
+            SQL("CREATE INDEX IF NOT EXISTS case_record_views_case ON {} (case_id, view_id)").format(
+                self.views_table
+            ),
+            SQL("CREATE INDEX IF NOT EXISTS case_record_views_actor ON {} (actor_id, view_id)").format(
+                self.views_table
+            ),
+        ]
         self._insert_view = SQL(
-            "INSERT INTO {} (actor_id, role, case_id, view, case_version) VALUES (%s, %s, %s, %s, %s)"
+            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
         ).format(self.views_table)
         self._insert_key = SQL(
             "INSERT INTO {} (actor_id, key, request_hash, case_id, entry_id, case_version)"
@@ -170,10 +186,21 @@ class CaseRecorder(PostgresApplicationRecorder):
         # One attempt, as for inserts (the library's select retries ten times too).
         return PostgresApplicationRecorder.select_events.__wrapped__(self, *args, **kwargs)
 
-    def record_view(self, actor_id: str, role: str, case_id: UUID, view: str, case_version: int) -> None:
-        """Log that a named user read a person's record (NDG data security standards 2 and 4)."""
+    def record_view(
+        self,
+        actor_id: str,
+        role: str,
+        case_id: UUID,
+        view: str,
+        case_version: int | None,
+        *,
+        outcome: str = "served",
+    ) -> None:
+        """Log that a named user read a person's record, or was refused it (``outcome`` "refused"),
+        as NDG data security standards 2 and 4 ask."""
+        row = (actor_id, role, case_id, view, case_version, outcome)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._insert_view, (actor_id, role, case_id, view, case_version), prepare=True)
+            curs.execute(self._insert_view, row, prepare=True)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         """What a key already used by this user produced, and that event's position."""

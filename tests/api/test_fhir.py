@@ -90,7 +90,7 @@ async def test_no_such_case_is_a_404(client: Client, auth: TokenFactory) -> None
     assert_problem(await client.get(f"/cases/{missing}/fhir", headers=auth("governance", user("g"))), 404)
 
 
-async def test_every_read_is_logged_and_a_refused_one_is_not(
+async def test_every_read_is_logged_and_a_refused_one_as_refused(
     client: Client, auth: TokenFactory, database: DatabaseAddress
 ) -> None:
     reader, outsider = user(), user()
@@ -101,9 +101,11 @@ async def test_every_read_is_logged_and_a_refused_one_is_not(
     await _bundle(client, auth("clinician", reader), case_id)
     rows = query(
         database,
-        "SELECT actor_id, role, view, case_version FROM case_record_views WHERE case_id = %s",
+        "SELECT actor_id, role, view, case_version, outcome FROM case_record_views WHERE case_id = %s"
+        " ORDER BY view_id",
         [case_id],
     )
-    assert [(r["actor_id"], r["role"], r["view"], r["case_version"]) for r in rows] == [
-        (reader, "clinician", "fhir", 1)
+    assert [(r["actor_id"], r["role"], r["view"], r["case_version"], r["outcome"]) for r in rows] == [
+        (outsider, "clinician", "fhir", None, "refused"),
+        (reader, "clinician", "fhir", 1, "served"),
     ]

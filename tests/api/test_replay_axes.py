@@ -342,8 +342,11 @@ async def test_every_replayed_read_is_in_the_access_log_with_the_version_shown(
     ]
 
 
-async def test_outsiders_cannot_replay_a_record(client: Client, auth: TokenFactory, story: Story) -> None:
-    headers = auth("clinician", "c-outsider")
+async def test_outsiders_cannot_replay_a_record_and_the_refusal_is_logged(
+    client: Client, auth: TokenFactory, story: Story, database: DatabaseAddress
+) -> None:
+    outsider = f"c-outsider-{uuid.uuid4().hex[:8]}"
+    headers = auth("clinician", outsider)
     for route, params in (
         ("", {"recorded_until": stamp(25)}),
         ("/history", {"occurred_until": stamp(25)}),
@@ -352,6 +355,19 @@ async def test_outsiders_cannot_replay_a_record(client: Client, auth: TokenFacto
     ):
         response = await client.get(f"/cases/{story.case_id}{route}", params=params, headers=headers)
         assert_problem(response, 403)
+        assert "P-axes" not in response.text
+    with psycopg.connect(**database.connect_kwargs(), row_factory=dict_row) as conn:
+        rows = conn.execute(
+            "SELECT view, outcome, case_version FROM case_record_views WHERE actor_id = %s ORDER BY view_id",
+            (outsider,),
+        ).fetchall()
+    at_25 = ago(25).isoformat().replace(":", "%3A").replace("+", "%2B")
+    assert rows == [
+        {"view": f"case?recorded_until={at_25}", "outcome": "refused", "case_version": None},
+        {"view": f"history?occurred_until={at_25}", "outcome": "refused", "case_version": None},
+        {"view": f"learned-since?recorded_after={at_25}", "outcome": "refused", "case_version": None},
+        {"view": f"trajectory?recorded_until={at_25}", "outcome": "refused", "case_version": None},
+    ]
 
 
 BAD_TIMES = {

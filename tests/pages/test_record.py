@@ -150,7 +150,11 @@ def test_every_page_view_of_a_record_is_logged_and_an_outsider_is_refused(
     database: DatabaseAddress,
     console_errors: ConsoleErrors,
 ) -> None:
-    views = "SELECT view, role FROM case_record_views WHERE actor_id = %s AND case_id = %s ORDER BY viewed_at"
+    views = (
+        "SELECT view, role FROM case_record_views WHERE actor_id = %s AND case_id = %s"
+        " AND outcome = 'served' ORDER BY view_id"
+    )
+    refused = views.replace("'served'", "'refused'")
     outsider = f"c-outsider-{secrets.token_hex(4)}"
     sign_in(page, oidc_provider, outsider)
     console_errors.allow_status(403)
@@ -160,6 +164,10 @@ def test_every_page_view_of_a_record_is_logged_and_an_outsider_is_refused(
     page.goto(f"/app/cases/{written.case_id}/learning-log")
     expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this record")
     assert query(database, views, (outsider, written.case_id)) == []
+    assert [row["view"] for row in query(database, refused, (outsider, written.case_id))] == [
+        "record-page",
+        "learning-log-page",
+    ]
     before = len(query(database, views, (CLINICIAN, written.case_id)))
     sign_in(page, oidc_provider, CLINICIAN)
     page.goto(f"/app/cases/{written.case_id}")

@@ -25,6 +25,7 @@ __all__ = [
     "Limit",
     "MinPosition",
     "OccurredUntil",
+    "PersonFilter",
     "Rebase",
     "RecordedAfter",
     "RecordedFrom",
@@ -68,6 +69,10 @@ AtVersion = Annotated[
 ]
 ServiceFilter = Annotated[str | None, QueryParameter(description="Only this service", **_like(ShortText))]
 UserFilter = Annotated[str | None, QueryParameter(description="Only entries by this user", **_like(UserId))]
+PersonFilter = Annotated[
+    str | None,
+    QueryParameter(description="Every case of this person (their reference)", **_like(ShortText)),
+]
 TypeFilter = Annotated[
     str | None,
     QueryParameter(name="type", pattern="^[a-z_]{1,40}$", description="Only this entry type (goal_set, ...)"),

@@ -23,7 +23,7 @@ from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.learning import LearningLog, learning_log
 from projections.queries.replayed import replayed_learning_log, replayed_trajectory
 from projections.queries.trajectory import Trajectory, trajectory
-from service.http.auth import authorise_read, requires
+from service.http.auth import authorise_logged, requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.replaying import ReplayPoint, replay_case
@@ -75,7 +75,7 @@ def read_case(
     the read is logged. For a projection (``projections``) only the care team and version are looked
     at, so the cached case is used without a copy. Blocking: call it in a worker thread."""
     case = records.get_case(case_id, copy=not projections)
-    authorise_read(actor, case)
+    authorise_logged(records, actor, case, view)
     if version is not None and version > case.version:
         raise VersionNotFound(case.version)
     if version is not None and version < case.version:
