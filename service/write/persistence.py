@@ -17,6 +17,7 @@ from psycopg.sql import SQL, Identifier
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
 from service.database import DatabaseAddress
+from service.write.chain import GENESIS, Linked, link
 
 __all__ = ["CaseRecorder", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
 
@@ -126,6 +127,26 @@ class CaseRecorder(PostgresApplicationRecorder):
                 self.views_table
             ),
         ]
+        self.chain_table = Identifier(datastore.schema, f"{events_table_name}_chain")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, previous bigint NOT NULL,"
+                " link bytea NOT NULL)"
+            ).format(self.chain_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint NOT NULL, link bytea NOT NULL,"
+                " signed_at timestamptz NOT NULL, signature bytea NOT NULL, public_key bytea NOT NULL)"
+            ).format(Identifier(datastore.schema, f"{events_table_name}_checkpoints"))
+        )
+        self._last_link = SQL("SELECT position, link FROM {} ORDER BY position DESC LIMIT 1").format(
+            self.chain_table
+        )
+        self._insert_links = SQL(
+            "INSERT INTO {} (position, previous, link)"
+            " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
+        ).format(self.chain_table)
         self._insert_view = SQL(
             "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome)"
             " VALUES (%s, %s, %s, %s, %s, %s)"
@@ -180,7 +201,24 @@ class CaseRecorder(PostgresApplicationRecorder):
                 ),
                 prepare=True,
             )
-            return sorted(row["notification_id"] for row in curs.fetchall())
+            positions = sorted(row["notification_id"] for row in curs.fetchall())
+            self._link(curs, positions, stored_events)
+            return positions
+
+    def _link(self, curs: Any, positions: list[int], stored_events: Sequence[StoredEvent]) -> None:
+        """Chain the new entries onto the log's last link (``service.write.chain``), in the same
+        transaction and under the same table lock as the entries themselves."""
+        curs.execute(self._last_link, prepare=True)
+        last = curs.fetchone()
+        previous, at = (bytes(last["link"]), last["position"]) if last is not None else (GENESIS, 0)
+        links, befores = [], []
+        for position, event in zip(positions, stored_events, strict=True):
+            entry = Linked(UUID(str(event.originator_id)), event.originator_version, event.topic, event.state)
+            previous = link(previous, position, entry)
+            links.append(previous)
+            befores.append(at)
+            at = position
+        curs.execute(self._insert_links, (positions, befores, links), prepare=True)
 
     def select_events(self, *args: Any, **kwargs: Any) -> Any:
         # One attempt, as for inserts (the library's select retries ten times too).

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from datetime import datetime
 from uuid import UUID
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery
 
 from events.values import Role
 from projections.queries.disclosure import CSV_COLUMNS, DisclosureFilter, DisclosurePage, disclosures
@@ -31,11 +31,10 @@ from service.http.routes.readmodels import read_consistently
 
 __all__ = ["DisclosureController"]
 
-Format = Annotated[Literal["json", "csv"], QueryParameter(name="format", description="json or csv")]
-
 
 class DisclosureController(Controller):
-    """Reads of people's records, served and refused, from the access log."""
+    """Reads of people's records, served and refused, from the access log. The two routes take the
+    same parameters (Litestar names a parameter's problems only when the handler declares it)."""
 
     path = "/audit"
     tags = ("Audit",)
@@ -58,23 +57,60 @@ class DisclosureController(Controller):
         to: RecordedTo = None,
         after: After = 0,
         limit: Limit = 100,
-        format_: Format = "json",
         min_position: MinPosition = None,
-    ) -> Response[DisclosurePage | str]:
+    ) -> DisclosurePage:
         """Every read of person-level data with who, in what role, which record and view, when, and
-        whether it was served or refused; ``format=csv`` gives the page as CSV (one row per read)."""
-        viewed_from, viewed_to = recorded_between(from_, to)
-        where = DisclosureFilter(case_id, person_ref, actor, viewed_from, viewed_to)
-        await read_consistently(positions, ["care"], min_position)  # a person's cases, by reference
-        async with reads.service() as conn:
-            page = await disclosures(conn, where, after=after, limit=limit)
-        if format_ == "json":
-            return Response(page)
-        return Response(
-            _csv(page),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="disclosures.csv"'},
-        )
+        whether it was served or refused, in the order logged: by case, by person reference (every
+        case of theirs) or by user."""
+        where = _where(case_id, person_ref, actor, from_, to)
+        return await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
+
+    @get(
+        "/views.csv",
+        operation_id="getDisclosuresCsv",
+        summary="The same reads as CSV, for a subject access request",
+        media_type="text/csv",
+    )
+    async def views_csv(
+        self,
+        *,
+        reads: NamedDependency[ReadPools],
+        positions: NamedDependency[PositionWatcher],
+        case_id: FromQuery[UUID | None] = None,
+        person_ref: PersonFilter = None,
+        actor: UserFilter = None,
+        from_: RecordedFrom = None,
+        to: RecordedTo = None,
+        after: After = 0,
+        limit: Limit = 100,
+        min_position: MinPosition = None,
+    ) -> Response[str]:
+        """One row per read, the columns of the JSON items; page with ``after`` as for JSON."""
+        where = _where(case_id, person_ref, actor, from_, to)
+        page = await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
+        disposition = 'attachment; filename="disclosures.csv"'
+        return Response(_csv(page), media_type="text/csv", headers={"Content-Disposition": disposition})
+
+
+def _where(
+    case_id: UUID | None, person: str | None, actor: str | None, start: datetime | None, end: datetime | None
+) -> DisclosureFilter:
+    viewed_from, viewed_to = recorded_between(start, end)
+    return DisclosureFilter(case_id, person, actor, viewed_from, viewed_to)
+
+
+async def _page(
+    reads: ReadPools,
+    positions: PositionWatcher,
+    where: DisclosureFilter,
+    *,
+    after: int,
+    limit: int,
+    min_position: int | None,
+) -> DisclosurePage:
+    await read_consistently(positions, ["care"], min_position)  # a person's cases, by reference
+    async with reads.service() as conn:
+        return await disclosures(conn, where, after=after, limit=limit)
 
 
 def _csv(page: DisclosurePage) -> str:

@@ -15,6 +15,7 @@ from projections.models import MODELS
 from service.bootstrap import Runtime
 from service.cli.bench import SUITES
 from service.cli.common import start_runtime
+from service.tools.bench.audit import run_audit
 from service.tools.bench.dataset import ensure_events
 from service.tools.bench.lag import measure_lag
 from service.tools.bench.rebuild import raw_audit_rebuild, rebuild_rate
@@ -122,6 +123,8 @@ def run_bench(
             run_rebuild(runner, batch_size=batch_size)
         if "lag" in chosen:
             run_lag(runner, rate=rate)
+        if "audit" in chosen:
+            run_audit(runtime.address, report, runs)
         for kind in kinds:
             if "commands" in chosen:
                 runner.commands(kind)
