@@ -431,3 +431,29 @@ async def test_a_replayed_history_pages_with_its_cursor(
         after = page["next_after"]
     assert paged == whole
     assert len(whole) > 2
+
+
+async def test_a_replayed_read_that_cannot_be_logged_is_refused(
+    client: Client, auth: TokenFactory, story: Story, database: DatabaseAddress
+) -> None:
+    headers = auth("clinician", CLINICIAN)
+    block = "ALTER TABLE case_record_views ADD CONSTRAINT no_replay_logging CHECK (false) NOT VALID"
+    with psycopg.connect(**database.connect_kwargs(), autocommit=True) as conn:
+        conn.execute(block)
+    try:
+        for route, params in (
+            ("", {"recorded_until": stamp(25)}),
+            ("/history", {"occurred_until": stamp(25)}),
+            ("/trajectory", {"recorded_until": stamp(25)}),
+            ("/learning-log", {"occurred_until": stamp(25)}),
+            ("/learned-since", {"recorded_after": stamp(25)}),
+        ):
+            answer = await client.get(f"/cases/{story.case_id}{route}", params=params, headers=headers)
+            assert_problem(answer, 503)
+            assert "P-axes" not in answer.text, route
+    finally:
+        with psycopg.connect(**database.connect_kwargs(), autocommit=True) as conn:
+            conn.execute("ALTER TABLE case_record_views DROP CONSTRAINT no_replay_logging")
+    assert (
+        await client.get(f"/cases/{story.case_id}", params={"recorded_until": stamp(25)}, headers=headers)
+    ).status_code == 200
