@@ -1,12 +1,13 @@
-"""Shared fixtures: a real PostgreSQL (the machine's via DATABASE_URL, else an embedded one), a fresh
-database per test session, the real Litestar app, and signed tokens."""
+"""Shared fixtures: a real PostgreSQL (the machine's via DATABASE_URL, else an embedded one), one
+database per test session (and one per test for those that need their own, copied from a template),
+the real Litestar app, and signed tokens. Plain helpers are in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,18 +17,21 @@ from litestar.testing import AsyncTestClient
 from psycopg import sql
 
 from events.values import Role
-from service.bootstrap import Runtime, write_side
-from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
+from service.bootstrap import Runtime
+from service.database import DatabaseAddress, EmbeddedPostgres
 from service.grants import grant_service_role
 from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
-from service.tools.processes import BIN
-from service.write.application import CaseRecords
-
-TokenFactory = Callable[..., dict[str, str]]
-WAYMARK = str(BIN / "waymark")
-"""The ``waymark`` command of this environment, for tests that start it as a process."""
+from tests.support.databases import (
+    Drops,
+    copy_database,
+    create_database,
+    database_name,
+    drop_database,
+    make_template,
+)
+from tests.support.tokens import TokenFactory
 
 
 @pytest.fixture(scope="session")
@@ -42,39 +46,46 @@ def pg_server() -> Iterator[DatabaseAddress]:
         server.stop()
 
 
-def case_records(address: DatabaseAddress, *, overflow: int = 2) -> CaseRecords:
-    """The write side on a database, with a small connection pool (close it when done)."""
-    return write_side(address, Settings(db_pool_size=2, db_pool_overflow=overflow, db_connect_timeout=2))
+@pytest.fixture(scope="session")
+def template_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
+    """Waymark's schema, set up once for the session, for ``fresh_database`` to copy."""
+    template = make_template(pg_server)
+    yield template
+    drop_database(pg_server, template)
 
 
-def create_database(server: DatabaseAddress) -> DatabaseAddress:
-    """A new, empty database on the server, named for this test run."""
-    return ensure_database(server, f"waymark_test_{os.getpid()}_{secrets.token_hex(4)}")
-
-
-def drop_database(server: DatabaseAddress, database: DatabaseAddress) -> None:
-    """Drop a test database, disconnecting anything still attached."""
-    with psycopg.connect(**server.connect_kwargs(), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.dbname))
-        )
+@pytest.fixture(scope="session")
+def drops(pg_server: DatabaseAddress) -> Iterator[Drops]:
+    """Drops the tests' own databases in the background; the session ends once all are dropped."""
+    dropping = Drops(pg_server)
+    yield dropping
+    dropping.close()
 
 
 @pytest.fixture
-def fresh_database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
-    """A new, empty database for one test, dropped afterwards."""
+def fresh_database(
+    pg_server: DatabaseAddress, template_database: DatabaseAddress, drops: Drops
+) -> Iterator[DatabaseAddress]:
+    """A new database for one test, holding the schema Waymark sets up on first start (copied from the
+    session's template, not set up again), dropped afterwards."""
+    address = copy_database(pg_server, template_database)
+    yield address
+    drops.drop(address)
+
+
+@pytest.fixture
+def empty_database(pg_server: DatabaseAddress, drops: Drops) -> Iterator[DatabaseAddress]:
+    """A new database with nothing in it, for tests of what Waymark sets up itself; dropped afterwards."""
     address = create_database(pg_server)
-    try:
-        yield address
-    finally:
-        drop_database(pg_server, address)
+    yield address
+    drops.drop(address)
 
 
 @pytest.fixture(scope="session")
 def database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
     """One fresh database shared by the session's tests (each test makes its own cases), reached as
     the least-privilege role ``waymark db grant`` makes for it, as in production."""
-    name = f"waymark_test_{os.getpid()}_{secrets.token_hex(4)}"
+    name = database_name()
     address = grant_service_role(pg_server, role=name, database=name)
     yield address
     drop_database(pg_server, address)

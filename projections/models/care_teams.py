@@ -30,7 +30,7 @@ def _built_in_rows(entry: Entry) -> list[Row]:
 
 
 _NOT_THE_TEAM = Ignored("does not change who is on the care team")
-_DECISIONS: dict[type[Entry], Decision] = {kind: _NOT_THE_TEAM for kind in ENTRY_KINDS}
+_DECISIONS: dict[type[Entry], Decision] = dict.fromkeys(ENTRY_KINDS, _NOT_THE_TEAM)
 _DECISIONS.update(
     {
         CaseOpened: _built_in_rows,

@@ -13,12 +13,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
 from events.entries import CaseOpened, Entry, EntryCorrected
-from service.write.persistence import CaseRecorder, EntryMapper, IdempotencyKey, KeyUse
+from service.write.persistence import CaseStore, EntryMapper, IdempotencyKey, KeyUse
 from service.write.recent import RecentEntries
 from service.write.recorded import RecordedTimes
 
@@ -118,10 +119,13 @@ class CaseRecords(Application[UUID]):
         return EntryMapper()
 
     @property
-    def case_recorder(self) -> CaseRecorder:
+    def case_recorder(self) -> CaseStore:
         """The recorder, with Waymark's idempotency and record-view tables."""
-        if not isinstance(self.recorder, CaseRecorder):
-            raise TypeError("CaseRecords must be configured with CaseRecorder (APPLICATION_RECORDER_TOPIC)")
+        if not isinstance(self.recorder, CaseStore):
+            raise TypeError(
+                "CaseRecords must be configured with a CaseStore: CaseRecorder (APPLICATION_RECORDER_TOPIC)"
+                " or service.write.memory's MemoryFactory (PERSISTENCE_MODULE)"
+            )
         return self.recorder
 
     def open_case(self, opened: CaseOpened, request: WriteRequest = WriteRequest()) -> Receipt:
@@ -241,25 +245,17 @@ class CaseRecords(Application[UUID]):
 
     def a_case_of(self, clinician_id: str) -> str | None:
         """The id of one case on a clinician's care team, to point a new user at (demo start-up)."""
-        recorder = self.case_recorder
-        query = SQL(
-            "SELECT originator_id FROM {} WHERE topic = 'case_opened'"
-            " AND convert_from(state, 'UTF8')::jsonb -> 'care_team' ? %s LIMIT 1"
-        ).format(Identifier(recorder.datastore.schema, recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn:
-            row = conn.execute(query, [clinician_id]).fetchone()
-        return str(row["originator_id"]) if row else None
+        return self.case_recorder.a_case_of(clinician_id)
 
     def ping(self) -> None:
         """Raise unless the case record store answers."""
-        with self.case_recorder.datastore.get_connection() as conn:
-            conn.execute("SELECT 1")
+        self.case_recorder.ping()
 
     def _drop_stale_snapshots(self) -> None:
         """Snapshots written under an older state layout cannot be read: drop them, cases replay instead."""
-        if self.snapshots is None:
-            return
-        recorder: Any = self.snapshots.recorder
+        recorder = self.snapshots.recorder if self.snapshots is not None else None
+        if not isinstance(recorder, PostgresAggregateRecorder):
+            return  # the in-memory store starts empty: no snapshot of an older layout to drop
         table = Identifier(recorder.datastore.schema, recorder.events_table_name)
         with recorder.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DELETE FROM {} WHERE topic <> %s").format(table), [SNAPSHOT_TOPIC])

@@ -4,13 +4,14 @@ recorded in the same transaction as the events they produced."""
 from __future__ import annotations
 
 import hashlib
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
@@ -19,7 +20,7 @@ from events.codec import decode_entry, encode_entry, type_name
 from service.database import DatabaseAddress
 from service.write.chain import GENESIS, Linked, link
 
-__all__ = ["CaseRecorder", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
+__all__ = ["CaseRecorder", "CaseStore", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
 
 
 class _NoTranscoder(Transcoder):
@@ -89,7 +90,43 @@ class KeyUse:
     case_version: int
 
 
-class CaseRecorder(PostgresApplicationRecorder):
+class CaseStore(ApplicationRecorder):
+    """What CaseRecords needs of its recorder beyond the library's: idempotency keys kept with the events
+    they produced (``insert_events(..., idempotency=KeyUse)`` refuses a key already used, with the
+    library's IntegrityError, and stores nothing), the record-views log, and two lookups.
+
+    CaseRecorder keeps them in PostgreSQL (production); MemoryCaseRecorder (service/write/memory.py) in
+    the library's in-memory persistence, so the write application's own logic is testable without a
+    database."""
+
+    @abstractmethod
+    def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
+        """What a key already used by this user produced, and that event's position."""
+
+    @abstractmethod
+    def record_view(
+        self,
+        actor_id: str,
+        role: str,
+        case_id: UUID,
+        view: str,
+        case_version: int | None,
+        *,
+        outcome: str = "served",
+    ) -> None:
+        """Log that a named user read a person's record, or was refused it (``outcome`` "refused"),
+        as NDG data security standards 2 and 4 ask."""
+
+    @abstractmethod
+    def a_case_of(self, clinician_id: str) -> str | None:
+        """The id of one case whose care team names the clinician."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise unless the store answers."""
+
+
+class CaseRecorder(PostgresApplicationRecorder, CaseStore):
     """The library's recorder, plus an idempotency table written in the same transaction as the events."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
@@ -169,6 +206,10 @@ class CaseRecorder(PostgresApplicationRecorder):
             " ON e.originator_id = k.case_id AND e.originator_version = k.case_version"
             " WHERE k.actor_id = %s AND k.key = %s"
         ).format(self.idempotency_table, Identifier(datastore.schema, events_table_name))
+        self._select_case_of = SQL(
+            "SELECT originator_id FROM {} WHERE topic = 'case_opened'"
+            " AND convert_from(state, 'UTF8')::jsonb -> 'care_team' ? %s LIMIT 1"
+        ).format(Identifier(datastore.schema, events_table_name))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Append events (and an idempotency key) in one transaction under the library's table lock.
@@ -234,14 +275,11 @@ class CaseRecorder(PostgresApplicationRecorder):
         *,
         outcome: str = "served",
     ) -> None:
-        """Log that a named user read a person's record, or was refused it (``outcome`` "refused"),
-        as NDG data security standards 2 and 4 ask."""
         row = (actor_id, role, case_id, view, case_version, outcome)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._insert_view, row, prepare=True)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
-        """What a key already used by this user produced, and that event's position."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._select_key, (actor_id, key), prepare=True)
             row = curs.fetchone()
@@ -249,6 +287,15 @@ class CaseRecorder(PostgresApplicationRecorder):
             return None
         used = IdempotencyKey(actor_id, key, bytes(row["request_hash"]))
         return KeyUse(used, row["case_id"], row["entry_id"], row["case_version"]), row["notification_id"]
+
+    def a_case_of(self, clinician_id: str) -> str | None:
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(self._select_case_of, [clinician_id]).fetchone()
+        return str(row["originator_id"]) if row else None
+
+    def ping(self) -> None:
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT 1")
 
 
 def eventsourcing_env(

@@ -2,8 +2,9 @@
 a case version without decoding the case's entries.
 
 A version, once recorded, never changes, so what is cached stays true; only versions recorded since
-the last look are read (one indexed query of their ``recorded_at`` alone). Kept as a running maximum
-in whole microseconds (8 bytes a version), so "every version up to n was recorded by T" is a bisection.
+the last look are read (one indexed query), and of each only its ``recorded_at`` is decoded. Kept as a
+running maximum in whole microseconds (8 bytes a version), so "every version up to n was recorded by
+T" is a bisection. Read through the library's recorder interface, so it works on any case store.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
-from psycopg.sql import SQL, Identifier
-
-from service.write.persistence import CaseRecorder
+from eventsourcing.persistence import ApplicationRecorder
 
 __all__ = ["RecordedTimes"]
 
@@ -42,16 +41,11 @@ def _micros(at: datetime) -> int:
 class RecordedTimes:
     """Per case, the latest ``recorded_at`` among versions 1..n, for the most recently replayed cases."""
 
-    def __init__(self, recorder: CaseRecorder, *, cases: int = 1024) -> None:
+    def __init__(self, recorder: ApplicationRecorder, *, cases: int = 1024) -> None:
         self._recorder = recorder
         self._cases = cases
         self._known: OrderedDict[UUID, array[int]] = OrderedDict()
         self._lock = threading.Lock()
-        table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        self._select = SQL(
-            "SELECT state FROM {} WHERE originator_id = %s AND originator_version > %s"
-            " AND originator_version <= %s ORDER BY originator_version"
-        ).format(table)
 
     def versions_recorded_by(self, case_id: UUID, until: datetime, current: int) -> int:
         """How many of the case's first versions (of ``current``) had all been recorded by ``until``."""
@@ -71,12 +65,10 @@ class RecordedTimes:
         return known
 
     def _extend(self, case_id: UUID, known: array[int], current: int) -> array[int]:
-        with self._recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select, (case_id, len(known), current), prepare=True)
-            rows = curs.fetchall()
+        stored = self._recorder.select_events(case_id, gt=len(known), lte=current)
         grown = array("q", known)
         latest = grown[-1] if grown else -(2**62)
-        for row in rows:
-            latest = max(latest, _micros(_DECODER.decode(bytes(row["state"])).recorded_at))
+        for event in stored:
+            latest = max(latest, _micros(_DECODER.decode(event.state).recorded_at))
             grown.append(latest)
         return grown

@@ -4,16 +4,18 @@ can be called, and checks for problem responses and for "nothing was written".""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from _pytest.mark import ParameterSet
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 Client = AsyncTestClient[Litestar]
 Body = dict[str, Any]
@@ -218,6 +220,16 @@ ENTRY_ROUTES: dict[str, EntryRoute] = {
 CARE_TEAM = "care-team"
 WRITE_ROUTES = [*ENTRY_ROUTES, CARE_TEAM]
 """Every write to an existing case: the entry routes (clinician) and the care team (admin)."""
+FAST_TIER_ROUTES = frozenset({"reviews", "corrections", CARE_TEAM, "open"})
+"""The routes a route-by-route check of a cross-cutting rule (tokens, malformed bodies, dates, If-Match)
+runs on in the fast tier: a plain entry, an entry that refers to another, the admin's care team, and
+opening a case. The rules are enforced once for every route, so these find a broken rule quickly;
+the whole suite (the README's command, .ci/run) still checks every route."""
+
+
+def each_route(names: Iterable[str]) -> list[ParameterSet]:
+    """Route names as test parameters, those outside FAST_TIER_ROUTES marked ``slow``."""
+    return [pytest.param(name, marks=() if name in FAST_TIER_ROUTES else pytest.mark.slow) for name in names]
 
 
 @dataclass

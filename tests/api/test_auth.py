@@ -17,13 +17,14 @@ from tests.api.helpers import (
     WRITE_ROUTES,
     Client,
     assert_problem,
+    each_route,
     history,
     open_case,
     opening,
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 Claims = dict[str, Any]
 
@@ -89,7 +90,7 @@ async def test_reading_without_a_trusted_token_is_401(
     assert_unauthenticated(await client.post("/cases", json=opening(), headers=headers))
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 @pytest.mark.parametrize("bad", ["no-token", "forged-signature", "expired", "alg-none"])
 async def test_writing_without_a_trusted_token_is_401_and_writes_nothing(
     client: Client, auth: TokenFactory, settings: Settings, name: str, bad: str
@@ -112,7 +113,7 @@ async def test_a_token_signed_with_the_secret_is_accepted(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("name", ENTRY_ROUTES)
+@pytest.mark.parametrize("name", each_route(ENTRY_ROUTES))
 @pytest.mark.parametrize("role", ["reporting", "admin", "governance"])
 async def test_only_clinicians_write_entries(
     client: Client, auth: TokenFactory, name: str, role: str
@@ -138,7 +139,7 @@ async def test_only_clinicians_open_cases(client: Client, auth: TokenFactory, ro
     assert_problem(await client.post("/cases", json=opening(), headers=auth(role, user(role[0]))), 403)
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_a_clinician_not_on_the_care_team_cannot_write(
     client: Client, auth: TokenFactory, name: str
 ) -> None:

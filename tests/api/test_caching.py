@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import GOAL, Client, open_case, prepare, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 PERIOD = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}
 

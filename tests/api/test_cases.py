@@ -22,7 +22,7 @@ from tests.api.helpers import (
     post,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def test_opening_a_case_answers_201_with_location_etag_and_receipt(

@@ -15,13 +15,14 @@ from tests.api.helpers import (
     Client,
     PreparedWrite,
     assert_problem,
+    each_route,
     history,
     open_case,
     opening,
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def moved_on(write: PreparedWrite) -> int:
@@ -33,7 +34,7 @@ async def moved_on(write: PreparedWrite) -> int:
     return version
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_if_match_on_an_old_version_is_412_with_the_current_etag_and_writes_nothing(
     client: Client, auth: TokenFactory, name: str
 ) -> None:
@@ -47,7 +48,7 @@ async def test_if_match_on_an_old_version_is_412_with_the_current_etag_and_write
     assert await write.state() == before
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_if_match_on_the_current_version_writes(client: Client, auth: TokenFactory, name: str) -> None:
     write = await prepare(client, auth, name)
     version, length = await write.state()
@@ -93,7 +94,7 @@ async def test_concurrent_writes_on_the_same_version_let_exactly_one_through(
     assert await write.state() == (2, 2)
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_a_retry_with_the_same_key_and_body_returns_the_first_response_and_records_nothing(
     client: Client, auth: TokenFactory, name: str
 ) -> None:

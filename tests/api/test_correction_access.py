@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.helpers import Client, assert_problem, history, open_case, record_state, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def test_a_correction_cannot_rewrite_the_care_team(client: Client, auth: TokenFactory) -> None:

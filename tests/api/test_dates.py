@@ -18,12 +18,13 @@ from tests.api.helpers import (
     WRITE_ROUTES,
     Client,
     assert_problem,
+    each_route,
     history,
     opening,
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 BOUNDED = {"occurred_at", "opened_on", "target_on", "review_on"}
 """Every date or time field of a request body; a new one needs its bounds (and a case below)."""
@@ -57,7 +58,7 @@ def invalid(response: Any, field: str) -> dict[str, Any]:
     return problem
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 @pytest.mark.parametrize("when", TOO_EARLY.values(), ids=TOO_EARLY.keys())
 async def test_an_entry_that_happened_before_1900_is_422_and_writes_nothing(
     client: Client, auth: TokenFactory, name: str, when: str

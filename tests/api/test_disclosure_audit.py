@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.api.helpers import Body, Client, assert_problem, opening, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def _open(

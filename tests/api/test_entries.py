@@ -21,7 +21,7 @@ from tests.api.helpers import (
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 @pytest.mark.parametrize("name", WRITE_ROUTES)

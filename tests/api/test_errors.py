@@ -20,12 +20,13 @@ from tests.api.helpers import (
     WRITE_ROUTES,
     Client,
     assert_problem,
+    each_route,
     open_case,
     opening,
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 JSON = {"Content-Type": "application/json"}
 MALFORMED = {
@@ -41,7 +42,7 @@ MALFORMED = {
 }
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 @pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
 async def test_malformed_json_is_400_and_writes_nothing(
     client: Client, auth: TokenFactory, name: str, body: bytes
@@ -62,7 +63,7 @@ def unknown_case_path(template: str) -> str:
     return re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), template)
 
 
-@pytest.mark.parametrize("name", ENTRY_ROUTES)
+@pytest.mark.parametrize("name", each_route(ENTRY_ROUTES))
 async def test_writing_to_an_unknown_case_is_404(client: Client, auth: TokenFactory, name: str) -> None:
     route = ENTRY_ROUTES[name]
     body = route.body(defaultdict(lambda: str(uuid.uuid4())))
@@ -114,7 +115,7 @@ async def test_a_method_a_route_does_not_take_is_a_405_problem(
     assert len((await client.get(f"/cases/{case_id}/history", headers=clinician)).json()["items"]) == 1
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_a_body_over_the_limit_is_413_and_writes_nothing(
     client: Client, auth: TokenFactory, settings: Settings, name: str
 ) -> None:
@@ -179,7 +180,7 @@ async def test_a_streamed_body_over_the_limit_is_413(
     assert await write.state() == before
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_a_body_that_is_not_json_is_415_and_writes_nothing(
     client: Client, auth: TokenFactory, name: str
 ) -> None:
@@ -223,7 +224,7 @@ async def test_json_with_a_charset_or_a_json_suffix_is_accepted(client: Client, 
 HOSTILE_VALUES: list[object] = [None, 10**30, -1, "", "\u0000", [[[]]], {"$ne": 1}, True, 1.5]
 
 
-@pytest.mark.parametrize("name", [*WRITE_ROUTES, "open"])
+@pytest.mark.parametrize("name", each_route([*WRITE_ROUTES, "open"]))
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
 async def test_a_hostile_value_in_any_field_is_a_4xx_problem_never_a_500(
     client: Client, auth: TokenFactory, name: str, value: object

@@ -4,7 +4,7 @@ superseded by the next, corrected like any entry, and readable as they stood at 
 from __future__ import annotations
 
 from tests.api.helpers import ESCALATION_PLAN, Body, Client, assert_problem, history, open_case, post, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def agree(client: Client, headers: dict[str, str], case_id: str, **changes: object) -> Body:

@@ -23,9 +23,9 @@ from tests.api.helpers import (
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
 from tests.fhir_checks import by_type, validate_bundle
-from tests.integration.conftest import query
+from tests.support.databases import query
+from tests.support.tokens import TokenFactory
 
 
 async def _bundle(client: Client, headers: dict[str, str], case_id: str) -> dict[str, Any]:

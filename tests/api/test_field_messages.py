@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import ESCALATION, REVIEW, Client, assert_problem, prepare, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 KINDS = ["routine", "formal", "mdt", "supervision"]
 PLAN = {"rationale": "r", "support_hours_per_week": 169}

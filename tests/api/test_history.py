@@ -19,7 +19,7 @@ from tests.api.helpers import (
     post,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 def parse(stamp: str) -> datetime:

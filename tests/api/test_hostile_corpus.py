@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import REVIEW, SETBACK, Client, assert_problem, prepare
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 FRAGMENTS = [
     "'); DROP TABLE case_records_events; --",

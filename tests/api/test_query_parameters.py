@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import Client, assert_problem, open_case, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 PERIOD_ROUTES = [
     "/governance/review-impact",

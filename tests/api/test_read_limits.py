@@ -20,7 +20,7 @@ from service.http.app import create_app
 from service.http.reading import QueryTooLong, ReadPools
 from service.settings import Settings
 from tests.api.helpers import Client, open_case, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 PERIOD = {"from": "2016-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
 
@@ -62,6 +62,7 @@ WIDE = "SELECT " + ", ".join(f"$1::int + {i} AS c{i}" for i in range(1500))
 expire while it does, which is when a server-side statement_timeout broke the connection."""
 
 
+@pytest.mark.slow  # a load of timed-out reads: 6 s or more
 async def test_a_limit_expiring_while_a_statement_is_described_is_only_ever_query_too_long(
     settings: Settings,
 ) -> None:

@@ -29,7 +29,7 @@ from events.values import Actor, ContributingFactor, OutcomeDomain, ReviewKind, 
 from service.bootstrap import Runtime
 from service.database import DatabaseAddress
 from tests.api.helpers import Client, assert_problem
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 NOW = datetime.now(UTC)
 DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT

@@ -20,9 +20,10 @@ from tests.api.helpers import (
     Client,
     PreparedWrite,
     assert_problem,
+    each_route,
     prepare,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 Scenario = Callable[[PreparedWrite], Awaitable[tuple[str, dict[str, Any]]]]
 
@@ -172,7 +173,7 @@ async def test_a_broken_rule_is_409_with_its_own_problem_type_and_writes_nothing
     assert await write.state() == before
 
 
-@pytest.mark.parametrize("name", [r for r in WRITE_ROUTES if r != "reopening"])
+@pytest.mark.parametrize("name", each_route([r for r in WRITE_ROUTES if r != "reopening"]))
 async def test_a_closed_case_refuses_every_write_with_409_case_closed(
     client: Client, auth: TokenFactory, name: str
 ) -> None:

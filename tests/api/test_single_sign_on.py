@@ -19,8 +19,8 @@ from service.bootstrap import Runtime
 from service.http.app import create_app
 from service.settings import Settings
 from tests.api.helpers import Client, assert_problem, open_case, user
-from tests.conftest import TokenFactory
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.tokens import TokenFactory
 
 AUDIENCE = "api://waymark"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.helpers import Client
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 async def test_open_review_read(client: Client, auth: TokenFactory) -> None:

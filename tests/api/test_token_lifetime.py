@@ -24,7 +24,7 @@ from service.http.app import create_app
 from service.http.auth import VerifiedTokens
 from service.settings import Settings
 from tests.api.helpers import Client, assert_problem, open_case, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 HOURS = 3600
 

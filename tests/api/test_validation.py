@@ -18,18 +18,19 @@ from tests.api.helpers import (
     WRITE_ROUTES,
     Client,
     assert_problem,
+    each_route,
     opening,
     prepare,
     user,
 )
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 
 def fields_named(problem: dict[str, Any]) -> list[str]:
     return [error["field"] for error in problem["errors"]]
 
 
-@pytest.mark.parametrize("name", WRITE_ROUTES)
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
 async def test_an_unknown_field_is_422_naming_it_and_writes_nothing(
     client: Client, auth: TokenFactory, name: str
 ) -> None:

@@ -10,13 +10,17 @@ import subprocess
 import time
 
 import asyncpg
+import pytest
 
 from projections.models import MODELS
 from projections.rebuild import rebuild
 from service.tools.demo import DemoPlan, write_demo
-from tests.conftest import WAYMARK, case_records
-from tests.faults.conftest import OwnPostgres
-from tests.projections.conftest import fingerprints
+from tests.support.databases import case_records
+from tests.support.polling import eventually
+from tests.support.processes import WAYMARK, OwnPostgres
+from tests.support.projections import fingerprints
+
+pytestmark = pytest.mark.slow  # twenty kills and a take-over: about 40 s
 
 
 def _project(database_url: str) -> subprocess.Popen[bytes]:
@@ -117,6 +121,20 @@ async def _leaders(dsn: str) -> dict[int, int]:
     return {int(row["application_name"].split(":")[1]): row["held"] for row in rows}
 
 
+async def _connections(dsn: str, pid: int) -> int:
+    """How many connections a projector process (by pid) has open."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                f"waymark-projector:{pid}",
+            )
+        )
+    finally:
+        await conn.close()
+
+
 async def test_the_standby_projector_takes_over_within_five_seconds_and_skips_nothing(
     own_postgres: OwnPostgres,
 ) -> None:
@@ -127,7 +145,12 @@ async def test_the_standby_projector_takes_over_within_five_seconds_and_skips_no
         write_demo(records, DemoPlan(people=20, months=6, seed=8))
         assert await _wait_for(dsn, records.recorder.max_notification_id() or 0, 60)
         standby = _project(dsn)
-        await asyncio.sleep(2)
+        waiting = standby.pid
+
+        async def standing_by() -> bool:  # connected for every model, so trying every model's lock
+            return await _connections(dsn, waiting) == len(MODELS)
+
+        await eventually(standing_by, seconds=30, failure="the standby never connected for every projection")
         assert (await _leaders(dsn)).get(active.pid) == len(MODELS), (
             "the first projector leads every projection"
         )

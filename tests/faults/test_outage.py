@@ -7,9 +7,12 @@ import time
 from dataclasses import dataclass
 
 import httpx
+import pytest
 
 from tests.api.helpers import REVIEW, opening
-from tests.faults.conftest import OwnPostgres, Server
+from tests.support.processes import OwnPostgres, OwnServer
+
+pytestmark = pytest.mark.slow  # thirteen seconds of write load around a five-second outage
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ async def recorded_entries(
 
 
 async def test_an_outage_answers_503_quickly_and_loses_nothing_acknowledged(
-    own_postgres: OwnPostgres, serve: list[Server]
+    own_postgres: OwnPostgres, serve: list[OwnServer]
 ) -> None:
-    server = Server(own_postgres.address)
+    server = OwnServer(own_postgres.address)
     serve.append(server)
     server.start()
     headers = server.token("fault-writer")
@@ -86,6 +89,8 @@ async def test_an_outage_answers_503_quickly_and_loses_nothing_acknowledged(
         cases = await open_cases(client, headers, 8)
         began = time.monotonic()
         load = [asyncio.create_task(write_steadily(client, c, headers, began + 13)) for c in cases]
+        # The timings are the scenario, not waits for a condition: three seconds of load, then an
+        # outage held for five while the writers keep writing.
         await asyncio.sleep(3)
         await asyncio.to_thread(own_postgres.stop)
         down = time.monotonic()

@@ -22,21 +22,23 @@ from schemathesis.core.result import Err
 
 from service.database import DatabaseAddress
 from tests.api.helpers import opening
-from tests.faults.conftest import Server
+from tests.support.processes import OwnServer
+
+pytestmark = pytest.mark.slow  # every operation fuzzed: about 25 s
 
 CLINICIAN = "fuzz-clinician"
 
 
 @pytest.fixture(scope="module")
-def live_server(database: DatabaseAddress) -> Iterator[Server]:
-    server = Server(database)
+def live_server(database: DatabaseAddress) -> Iterator[OwnServer]:
+    server = OwnServer(database)
     server.start()
     yield server
     server.kill()
 
 
 @pytest.fixture(scope="module")
-def own_case(live_server: Server) -> str:
+def own_case(live_server: OwnServer) -> str:
     """A case the fuzzing clinician is on the care team of, so writes reach the domain rules."""
     response = httpx.post(f"{live_server.url}/cases", json=opening(), headers=live_server.token(CLINICIAN))
     assert response.status_code == 201, response.text
@@ -56,7 +58,7 @@ def _allowed_role(method: str, path: str) -> str:
     return "reporting" if path.startswith("/service") else "governance"
 
 
-def test_every_operation_answers_within_its_schema(live_server: Server, own_case: str) -> None:
+def test_every_operation_answers_within_its_schema(live_server: OwnServer, own_case: str) -> None:
     api = schemathesis.openapi.from_url(f"{live_server.url}/schema/openapi.json")
     others = cycle(_ROLES)
     turns = cycle([True, True, True, False])  # every fourth request in a role that may be refused

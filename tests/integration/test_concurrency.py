@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
+
 from service.database import DatabaseAddress
 from tests.api.helpers import REVIEW, Client, open_case
-from tests.conftest import TokenFactory
-from tests.integration.conftest import post_concurrently, query
+from tests.support.concurrency import post_concurrently
+from tests.support.databases import query
+from tests.support.tokens import TokenFactory
 
 
 async def test_twenty_writes_with_the_same_if_match_give_one_201_and_nineteen_412(
@@ -39,6 +42,7 @@ async def test_twenty_writes_with_the_same_if_match_give_one_201_and_nineteen_41
     assert rows[0]["n"] == 2
 
 
+@pytest.mark.slow  # two hundred concurrent writes
 async def test_two_hundred_concurrent_writes_all_land_at_contiguous_versions(
     client: Client,
     auth: TokenFactory,

@@ -7,7 +7,7 @@ import asyncpg
 from projections.schema import POSITIONS_CHANNEL
 from service.database import DatabaseAddress
 from tests.api.helpers import Client, assert_problem
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 FAR_AHEAD = 999_999_999
 

@@ -11,8 +11,9 @@ import psycopg
 
 from service.database import DatabaseAddress
 from tests.api.helpers import REVIEW, Client, open_case, opening
-from tests.conftest import TokenFactory
-from tests.integration.conftest import post_concurrently, query, wait_for_blocked_append
+from tests.support.concurrency import post_concurrently
+from tests.support.databases import query, wait_for_blocked_append
+from tests.support.tokens import TokenFactory
 
 
 def _keys(database: DatabaseAddress, actor: str, key: str) -> list[dict[str, object]]:

@@ -22,8 +22,10 @@ from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
 from tests.api.helpers import REVIEW, SETBACK, Client, open_case, post
-from tests.conftest import WAYMARK
 from tests.projections.dead_letters import YEAR_ONE, insert_event, review
+from tests.support.processes import WAYMARK
+
+pytestmark = pytest.mark.slow  # starts a server and the waymark command: about 5 s
 
 INCOMPLETE = {"entries_not_projected": 1, "detail": "1 entry could not be projected"}
 

@@ -30,9 +30,10 @@ from service.settings import Settings
 from service.tools.demo import DemoPlan, write_demo
 from service.tools.processes import free_port
 from tests.api.helpers import REVIEW, open_case
-from tests.conftest import WAYMARK, TokenFactory, case_records
-from tests.integration.conftest import Server, query
-from tests.projections.conftest import catch_up
+from tests.support.databases import case_records, query
+from tests.support.processes import WAYMARK, Server
+from tests.support.projections import catch_up
+from tests.support.tokens import TokenFactory
 
 ALARMING = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback|permission denied")
 """What start-up must not print when it runs as the service role."""
@@ -64,7 +65,10 @@ class Roles:
                     "SELECT datname FROM pg_database WHERE datdba = %s::regrole", [role]
                 ).fetchall()
                 for (datname,) in owned:
-                    conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(datname)))
+                    # IF EXISTS: a test's own database may be being dropped in the background (Drops).
+                    conn.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(datname))
+                    )
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
@@ -123,6 +127,7 @@ async def _write_and_read(server: Server, headers: dict[str, str]) -> None:
         assert trajectory.status_code == 200, trajectory.text
 
 
+@pytest.mark.slow  # grants, serves and rebuilds as processes: 6 s or more
 def test_the_granted_role_runs_waymark_and_can_do_nothing_else(
     roles: Roles, pg_server: DatabaseAddress, settings: Settings, auth: TokenFactory, tmp_path: Path
 ) -> None:

@@ -18,8 +18,8 @@ from service.bootstrap import Runtime
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
 from tests.api.helpers import DOMAIN, REVIEW, Client, open_case
-from tests.conftest import TokenFactory, case_records
-from tests.integration.conftest import query, wait_for_blocked_append
+from tests.support.databases import case_records, query, wait_for_blocked_append
+from tests.support.tokens import TokenFactory
 from tests.unit.builders import opened
 
 Step = Callable[[dict[str, str], int], tuple[str, dict[str, Any], str]]

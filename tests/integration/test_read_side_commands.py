@@ -16,8 +16,10 @@ import pytest
 
 from projections.models import MODELS
 from service.database import DatabaseAddress
-from tests.conftest import WAYMARK, case_records
-from tests.integration.conftest import query
+from tests.support.databases import case_records, query
+from tests.support.processes import WAYMARK
+
+pytestmark = pytest.mark.slow  # starts the waymark command once per case: about 10 s
 
 STALE = "a-state-layout-of-long-ago"
 """A snapshot topic the write side drops when it opens (it cannot read such a snapshot)."""
@@ -91,7 +93,7 @@ def test_the_projector_alone_never_opens_the_write_side(
         assert process.wait(timeout=60) == 0
 
 
-def test_status_on_a_fresh_database_finds_the_events_table(fresh_database: DatabaseAddress) -> None:
-    done = _waymark(fresh_database, "projections", "status")
+def test_status_on_a_fresh_database_finds_the_events_table(empty_database: DatabaseAddress) -> None:
+    done = _waymark(empty_database, "projections", "status")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert query(fresh_database, "SELECT to_regclass('case_records_events') IS NOT NULL AS made")[0]["made"]
+    assert query(empty_database, "SELECT to_regclass('case_records_events') IS NOT NULL AS made")[0]["made"]

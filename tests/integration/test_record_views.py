@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from service.database import DatabaseAddress
 from tests.api.helpers import REVIEW, Client, open_case
-from tests.conftest import TokenFactory
-from tests.integration.conftest import query
+from tests.support.databases import query
+from tests.support.tokens import TokenFactory
 
 
 def _views(

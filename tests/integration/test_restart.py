@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from tests.api.helpers import REVIEW, open_case
-from tests.conftest import TokenFactory
-from tests.integration.conftest import Server, ServerFactory
+from tests.support.processes import Server, ServerFactory
+from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.slow  # servers stopped and killed under write load: about 10 s
 
 WRITERS = 6
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 KEPT_OUT = ("service.tools", "tests", "httpx", "schemathesis", "hypothesis")
 
 IMPORT_WHAT_SERVE_IMPORTS = f"""
@@ -21,6 +23,7 @@ print("\\n".join(sorted(m for m in sys.modules if any(m == p or m.startswith(p +
 """
 
 
+@pytest.mark.slow  # a Python process importing the whole app
 def test_serving_imports_no_benchmark_tool_or_test_code() -> None:
     # A fresh interpreter: this one has imported the tests and their libraries already.
     done = subprocess.run(

@@ -15,8 +15,10 @@ import pytest
 
 from service.database import DatabaseAddress
 from service.tools.processes import free_port
-from tests.conftest import WAYMARK
-from tests.integration.conftest import Server, query
+from tests.support.databases import query
+from tests.support.processes import WAYMARK, Server
+
+pytestmark = pytest.mark.slow  # starts the waymark command once per case: about 30 s
 
 TOKEN_SHAPED = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 """A JWT as printed: base64url header and claims (both JSON objects, so starting ``eyJ``), signature."""
@@ -82,15 +84,15 @@ def test_serve_prints_the_demo_sign_in_address_for_the_embedded_demo_database_on
 
 
 def test_serve_without_a_signing_key_for_an_external_database_says_so_in_one_line(
-    fresh_database: DatabaseAddress,
+    empty_database: DatabaseAddress,
 ) -> None:
-    done = _run(["serve", "--port", str(free_port())], _env(DATABASE_URL=fresh_database.url))
+    done = _run(["serve", "--port", str(free_port())], _env(DATABASE_URL=empty_database.url))
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
     assert "WAYMARK_JWT_SECRET" in done.stderr
     # It stopped before touching the database.
-    assert not query(fresh_database, "SELECT 1 FROM pg_tables WHERE schemaname = 'public'")
+    assert not query(empty_database, "SELECT 1 FROM pg_tables WHERE schemaname = 'public'")
 
 
 COMMANDS = [

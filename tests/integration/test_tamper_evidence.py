@@ -18,7 +18,8 @@ from events.entries import GoalSet
 from service.database import DatabaseAddress
 from service.write.chain import GENESIS, Linked, link
 from service.write.checkpoints import _SUSPECT, checkpoints, sign_checkpoint, verify_chain
-from tests.conftest import WAYMARK, case_records
+from tests.support.databases import case_records
+from tests.support.processes import WAYMARK
 from tests.unit.builders import STABILITY, make, opened
 
 KEY = Ed25519PrivateKey.generate()
@@ -154,6 +155,7 @@ def test_a_forged_checkpoint_does_not_count_and_is_reported(log: DatabaseAddress
     assert verdict.unsigned == [8]
 
 
+@pytest.mark.slow  # starts the command three times
 def test_waymark_audit_verify_names_the_break_and_exits_1(log: DatabaseAddress) -> None:
     pem = KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
     env = {**os.environ, "DATABASE_URL": log.url, "WAYMARK_AUDIT_SIGNING_KEY": pem}

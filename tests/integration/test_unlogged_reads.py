@@ -7,7 +7,7 @@ import psycopg
 
 from service.database import DatabaseAddress
 from tests.api.helpers import Client, assert_problem, open_case, user
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 _BLOCK = "ALTER TABLE case_record_views ADD CONSTRAINT no_logging CHECK (false) NOT VALID"
 _UNBLOCK = "ALTER TABLE case_record_views DROP CONSTRAINT no_logging"

@@ -23,10 +23,10 @@ from service.database import DatabaseAddress
 from service.settings import Settings
 from service.tools.processes import free_port
 from tests.api.helpers import MEASURE, REVIEW, opening
-from tests.conftest import TokenFactory
-from tests.integration.conftest import Server
+from tests.support.processes import Server
+from tests.support.tokens import TokenFactory
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # builds and installs a wheel in a new virtual environment: about 35 s
 
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("events", "service", "projections")
@@ -75,13 +75,14 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(
-    installed: Path, fresh_database: DatabaseAddress, settings: Settings, tmp_path: Path
+    installed: Path, empty_database: DatabaseAddress, settings: Settings, tmp_path: Path
 ) -> Iterator[Server]:
-    """``waymark serve`` from the installed wheel on a fresh database, trusting the session's tokens."""
+    """``waymark serve`` from the installed wheel on an empty database (so it sets up every table and view
+    from the files it ships), trusting the session's tokens."""
     assert settings.jwt_secret
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     env |= {
-        "DATABASE_URL": fresh_database.url,
+        "DATABASE_URL": empty_database.url,
         "WAYMARK_JWT_SECRET": settings.jwt_secret,
         "WAYMARK_DATA_DIR": str(tmp_path / "data"),
     }

@@ -1,6 +1,7 @@
 """Page test fixtures: the local OpenID provider, Waymark served by uvicorn in this process on a free
 port (the real app: pages, API and projector, on the test database), and Debian's Chromium driven by
-Playwright, with every console error failing the test that caused it."""
+Playwright, with every console error failing the test that caused it. The helpers (viewports, console
+errors, the accessibility check) are in tests/support/pages.py."""
 
 from __future__ import annotations
 
@@ -8,33 +9,21 @@ import dataclasses
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import uvicorn
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from service.bootstrap import Runtime, app_extensions
 from service.http.app import create_app
 from service.settings import Settings
 from service.tools.processes import free_port
-from tests.conftest import TokenFactory
 from tests.support.oidc_provider import LocalOpenIDProvider
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # root in CI
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 375, "height": 740}
+from tests.support.pages import CHROMIUM_ARGS, DESKTOP, ConsoleErrors, Served
+from tests.support.polling import wait_until
+from tests.support.tokens import TokenFactory
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +32,6 @@ def oidc_provider() -> Iterator[LocalOpenIDProvider]:
     provider = LocalOpenIDProvider().start()
     yield provider
     provider.stop()
-
-
-@dataclass(frozen=True)
-class Served:
-    """Waymark listening on a loopback port, and the settings it runs with."""
-
-    url: str
-    settings: Settings
-    runtime: Runtime
-
-    def api(self, headers: dict[str, str]) -> httpx.Client:
-        """An API client for writing test data through the real HTTP write path."""
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +56,12 @@ def served(settings: Settings, oidc_provider: LocalOpenIDProvider) -> Iterator[S
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not server.started:
+
+    def started() -> bool:
         assert thread.is_alive(), "the page server stopped while starting"
-        assert time.monotonic() < deadline, "the page server did not start in time"
-        time.sleep(0.05)
+        return bool(server.started)
+
+    wait_until(started, seconds=60, failure="the page server did not start in time")
     yield Served(url, page_settings, runtime)
     server.should_exit = True
     thread.join(timeout=30)
@@ -104,22 +81,6 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-class ConsoleErrors:
-    """Errors the browser reported; a test that expects an error page allows its status."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.allowed: list[str] = []
-
-    def allow_status(self, status: int) -> None:
-        """The test expects a page answering ``status`` (the browser logs it as an error)."""
-        self.allowed.append(f"the server responded with a status of {status} ")
-
-    def unexpected(self) -> list[str]:
-        """Errors the test did not expect."""
-        return [e for e in self.seen if not any(allowed in e for allowed in self.allowed)]
 
 
 @pytest.fixture
@@ -143,13 +104,6 @@ def page(browser: Browser, served: Served, console_errors: ConsoleErrors) -> Ite
     yield opened
     context.close()
     assert not console_errors.unexpected(), f"console errors: {console_errors.unexpected()}"
-
-
-def assert_accessible(page: Page) -> None:
-    """axe-core finds no serious or critical violation on the page as it stands."""
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, results.generate_report()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and the person's statement about a review; free text includes script and SQL fra
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.api.helpers import DOMAIN, ESCALATION, GOAL, OTHER_DOMAIN, SETBACK
+from tests.support.polling import wait_until
 
 HOSTILE = "<script>alert('record')</script>'; DROP TABLE case_records_events; --"
 """Clinical free text that looks like script and SQL: it must show as text, never run."""
@@ -125,7 +125,6 @@ def wait_projected(api: httpx.Client, case_id: str, position: int) -> None:
 
 def wait_on_caseload(page_get: Any, person_ref: str, seconds: float = 10) -> None:
     """The care teams projection has the case (it has no read-your-writes wait of its own)."""
-    deadline = time.monotonic() + seconds
-    while person_ref not in page_get():
-        assert time.monotonic() < deadline, f"{person_ref} never reached the caseload"
-        time.sleep(0.1)
+    wait_until(
+        lambda: person_ref in page_get(), seconds=seconds, failure=f"{person_ref} never reached the caseload"
+    )

@@ -12,9 +12,6 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from service.database import DatabaseAddress
-from tests.conftest import TokenFactory
-from tests.integration.conftest import query
-from tests.pages.conftest import ConsoleErrors, Served, assert_accessible
 from tests.pages.records import (
     CORRECTED,
     HOSTILE,
@@ -24,7 +21,12 @@ from tests.pages.records import (
     wait_projected,
     write_record,
 )
+from tests.support.databases import query
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.pages import ConsoleErrors, Served, assert_accessible
+from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.slow  # drives Chromium through the record pages: seconds a test
 
 CLINICIAN = f"c-record-{secrets.token_hex(4)}"
 PERSON = f"P-rec-{secrets.token_hex(3)}"

@@ -21,11 +21,13 @@ from playwright.sync_api import Browser, Page, expect
 from events.entries import CaseOpened, EntryCorrected, ReviewRecorded, StatementAdded
 from events.values import Actor, OutcomeDomain, ReviewKind, Role
 from service.database import DatabaseAddress
-from tests.integration.conftest import query
-from tests.pages.conftest import DESKTOP, Served, assert_accessible
 from tests.pages.records import CORRECTED, ORIGINAL
 from tests.pages.test_record import sign_in
+from tests.support.databases import query
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.pages import DESKTOP, Served, assert_accessible
+
+pytestmark = pytest.mark.slow  # drives Chromium through the replay pages: seconds a test
 
 CLINICIAN = f"c-replay-{secrets.token_hex(4)}"
 NOW = datetime.now(UTC)

@@ -11,11 +11,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.api.helpers import DOMAIN, OTHER_DOMAIN
-from tests.conftest import TokenFactory
-from tests.pages.conftest import ConsoleErrors, Served, assert_accessible
 from tests.pages.records import HOSTILE, OPENED
 from tests.pages.test_record import sign_in
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.pages import ConsoleErrors, Served, assert_accessible
+from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.slow  # drives Chromium through the review forms: seconds a test
 
 CLINICIAN = f"c-forms-{secrets.token_hex(4)}"
 

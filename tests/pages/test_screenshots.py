@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.conftest import TokenFactory
-from tests.pages.conftest import DESKTOP, PHONE, Served, assert_accessible
 from tests.pages.records import WrittenRecord, wait_projected, write_record
 from tests.pages.test_record import sign_in
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.pages import DESKTOP, PHONE, Served, assert_accessible
+from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.slow  # every page in Chromium at two viewports with axe: about 30 s
 
 CLINICIAN = "c-screenshots"
 PERSON = "P-004217"

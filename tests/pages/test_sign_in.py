@@ -7,10 +7,13 @@ import re
 import secrets
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.pages.conftest import ConsoleErrors, Served, assert_accessible
 from tests.support.oidc_provider import LocalOpenIDProvider
+from tests.support.pages import ConsoleErrors, Served, assert_accessible
+
+pytestmark = pytest.mark.slow  # drives Chromium through OpenID sign-in: seconds a test
 
 
 def _csrf(html: str) -> str:

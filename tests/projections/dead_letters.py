@@ -14,7 +14,7 @@ from events.values import OutcomeDomain, ReviewKind
 from projections.models import MODELS
 from projections.projector import Projector
 from service.write.application import CaseRecords
-from tests.projections.conftest import meta, models
+from tests.support.projections import meta, models
 
 YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
 """A time Python holds but cannot convert to UTC: writing it fails inside COPY."""

@@ -11,7 +11,7 @@ from events.entries import EntryCorrected, EscalationRaised, ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up, meta, open_case
+from tests.support.projections import catch_up, meta, open_case
 
 DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT
 

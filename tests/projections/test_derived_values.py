@@ -14,7 +14,7 @@ from projections.models import MODELS
 from projections.rebuild import rebuild
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up, meta, open_case
+from tests.support.projections import catch_up, meta, open_case
 
 _DAYS_90, _TICK = timedelta(days=90), timedelta(microseconds=1)
 _DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT

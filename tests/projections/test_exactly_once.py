@@ -7,13 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import asyncpg
+import pytest
 
 from events.entries import ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
 from projections.projector import Projector
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
-from tests.projections.conftest import meta, models, open_case
+from tests.support.projections import meta, models, open_case
 
 WRITERS, WRITES_EACH = 4, 150
 
@@ -36,6 +37,7 @@ def _write(records: CaseRecords, shared: UUID, writer: int) -> int:
     return WRITES_EACH
 
 
+@pytest.mark.slow  # concurrent write load with a projector running
 async def test_concurrent_writers_are_projected_exactly_once(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -16,8 +16,8 @@ from projections.rebuild import rebuild
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
 from tests.api.helpers import Client
-from tests.conftest import TokenFactory
-from tests.projections.conftest import catch_up, meta, open_case
+from tests.support.projections import catch_up, meta, open_case
+from tests.support.tokens import TokenFactory
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()

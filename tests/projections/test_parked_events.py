@@ -19,7 +19,6 @@ from projections.models import MODELS, Trajectories
 from projections.rebuild import rebuild
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up, fingerprints, meta, models, open_case
 from tests.projections.dead_letters import (
     YEAR_ONE,
     Parked,
@@ -29,6 +28,7 @@ from tests.projections.dead_letters import (
     review,
     run_until_current,
 )
+from tests.support.projections import catch_up, fingerprints, meta, models, open_case
 
 
 def _undecodable(case_id: uuid.UUID) -> tuple[bytes, uuid.UUID | None]:

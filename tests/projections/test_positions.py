@@ -13,7 +13,7 @@ from projections.schema import POSITIONS_CHANNEL
 from service.database import DatabaseAddress
 from service.http.positions import PositionWatcher, ProjectionBehind
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up, meta, open_case
+from tests.support.projections import catch_up, meta, open_case
 
 NAMES = list(MODELS)
 NEVER = 3600.0

@@ -21,8 +21,8 @@ from projections.reporting import REPORTING_ROLE
 from service.database import DatabaseAddress
 from service.tools.demo import DemoPlan, write_demo
 from service.write.application import CaseRecords
-from tests.conftest import WAYMARK
-from tests.projections.conftest import catch_up, models
+from tests.support.processes import WAYMARK
+from tests.support.projections import catch_up, models
 
 REFUSED = (asyncpg.InsufficientPrivilegeError, asyncpg.UndefinedFunctionError)
 
@@ -121,6 +121,7 @@ async def _a_case_id(database: DatabaseAddress) -> uuid.UUID:
         await conn.close()
 
 
+@pytest.mark.slow  # runs the waymark command
 async def test_rotating_the_key_changes_every_pseudonym_and_keeps_them_joining(
     bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
 ) -> None:

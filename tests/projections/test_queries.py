@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.api.helpers import Client
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 DOMAINS = ["stability_self_management", "daily_living_independence", "connection_participation"]
 NOW = datetime.now(UTC).replace(microsecond=0)

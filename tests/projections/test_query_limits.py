@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from service.bootstrap import Runtime
 from service.http.app import create_app
 from service.settings import Settings
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 Client = AsyncTestClient[Litestar]
 SERIES = ["/service/learning", "/service/spc/reviews-leading-to-change", "/governance/review-impact"]

@@ -20,8 +20,8 @@ from projections.rebuild import rebuild
 from service.database import DatabaseAddress
 from service.tools.demo import DemoPlan, write_demo
 from service.write.application import CaseRecords
-from tests.conftest import WAYMARK
-from tests.projections.conftest import catch_up, fingerprints, meta, models
+from tests.support.processes import WAYMARK
+from tests.support.projections import catch_up, fingerprints, meta, models
 
 
 def _write_history(records: CaseRecords) -> None:
@@ -151,6 +151,7 @@ async def _kill_after_first_batch(dsn: str, process: subprocess.Popen[bytes]) ->
         await conn.close()
 
 
+@pytest.mark.slow  # a rebuild process killed and resumed
 @pytest.mark.usefixtures("live")
 async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     records: CaseRecords, fresh_database: DatabaseAddress

@@ -9,7 +9,7 @@ from projections.reporting import REPORTING_ROLE
 from service.database import DatabaseAddress
 from service.tools.demo import DemoPlan, write_demo
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up
+from tests.support.projections import catch_up
 
 FREE_TEXT = {
     "what_happened",

@@ -13,8 +13,8 @@ from projections.rebuild import rebuild
 from projections.retry import Retried, retry_parked
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
-from tests.projections.conftest import catch_up, fingerprints, meta, open_case
 from tests.projections.dead_letters import head, parked, review
+from tests.support.projections import catch_up, fingerprints, meta, open_case
 
 BUGS = {"cases": "CHECK (service <> 'east')", "reviews": "CHECK (kind <> 'mdt')"}
 """Constraints standing in for a read side with a bug: it cannot store cases in the east or MDT

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.api.helpers import Client
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 ESCALATIONS_PER_MONTH = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1]
 """Fourteen months of escalations, one month with a spike (the NHSRplotthedots vignette's shape)."""

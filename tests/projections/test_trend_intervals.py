@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type hints
 
 from tests.api.helpers import Client
-from tests.conftest import TokenFactory
+from tests.support.tokens import TokenFactory
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DOMAIN = "stability_self_management"

@@ -15,7 +15,9 @@ from events.values import ReviewKind
 from projections.models.base import ReadModel
 from projections.models.care import CareDelivery
 from projections.queries.replayed import READ_TABLES, SKIPPED
-from tests.unit.builders import STABILITY, make, opened
+from service.write.application import CaseRecords
+from service.write.memory import memory_env
+from tests.unit.builders import CASE_ID, STABILITY, make, opened
 
 DAY = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -114,3 +116,21 @@ def test_folding_on_from_the_unbroken_start_gives_the_same_state_as_folding_it_a
         assert msgspec.json.encode(on.state) == msgspec.json.encode(whole.state), days
         assert on.modified_on == whole.modified_on
     assert unbroken(happened_by(entries, DAY + timedelta(days=3))) == 2  # then the review of day 10
+
+
+def test_the_recorded_times_turn_a_moment_into_the_version_recorded_by_then() -> None:
+    records = CaseRecords(memory_env())
+    try:
+        entries, *_ = story()
+        records.open_case(entries[0][1])  # type: ignore[arg-type]
+        for _, entry in entries[1:]:
+            if isinstance(entry, EntryCorrected):
+                records.correct(CASE_ID, msgspec.structs.replace(entry, corrected=None))
+            else:
+                records.record(CASE_ID, entry)
+        assert records.versions_recorded_by(CASE_ID, DAY + timedelta(days=11), 5) == 3
+        assert records.versions_recorded_by(CASE_ID, DAY - timedelta(days=1), 5) == 0
+        assert records.versions_recorded_by(CASE_ID, DAY + timedelta(days=30), 5) == 5
+        assert records.versions_recorded_by(CASE_ID, DAY + timedelta(days=12), 4) == 4  # only 4 asked
+    finally:
+        records.close()

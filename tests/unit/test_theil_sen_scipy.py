@@ -48,6 +48,7 @@ def _scipy(readings: list[Reading]) -> tuple[float, float, float]:
     return float(found.slope), float(found.low_slope), float(found.high_slope)
 
 
+@pytest.mark.slow  # hundreds of random series through scipy
 def test_theil_sen_equals_scipy_on_random_irregular_series() -> None:
     rng = random.Random(20261202)
     checked, tied_days, tied_values, no_interval = 0, 0, 0, 0

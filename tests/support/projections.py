@@ -1,0 +1,97 @@
+"""Read-side helpers: bring projections up to date, fingerprint their tables, and write entries
+through the write side with the metadata every entry carries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict
+
+import asyncpg
+
+from events.entries import CaseOpened
+from events.values import Actor, OutcomeDomain, Role
+from projections.generations import prepare_read_side, step
+from projections.models import MODELS, ReadModel
+from service.write.application import CaseRecords
+
+CLINICIAN = Actor(id="clin-p", role=Role.CLINICIAN)
+
+
+def models() -> list[ReadModel]:
+    """One instance of every read model."""
+    return [model() for model in MODELS.values()]
+
+
+async def catch_up(dsn: str) -> None:
+    """Bring every projection's live generation up to the head of the log, batch by batch."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await prepare_read_side(conn, models())
+        for model in models():
+            while await step(conn, model, "live", 500) > 0:
+                pass
+    finally:
+        await conn.close()
+
+
+async def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent hash of every read table, as served through ``read``."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        result = {}
+        for model in models():
+            for table in model.tables:
+                row = await conn.fetchrow(
+                    f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"  # noqa: S608
+                    f" AS digest FROM read.{table.name} t"
+                )
+                assert row is not None  # an aggregate always answers one row
+                result[table.name] = (row["n"], row["digest"])
+        return result
+    finally:
+        await conn.close()
+
+
+class EntryMeta(TypedDict):
+    """The fields every entry carries."""
+
+    entry_id: uuid.UUID
+    case_id: uuid.UUID
+    actor: Actor
+    recorded_at: datetime
+    occurred_at: datetime
+
+
+def meta(case_id: uuid.UUID, *, days_ago: float = 0.0, actor: Actor = CLINICIAN) -> EntryMeta:
+    """The fields every entry carries, for an entry that happened ``days_ago``."""
+    now = datetime.now(UTC)
+    return {
+        "entry_id": uuid.uuid4(),
+        "case_id": case_id,
+        "actor": actor,
+        "recorded_at": now,
+        "occurred_at": now - timedelta(days=days_ago),
+    }
+
+
+def open_case(
+    records: CaseRecords,
+    *,
+    days_ago: int = 400,
+    service: str = "north",
+    domains: tuple[OutcomeDomain, ...] = (OutcomeDomain.STABILITY_SELF_MANAGEMENT,),
+) -> uuid.UUID:
+    """Open a case that started ``days_ago`` days ago."""
+    case_id = uuid.uuid4()
+    records.open_case(
+        CaseOpened(
+            **meta(case_id, days_ago=days_ago),
+            person_ref=f"P-{case_id.hex[:6]}",
+            service=service,
+            opened_on=date.today() - timedelta(days=days_ago),
+            care_team=(CLINICIAN.id,),
+            domains=domains,
+        )
+    )
+    return case_id
