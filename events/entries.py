@@ -216,6 +216,7 @@ class EscalationPlanAgreed(Entry, tag="escalation_plan_agreed", frozen=True, kw_
 class PlanChanged(Entry, tag="plan_changed", frozen=True, kw_only=True):
     """The support changed, naming the reviews, setbacks or escalations that caused it."""
 
+    class_version: int = 2
     rationale: Text
     because_of: EntryIds = ()
     support_hours_per_week: Hours | None = None
@@ -223,6 +224,13 @@ class PlanChanged(Entry, tag="plan_changed", frozen=True, kw_only=True):
     strategies_added: Strategies = ()
     strategies_removed: Strategies = ()
     domains_added: Annotated[tuple[OutcomeDomain, ...], msgspec.Meta(max_length=4)] = ()
+    # How often this person's care is reviewed from now on (None: as before). Added in version 2.
+    review_interval_weeks: Annotated[int, msgspec.Meta(ge=1, le=52)] | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no review interval: it left the interval as it was."""
+        state["review_interval_weeks"] = None
 
 
 class PlanConfirmed(Entry, tag="plan_confirmed", frozen=True, kw_only=True):

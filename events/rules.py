@@ -222,6 +222,7 @@ def _plan_changes_the_plan(state: CaseState, entry: PlanChanged) -> None:
     if not (
         (entry.support_hours_per_week not in (None, plan.support_hours_per_week))
         or (entry.approach not in (None, plan.approach))
+        or (entry.review_interval_weeks not in (None, plan.review_interval_weeks))
         or set(entry.strategies_added) - set(plan.strategies)
         or entry.strategies_removed
         or set(entry.domains_added) - set(state.domains)

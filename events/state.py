@@ -271,4 +271,9 @@ def changed_plan(plan: Plan, change: PlanChanged) -> Plan:
         ),
         approach=change.approach if change.approach is not None else plan.approach,
         strategies=(*kept, *added),
+        review_interval_weeks=(
+            plan.review_interval_weeks
+            if change.review_interval_weeks is None
+            else change.review_interval_weeks
+        ),
     )

@@ -126,3 +126,5 @@ class Plan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     support_hours_per_week: float = 0.0
     approach: str | None = None
     strategies: tuple[str, ...] = ()
+    # Weeks between reviews agreed for this person; None: the service's default (12 weeks).
+    review_interval_weeks: int | None = None

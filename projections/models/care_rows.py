@@ -65,6 +65,8 @@ class _DecisionView(_View, kw_only=True):
     approach: str | None = None
     strategies_added: tuple[str, ...] = ()
     strategies_removed: tuple[str, ...] = ()
+    domains_added: tuple[str, ...] = ()
+    review_interval_weeks: int | None = None
 
 
 def _review(e: _ReviewView) -> list[CareRow]:
@@ -77,7 +79,15 @@ def _review(e: _ReviewView) -> list[CareRow]:
 
 def _decision(kind: str, e: _DecisionView) -> list[CareRow]:
     case_id, at = e.case_id, e.occurred_at
-    plan = (kind, e.support_hours_per_week, e.approach, e.strategies_added, e.strategies_removed)
+    plan = (
+        kind,
+        e.support_hours_per_week,
+        e.approach,
+        e.strategies_added,
+        e.strategies_removed,
+        e.domains_added,
+        e.review_interval_weeks,
+    )
     rows: list[CareRow] = [("decisions", (case_id, at, *plan, e.rationale, bool(e.because_of)))]
     # Each cause row carries the decision's kind and time, so "what followed this review, and how
     # fast" is answered from one index without joining the decisions.

@@ -57,6 +57,10 @@ DecisionRow = tuple[
     Annotated[str | None, Column("approach", "text")],
     Annotated[Texts, Column("strategies_added", "text[] NOT NULL")],
     Annotated[Texts, Column("strategies_removed", "text[] NOT NULL")],
+    # Domains a plan change brought into the plan, for governance's "what changed" drill-down.
+    Annotated[Texts, Column("domains_added", "text[] NOT NULL")],
+    # Weeks between reviews from this change on (null: unchanged), for reviews due or overdue.
+    Annotated[int | None, Column("review_interval_weeks", "smallint")],
     Annotated[str, Column("rationale", "text NOT NULL")],
     Annotated[bool, Column("caused", "boolean NOT NULL")],
 ]

@@ -25,6 +25,8 @@ class CaseloadRow(msgspec.Struct, frozen=True):
     last_review: datetime | None
     reviews_without_decision: int
     open_escalations: int
+    review_interval_weeks: int | None = None
+    """Set by the latest plan change that set one; None: the service's default."""
 
 
 _CASELOAD = """
@@ -40,7 +42,10 @@ SELECT c.case_id, c.person_ref, c.service, c.opened_on, c.domains,
        (SELECT count(*) FROM read.escalations e
          WHERE e.case_id = c.case_id AND NOT EXISTS (
                SELECT 1 FROM read.escalation_resolutions x WHERE x.escalation_id = e.entry_id)
-       ) AS open_escalations
+       ) AS open_escalations,
+       (SELECT d.review_interval_weeks FROM read.decisions d
+         WHERE d.case_id = c.case_id AND d.review_interval_weeks IS NOT NULL
+         ORDER BY d.occurred_at DESC LIMIT 1) AS review_interval_weeks
   FROM teams JOIN read.cases c USING (case_id)
  WHERE ($1::text IS NULL OR $1 = ANY(teams.members))
    AND ($2::text IS NULL OR c.person_ref ILIKE $2 ESCAPE '\\')

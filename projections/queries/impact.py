@@ -14,7 +14,7 @@ import msgspec
 from projections.models.review_outcomes import ACTION_WITHIN_DAYS
 from projections.queries import Reader, days, in_period
 
-__all__ = ["ImpactQuery", "ReviewImpact", "review_impact"]
+__all__ = ["ImpactQuery", "ReviewImpact", "review_impact", "review_outcome"]
 
 NO_DECISION_AFTER_DAYS = ACTION_WITHIN_DAYS
 """A review with no plan decision this long after it needs attention (it has not led to action)."""
@@ -183,18 +183,23 @@ def _median(counted: list[tuple[float, int]]) -> float | None:
     return None
 
 
+def review_outcome(row: asyncpg.Record, now: datetime) -> str:
+    """What a review led to: plan changed or plan confirmed (within 28 days), decided after 28 days,
+    no decision after 28 days, or awaiting decision (needs changed, actioned, first_decision)."""
+    if row["changed"]:
+        return "plan changed"
+    if row["actioned"]:
+        return "plan confirmed"
+    if row["first_decision"] is not None:
+        return f"decided after {ACTION_WITHIN_DAYS} days"
+    if (now - row["occurred_at"]).days >= NO_DECISION_AFTER_DAYS:
+        return f"no decision after {NO_DECISION_AFTER_DAYS} days"
+    return "awaiting decision"
+
+
 def _review(row: asyncpg.Record, now: datetime, decisions: list[asyncpg.Record]) -> ReviewDecisions:
     first = row["first_decision"]
-    if row["changed"]:
-        outcome = "plan changed"
-    elif row["actioned"]:
-        outcome = "plan confirmed"
-    elif first is not None:
-        outcome = f"decided after {ACTION_WITHIN_DAYS} days"
-    elif (now - row["occurred_at"]).days >= NO_DECISION_AFTER_DAYS:
-        outcome = f"no decision after {NO_DECISION_AFTER_DAYS} days"
-    else:
-        outcome = "awaiting decision"
+    outcome = review_outcome(row, now)
     return ReviewDecisions(
         entry_id=row["entry_id"],
         case_id=row["case_id"],

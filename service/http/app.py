@@ -22,8 +22,10 @@ from service.http.openapi import document_problems
 from service.http.positions import PositionWatcher
 from service.http.problems import exception_handlers, problem_details
 from service.http.reading import ReadPools
+from service.http.routes.actions import ActionListController, CaseActionsController
 from service.http.routes.cases import CaseController
 from service.http.routes.disclosure import DisclosureController
+from service.http.routes.drilldown import DrillDownController
 from service.http.routes.entries import entry_router
 from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
@@ -56,6 +58,9 @@ def create_app(
     def provide_records() -> CaseRecords:
         return runtime.records
 
+    def provide_review_interval_days() -> int:
+        return runtime.settings.review_interval_days
+
     @contextlib.asynccontextmanager
     async def reading(app: Litestar) -> AsyncIterator[None]:
         async with read_side(runtime.settings, runtime.address, run_projector=run_projector) as side:
@@ -79,6 +84,9 @@ def create_app(
             AuditController,
             DisclosureController,
             ServiceController,
+            DrillDownController,
+            CaseActionsController,
+            ActionListController,
             health,
             ready,
         ],
@@ -86,6 +94,7 @@ def create_app(
             "records": Provide(provide_records, sync_to_thread=False),
             "reads": Provide(provide_reads, sync_to_thread=False),
             "positions": Provide(provide_positions, sync_to_thread=False),
+            "review_interval_days": Provide(provide_review_interval_days, sync_to_thread=False),
         },
         lifespan=[reading],
         state=State({"records": runtime.records}),  # guards log refused reads through it

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from service.pages.caseload import CASELOAD_ROUTES
+from service.pages.governance import GOVERNANCE_ROUTES
 from service.pages.learning import LEARNING_ROUTES
 from service.pages.record import RECORD_ROUTES
 from service.pages.reviews import REVIEW_ROUTES
@@ -65,6 +66,7 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
                 *RECORD_ROUTES,
                 *REVIEW_ROUTES,
                 *LEARNING_ROUTES,
+                *GOVERNANCE_ROUTES,
             ],
             dependencies={"pages": Provide(provide_pages, sync_to_thread=False)},
             middleware=[DefineMiddleware(pages_middleware, pages=pages)],

@@ -14,6 +14,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from events.values import Role
+from projections.queries.actions import ActionScope, action_items
 from projections.queries.caseload import CaseloadRow, caseload
 from projections.queries.trajectory import trajectory
 from service.http.reading import ReadPools
@@ -63,9 +64,13 @@ async def caseload_page(
         for row in rows:
             # The trajectory labels come from the same query the API's trajectory answers with.
             found = await trajectory(conn, row.case_id, now)
-            due = (row.last_review.date() if row.last_review else row.opened_on) + interval
+            every = timedelta(weeks=row.review_interval_weeks) if row.review_interval_weeks else interval
+            due = (row.last_review.date() if row.last_review else row.opened_on) + every
             directions = [(series.name, series.label) for series in found.domains]
             lines.append(CaseloadLine(row, due, due < now.date(), directions))
+        # Governance's action list is on its own page: every case's items would swamp this one.
+        scope = ActionScope(care_team_member=member, review_interval_days=pages.settings.review_interval_days)
+        actions = [] if member is None else await action_items(conn, scope, now)
     return render(
         request,
         pages,
@@ -75,6 +80,7 @@ async def caseload_page(
         tags=LABEL_TAGS,
         limited=len(rows) >= LONGEST_CASELOAD,
         governance=member is None,
+        actions=actions,
     )
 
 

@@ -55,6 +55,7 @@ FIELD_LABELS = {
     "strategies_added": "Strategies added",
     "strategies_removed": "Strategies removed",
     "domains_added": "Domains added",
+    "review_interval_weeks": "Weeks between reviews",
     "text": "Statement",
     "made_by": "Made by",
     "about": "About",

@@ -126,6 +126,7 @@ async def test_the_case_as_it_stands(client: Client, auth: TokenFactory) -> None
             "because_of": [review],
             "support_hours_per_week": 4.5,
             "strategies_added": ["diary"],
+            "review_interval_weeks": 6,
         },
     )
     response = await client.get(base, headers=clinician)
@@ -142,7 +143,12 @@ async def test_the_case_as_it_stands(client: Client, auth: TokenFactory) -> None
     assert [m["milestone_id"] for m in goal_view["milestones"]] == [milestone]
     assert goal_view["milestones"][0]["reached_at"] is not None
     assert [(e["escalation_id"], e["severity"]) for e in case["open_escalations"]] == [(still_open, 4)]
-    assert case["plan"] == {"support_hours_per_week": 4.5, "approach": None, "strategies": ["diary"]}
+    assert case["plan"] == {
+        "support_hours_per_week": 4.5,
+        "approach": None,
+        "strategies": ["diary"],
+        "review_interval_weeks": 6,
+    }
     assert case["last_review"]["entry_id"] == review
     assert case["last_review"]["ratings"] == {DOMAIN: 6}
 

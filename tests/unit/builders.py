@@ -217,6 +217,7 @@ SAMPLE_FIELDS: dict[type[Entry], dict[str, Any]] = {
         "strategies_added": ("peer group",),
         "strategies_removed": ("diary",),
         "domains_added": (DAILY_LIVING,),
+        "review_interval_weeks": 8,
     },
     PlanConfirmed: {"rationale": "no change, because the plan is working", "because_of": (_REF,)},
     StatementAdded: {"text": "I do not agree with this", "about": (_REF,)},

@@ -29,9 +29,11 @@ def _expected(entry: ReviewRecorded | PlanChanged | PlanConfirmed) -> list[Row]:
             entry.approach,
             entry.strategies_added,
             entry.strategies_removed,
+            entry.domains_added,
+            entry.review_interval_weeks,
         )
     else:
-        plan = (None, None, (), ())
+        plan = (None, None, (), (), (), None)
     caused = bool(entry.because_of)
     return [
         ("decisions", (*when, kind, *plan, entry.rationale, caused)),

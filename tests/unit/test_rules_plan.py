@@ -111,11 +111,25 @@ def test_every_cause_is_checked_not_only_the_first(opened_case: Case) -> None:
         {"approach": "coaching"},
         {"strategies_added": ("walks",)},
         {"domains_added": (STABILITY,)},
+        {"review_interval_weeks": 6},
     ],
-    ids=["empty", "same_hours", "same_approach", "strategy_already_there", "domain_already_there"],
+    ids=[
+        "empty",
+        "same_hours",
+        "same_approach",
+        "strategy_already_there",
+        "domain_already_there",
+        "same_interval",
+    ],
 )
 def test_a_plan_change_that_changes_nothing(opened_case: Case, change: dict[str, object]) -> None:
-    plan_change(opened_case, support_hours_per_week=3.0, approach="coaching", strategies_added=("walks",))
+    plan_change(
+        opened_case,
+        support_hours_per_week=3.0,
+        approach="coaching",
+        strategies_added=("walks",),
+        review_interval_weeks=6,
+    )
     with pytest.raises(NothingChanged) as raised:
         plan_change(opened_case, **change)
     assert raised.value.field == "support_hours_per_week"
@@ -135,8 +149,9 @@ def test_no_hours_on_a_new_plan_is_no_change(opened_case: Case) -> None:
         {"strategies_added": ("walks", "music")},
         {"strategies_removed": ("walks",)},
         {"domains_added": (DAILY_LIVING,)},
+        {"review_interval_weeks": 4},
     ],
-    ids=["hours", "approach", "a_new_strategy", "removal", "new_domain"],
+    ids=["hours", "approach", "a_new_strategy", "removal", "new_domain", "review_interval"],
 )
 def test_a_plan_change_that_changes_one_thing(opened_case: Case, change: dict[str, object]) -> None:
     plan_change(opened_case, support_hours_per_week=3.0, approach="coaching", strategies_added=("walks",))

@@ -35,6 +35,8 @@ __all__ = [
     "To",
     "TypeFilter",
     "UserFilter",
+    "invalid",
+    "like",
     "period",
     "recorded_between",
     "replay_instant",
@@ -50,7 +52,7 @@ LONGEST_PERIOD_DAYS = 3660
 """Monthly series cover at most ten years: 120 points is already more than a chart can show."""
 
 
-def _like(alias: Any) -> dict[str, Any]:
+def like(alias: Any) -> dict[str, Any]:
     """The constraints of a stored value type, for a query parameter that filters on it."""
     meta = typing.get_args(alias)[1]
     return {"min_length": meta.min_length, "max_length": meta.max_length, "pattern": meta.pattern}
@@ -67,11 +69,11 @@ After = Annotated[
 AtVersion = Annotated[
     int | None, QueryParameter(ge=1, le=BIGINT, description="Replay the case as it stood at this version")
 ]
-ServiceFilter = Annotated[str | None, QueryParameter(description="Only this service", **_like(ShortText))]
-UserFilter = Annotated[str | None, QueryParameter(description="Only entries by this user", **_like(UserId))]
+ServiceFilter = Annotated[str | None, QueryParameter(description="Only this service", **like(ShortText))]
+UserFilter = Annotated[str | None, QueryParameter(description="Only entries by this user", **like(UserId))]
 PersonFilter = Annotated[
     str | None,
-    QueryParameter(description="Every case of this person (their reference)", **_like(ShortText)),
+    QueryParameter(description="Every case of this person (their reference)", **like(ShortText)),
 ]
 TypeFilter = Annotated[
     str | None,

@@ -12,8 +12,10 @@ from typing import Any
 
 import asyncpg
 
+from projections.queries.actions import ActionScope, action_items
 from projections.queries.audit import AuditFilter, audit_entries
 from projections.queries.impact import ImpactQuery, review_impact
+from projections.queries.review_drilldown import ReviewFilter, reviews_page
 from projections.queries.service import ServiceQuery, service_learning
 from projections.queries.trajectory import trajectory
 from service.tools.bench.client import HttpConnection, Timed
@@ -68,6 +70,7 @@ def _targets(
     pick = random.Random(1).choice
     impact = ImpactQuery(year_ago, now, service)
     learning = ServiceQuery(year_ago, now, service)
+    drill = ReviewFilter(start=year_ago, end=now, service=service)
     return {
         "trajectory": (
             lambda: f"/cases/{pick(case_ids)}/trajectory",
@@ -80,6 +83,14 @@ def _targets(
         "service learning": (
             lambda: f"/service/learning?{window}",
             lambda pool: service_learning(pool, learning, now, with_strategies=True),
+        ),
+        "review drill-down": (
+            lambda: f"/service/reviews?{window}&limit=50",
+            lambda pool: _on_one(pool, lambda conn: reviews_page(conn, drill, after=None, limit=50, now=now)),
+        ),
+        "service actions": (
+            lambda: f"/service/actions?service={service}",
+            lambda pool: _on_one(pool, lambda conn: action_items(conn, ActionScope(service=service), now)),
         ),
         "audit by actor": (
             lambda: f"/audit/entries?actor={actor}&limit=100",

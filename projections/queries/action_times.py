@@ -1,0 +1,106 @@
+"""How fast the action loop closes: from an item's flag to the action that cleared it, by service,
+month of the flag and kind, as a median and the share actioned within 28 days.
+
+Counted for the items the record lets us date both ends of: a review overdue (flagged on its due
+date, actioned by the next review) and a review with no decision after 28 days (flagged on day 28,
+actioned by the first decision naming it)."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from datetime import date, datetime
+
+import msgspec
+
+from projections.models.review_outcomes import ACTION_WITHIN_DAYS
+from projections.queries import Reader
+from projections.queries.actions import ActionKind
+
+__all__ = ["TimeToAction", "time_to_action"]
+
+
+class TimeToAction(msgspec.Struct, frozen=True):
+    """Items of one kind flagged in one service and month: how many, how many actioned (and within
+    28 days), still open, and the median days from flag to action of those actioned."""
+
+    service: str
+    month: date
+    kind: ActionKind
+    flagged: int
+    actioned: int
+    still_open: int
+    median_days_to_action: float | None
+    actioned_within_28_days: int
+    share_within_28_days: float
+
+
+_DAYS = f"interval '{ACTION_WITHIN_DAYS} days'"
+# A wait that began before this cannot fall due in the period: the longest interval a plan may set
+# (52 weeks) or the service's default ($5), whichever is longer.
+_LONGEST_WAIT = "make_interval(days => greatest(364, $5))"
+# Each review (and each opening) starts a wait for the next review, due after the interval then in
+# force; it was overdue when the next came after that, or none has come and the case is still open.
+_FLAGS = f"""
+WITH waits AS (
+    SELECT v.case_id, v.at, lead(v.at) OVER (PARTITION BY v.case_id ORDER BY v.at) AS next_at
+    FROM (SELECT case_id, occurred_at AS at FROM read.reviews
+           WHERE occurred_at >= $1::timestamptz - {_LONGEST_WAIT}
+          UNION ALL SELECT case_id, opened_on::timestamp AT TIME ZONE 'UTC' FROM read.cases) v
+), due AS (
+    SELECT w.case_id, w.next_at, w.at + make_interval(days => coalesce((
+        SELECT d.review_interval_weeks * 7 FROM read.decisions d
+         WHERE d.case_id = w.case_id AND d.review_interval_weeks IS NOT NULL AND d.occurred_at <= w.at
+         ORDER BY d.occurred_at DESC LIMIT 1), $5)) AS due_at
+    FROM waits w
+), flags AS (
+    SELECT c.service, 'overdue' AS kind, d.due_at AS flagged_at, d.next_at AS actioned_at
+    FROM due d JOIN read.cases c ON c.case_id = d.case_id
+    WHERE (d.next_at > d.due_at) OR (d.next_at IS NULL AND coalesce((
+        SELECT s.status FROM read.case_status s WHERE s.case_id = d.case_id
+         ORDER BY s.occurred_at DESC LIMIT 1), 'open') <> 'closed')
+    UNION ALL
+    SELECT r.service, 'undecided', r.occurred_at + {_DAYS}, r.first_decided_at
+    FROM read.reviews r
+    WHERE r.occurred_at >= $1::timestamptz - {_DAYS} AND r.occurred_at < $2
+      AND (r.first_decided_at IS NULL OR r.first_decided_at > r.occurred_at + {_DAYS})
+)
+SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at
+FROM flags f
+WHERE f.flagged_at >= $1 AND f.flagged_at < $2 AND ($3::text IS NULL OR f.service = $3)
+  AND f.flagged_at <= $4
+ORDER BY 1, 2, 3
+"""
+_KINDS = {"overdue": ActionKind.REVIEW_OVERDUE, "undecided": ActionKind.NO_DECISION}
+
+
+async def time_to_action(
+    conn: Reader, start: datetime, end: datetime, service: str | None, *, now: datetime, interval_days: int
+) -> list[TimeToAction]:
+    """Per service, month of the flag and kind: flagged, actioned, median days and share within 28."""
+    rows = await conn.fetch(_FLAGS, start, end, service, now, interval_days)
+    figures = []
+    for (svc, month, kind), group in itertools.groupby(
+        rows, key=lambda r: (r["service"], r["month"], r["kind"])
+    ):
+        flags = list(group)
+        waits = [
+            (r["actioned_at"] - r["flagged_at"]).total_seconds() / 86400
+            for r in flags
+            if r["actioned_at"] is not None and r["actioned_at"] <= now
+        ]
+        within = sum(1 for wait in waits if wait <= ACTION_WITHIN_DAYS)
+        figures.append(
+            TimeToAction(
+                service=svc,
+                month=month,
+                kind=_KINDS[kind],
+                flagged=len(flags),
+                actioned=len(waits),
+                still_open=len(flags) - len(waits),
+                median_days_to_action=round(statistics.median(waits), 1) if waits else None,
+                actioned_within_28_days=within,
+                share_within_28_days=round(within / len(flags), 4),
+            )
+        )
+    return figures

@@ -1,0 +1,113 @@
+"""Stalled or worsening trajectories, for the action loop: in a domain the person chose, a reliable
+deterioration over the record, or no reliable change and a flat trend over the last six months.
+Kept until a decision names the review that gave the latest reading (it was considered)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.queries import Reader
+from projections.statistics import DirectionLabel, Reading, direction
+
+__all__ = ["FLAT_WINDOW_DAYS", "MIN_FLAT_SPAN_DAYS", "Stall", "stall_reason", "stalled_domains"]
+
+FLAT_WINDOW_DAYS = 183
+"""Six months: the window a flat trend is judged over."""
+MIN_FLAT_SPAN_DAYS = 120
+"""The readings in that window must span this long to call the trend flat over six months."""
+_DAY = 86400.0
+
+
+class Stall(msgspec.Struct, frozen=True):
+    """A domain that is stalled or worsening, with the latest reading's time (when it was flagged)."""
+
+    case_id: UUID
+    person_ref: str
+    service: str
+    domain: str
+    reason: str
+    flagged_at: datetime
+    n: int
+
+
+@functools.cache
+def _threshold() -> float:
+    raw = resources.files("projections").joinpath("thresholds.json").read_bytes()
+    ratings = msgspec.json.decode(raw, type=dict[str, dict[str, object]])["ratings"]
+    return float(str(ratings["reliable_change"]))
+
+
+def stall_reason(readings: Sequence[Reading]) -> str | None:
+    """Why a domain's readings (days from any origin, oldest first) need action, or None."""
+    threshold = _threshold()
+    whole = direction(readings, threshold=threshold, higher_is_better=True)
+    if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
+        return "reliable deterioration"
+    if not readings:
+        return None
+    recent = [r for r in readings if r.day >= readings[-1].day - FLAT_WINDOW_DAYS]
+    window = direction(recent, threshold=threshold, higher_is_better=True)
+    trend = window.trend
+    flat = trend is not None and (
+        trend.lower_per_day is None
+        or trend.upper_per_day is None
+        or trend.lower_per_day <= 0 <= trend.upper_per_day
+    )
+    if window.label is DirectionLabel.STABLE and flat and window.span_days >= MIN_FLAT_SPAN_DAYS:
+        return "no reliable change, flat for 6 months"
+    return None
+
+
+# The readings of each domain the person chose whose latest reading came from a review no decision
+# has named yet (only those can be listed): the rest are never fetched or computed.
+_RATINGS = """
+, unconsidered AS MATERIALIZED (
+    SELECT s.case_id, s.person_ref, s.service, d.measure
+    FROM scope s CROSS JOIN LATERAL unnest(s.domains) AS d(measure)
+    CROSS JOIN LATERAL (SELECT max(g.occurred_at) AS at FROM read.ratings g
+                         WHERE g.case_id = s.case_id AND g.measure = d.measure AND g.occurred_at <= $4) last
+    WHERE last.at IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM read.reviews r
+         WHERE r.case_id = s.case_id AND r.occurred_at = last.at AND r.first_decided_at IS NOT NULL)
+)
+SELECT u.case_id, u.person_ref, u.service, u.measure, g.occurred_at, g.value
+FROM unconsidered u CROSS JOIN LATERAL (SELECT g.occurred_at, g.value FROM read.ratings g
+                     WHERE g.case_id = u.case_id AND g.measure = u.measure AND g.occurred_at <= $4) g
+ORDER BY u.case_id, u.measure, g.occurred_at
+"""
+
+
+async def stalled_domains(conn: Reader, scope_sql: str, args: tuple[object, ...]) -> list[Stall]:
+    """Stalled or worsening domains in the scope's open cases whose latest reading no decision named."""
+    series: dict[tuple[UUID, str], list[asyncpg.Record]] = {}
+    rows = await conn.fetch(scope_sql + _RATINGS, *args)
+    for row in rows:
+        series.setdefault((row["case_id"], row["measure"]), []).append(row)
+    stalls = []
+    for (case_id, domain), readings in series.items():
+        latest = readings[-1]
+        origin = readings[0]["occurred_at"]
+        points = [
+            Reading((r["occurred_at"] - origin).total_seconds() / _DAY, float(r["value"])) for r in readings
+        ]
+        reason = stall_reason(points)
+        if reason is not None:
+            stalls.append(
+                Stall(
+                    case_id,
+                    latest["person_ref"],
+                    latest["service"],
+                    domain,
+                    reason,
+                    latest["occurred_at"],
+                    len(points),
+                )
+            )
+    return stalls

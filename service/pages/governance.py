@@ -1,0 +1,132 @@
+"""Governance pages: how reviews led to action by service and month, each figure drilling down to the
+reviews behind it and each review to the person's record (whose read is logged there); what the
+service's open cases need done; how fast flagged items are actioned. Governance only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Template
+
+from events.values import Actor, ReviewKind, Role, ShortText
+from projections.queries.action_times import time_to_action
+from projections.queries.actions import ActionScope, action_items
+from projections.queries.impact import ImpactQuery, review_impact
+from projections.queries.review_drilldown import ReviewFilter, ReviewLed, reviews_page
+from service.http.reading import ReadPools
+from service.http.routes.drilldown import page_cursor
+from service.http.routes.parameters import like
+from service.pages.web import Pages, actor_of, render
+
+__all__ = ["GOVERNANCE_ROUTES"]
+
+A_YEAR = timedelta(days=365)
+REVIEWS_PER_PAGE = 25
+Day = Annotated[date | None, QueryParameter(description="A day, YYYY-MM-DD")]
+FromDay = Annotated[date | None, QueryParameter(name="from", description="A day, YYYY-MM-DD")]
+Service = Annotated[str | None, QueryParameter(**like(ShortText))]
+Cursor = Annotated[str | None, QueryParameter(pattern="^[A-Za-z0-9_-]{1,400}$")]
+
+
+def _governance(request: Request[Any, Any, Any], pages: Pages) -> Actor:
+    actor = actor_of(request, pages)
+    if actor.role is not Role.GOVERNANCE:
+        raise PermissionDeniedException("governance only")
+    return actor
+
+
+def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    """Whole days in UTC, by default the year to the end of today; at most ten years."""
+    last = end or datetime.now(UTC).date()
+    first = start or (last - A_YEAR)
+    if first > last or (last - first).days > 3660:
+        first = last - A_YEAR
+    return datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(days=1), time(), UTC)
+
+
+def drill_link(service: str, month: date, led_to: ReviewLed | None) -> str:
+    """The drill-down address for one service and month (and what the reviews led to)."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
+    query = {"service": service, "from": month.isoformat(), "to": following.isoformat()}
+    return "/app/governance/reviews?" + urlencode(query | ({"led_to": led_to.value} if led_to else {}))
+
+
+@get("/governance")
+async def governance_page(
+    *,
+    request: Request[Any, Any, Any],
+    pages: NamedDependency[Pages],
+    reads: NamedDependency[ReadPools],
+    from_: FromDay = None,
+    to: Day = None,
+    service: Service = None,
+) -> Template:
+    """Figures by service and month, each linking to its reviews; the action list; time to action."""
+    _governance(request, pages)
+    start, end = _period(from_, to)
+    now = datetime.now(UTC)
+    async with reads.service() as conn:
+        impact = await review_impact(conn, ImpactQuery(start, end, service, 1), now)
+        times = await time_to_action(
+            conn, start, end, service, now=now, interval_days=pages.settings.review_interval_days
+        )
+    async with reads.service() as conn:
+        scope = ActionScope(service=service, review_interval_days=pages.settings.review_interval_days)
+        actions = await action_items(conn, scope, now)
+    return render(
+        request,
+        pages,
+        "governance.jinja",
+        months=impact.by_service_month,
+        times=times,
+        actions=actions,
+        drill=drill_link,
+        led=ReviewLed,
+        service=service or "",
+        start=start.date(),
+        end=(end - timedelta(days=1)).date(),
+    )
+
+
+@get("/governance/reviews")
+async def governance_reviews_page(
+    *,
+    request: Request[Any, Any, Any],
+    pages: NamedDependency[Pages],
+    reads: NamedDependency[ReadPools],
+    from_: FromDay = None,
+    to: Day = None,
+    service: Service = None,
+    kind: FromQuery[ReviewKind | None] = None,
+    led_to: FromQuery[ReviewLed | None] = None,
+    after: Cursor = None,
+) -> Template:
+    """The reviews behind a figure, a page at a time, each with what followed and a link to the record."""
+    _governance(request, pages)
+    start, end = _period(from_, to)
+    where = ReviewFilter(start=start, end=end, service=service, kind=kind, led_to=led_to)
+    async with reads.service() as conn:
+        found = await reviews_page(
+            conn, where, after=page_cursor(after), limit=REVIEWS_PER_PAGE, now=datetime.now(UTC)
+        )
+    query = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+    query |= {k: v for k, v in (("service", service), ("kind", kind), ("led_to", led_to)) if v}
+    return render(
+        request,
+        pages,
+        "governance_reviews.jinja",
+        page=found,
+        filters=query,
+        next_link=(
+            None if found.next_after is None else "?" + urlencode(query | {"after": found.next_after})
+        ),
+    )
+
+
+GOVERNANCE_ROUTES = [governance_page, governance_reviews_page]

@@ -1,0 +1,163 @@
+"""The action loop (GET /cases/{id}/actions, /caseload/actions, /service/actions): each item appears
+when its condition holds and clears only when the action is recorded; the time from flag to action
+is reported by service and month (/service/time-to-action)."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from tests.api.helpers import DOMAIN, ESCALATION, Client
+from tests.projections.test_review_drilldown import NOW, Story, ago
+from tests.support.tokens import TokenFactory
+
+
+async def _actions(story: Story, headers: dict[str, str]) -> list[tuple[str, str | None]]:
+    response = await story.client.get(
+        f"/cases/{story.case_id}/actions?min_position={story.position}", headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return [(item["kind"], item.get("entry_id")) for item in response.json()]
+
+
+def _review(days: float, rating: int = 5) -> dict[str, Any]:
+    return {
+        "kind": "routine",
+        "ratings": {DOMAIN: rating},
+        "confidence": 5,
+        "autonomy": 5,
+        "occurred_at": ago(days),
+    }
+
+
+async def test_an_overdue_review_clears_only_when_a_review_is_recorded(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open()  # opened 300 days ago, never reviewed: due 216 days ago
+    lead = story.headers[story.lead]
+    assert await _actions(story, lead) == [("review overdue", None)]
+    reviewed = await story.post(story.lead, "reviews", _review(40))
+    # Next due in 44 days; no decision named it in 28 days.
+    assert await _actions(story, lead) == [("no decision after 28 days", reviewed)]
+    # The plan now says every 4 weeks (deciding on that review): it is overdue again.
+    change = {"rationale": "closer review", "review_interval_weeks": 4, "occurred_at": ago(39)}
+    await story.post(story.lead, "plan-changes", change | {"because_of": [reviewed]})
+    assert await _actions(story, lead) == [("review overdue", None)]
+    await story.post(story.lead, "reviews", _review(0))
+    assert await _actions(story, lead) == []
+
+
+async def test_decisions_and_corrections_clear_what_they_name(client: Client, auth: TokenFactory) -> None:
+    story = Story(client, auth)
+    await story.open()
+    lead = story.headers[story.lead]
+    story.ids["r"] = await story.post(story.lead, "reviews", _review(60))
+    change = {"rationale": "more support", "support_hours_per_week": 4, "occurred_at": ago(55)}
+    story.ids["change"] = await story.post(story.lead, "plan-changes", change)
+    for days in (30, 10):
+        story.ids[f"e{days}"] = await story.post(
+            story.lead, "escalations", ESCALATION | {"occurred_at": ago(days)}
+        )
+    await story.post(story.lead, "reviews", _review(1))
+    assert sorted(await _actions(story, lead)) == sorted(
+        [
+            ("no decision after 28 days", story.ids["r"]),
+            ("plan change names no cause", story.ids["change"]),
+            ("escalations rising", story.ids["e10"]),
+        ]
+    )
+    confirm = {"rationale": "no change, because it helps", "because_of": [story.ids["r"], story.ids["e10"]]}
+    await story.post(story.lead, "plan-confirmations", confirm)
+    assert await _actions(story, lead) == [("plan change names no cause", story.ids["change"])]
+    correction = {
+        "corrects": story.ids["change"],
+        "reason": "named the review",
+        "changes": {"because_of": [story.ids["r"]]},
+    }
+    await story.post(story.lead, "corrections", correction)
+    assert await _actions(story, lead) == []
+
+
+async def test_a_worsening_domain_is_listed_until_a_decision_names_its_latest_review(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open()
+    for days, rating in ((180, 8), (120, 7), (60, 4)):
+        story.ids[f"r{days}"] = await story.post(story.lead, "reviews", _review(days, rating))
+        if days > 60:  # the earlier reviews were decided on
+            confirm = {"rationale": "no change, because it is early", "because_of": [story.ids[f"r{days}"]]}
+            await story.post(story.lead, "plan-confirmations", confirm | {"occurred_at": ago(days - 1)})
+    latest = await story.post(story.lead, "reviews", _review(0, 4))
+    response = await client.get(
+        f"/cases/{story.case_id}/actions?min_position={story.position}", headers=story.headers[story.lead]
+    )
+    stalled = [item for item in response.json() if item["kind"] == "stalled or worsening"]
+    assert [(s["detail"]["domain"], s["detail"]["reason"], s["detail"]["n"]) for s in stalled] == [
+        (DOMAIN, "reliable deterioration", 4)
+    ]
+    change = {"rationale": "more support", "support_hours_per_week": 6, "because_of": [latest]}
+    await story.post(story.lead, "plan-changes", change)
+    assert "stalled or worsening" not in [
+        kind for kind, _ in await _actions(story, story.headers[story.lead])
+    ]
+
+
+async def test_caseload_and_service_lists_and_who_may_read_them(client: Client, auth: TokenFactory) -> None:
+    story = Story(client, auth)
+    await story.open()
+    query = f"min_position={story.position}"
+    mine = await client.get(f"/caseload/actions?{query}", headers=story.headers[story.other])
+    assert [(i["kind"], i["case_id"]) for i in mine.json()] == [("review overdue", story.case_id)]
+    served = await client.get(
+        f"/service/actions?service={story.service}&{query}", headers=auth("governance", "al-g")
+    )
+    assert [i["case_id"] for i in served.json()] == [story.case_id]
+    stranger = auth("clinician", f"al-{uuid.uuid4().hex[:6]}")
+    assert (await client.get(f"/cases/{story.case_id}/actions", headers=stranger)).status_code == 403
+    assert (await client.get(f"/caseload/actions?{query}", headers=stranger)).json() == []
+    assert (await client.get("/service/actions", headers=stranger)).status_code == 403
+
+
+async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client, auth: TokenFactory) -> None:
+    story = Story(client, auth)
+    await story.open()  # opened 300 days ago: the first review was due 216 days ago
+    r250 = await story.post(story.lead, "reviews", _review(250))  # on time; never decided
+    r100 = await story.post(story.lead, "reviews", _review(100))  # due 166 days ago: 66 days late
+    await story.post(
+        story.lead,
+        "plan-confirmations",
+        {"rationale": "no change, because", "because_of": [r100], "occurred_at": ago(50)},
+    )
+    del r250
+    # (kind, flagged days ago, actioned days ago or None): r100's next review is due 16 days ago.
+    flags = [
+        ("review overdue", 166, 100),
+        ("review overdue", 16, None),
+        ("no decision after 28 days", 222, None),
+        ("no decision after 28 days", 72, 50),
+    ]
+    period = f"from={ago(400)}&to={ago(-1)}&service={story.service}".replace("+", "%2B")
+    response = await client.get(
+        f"/service/time-to-action?{period}&min_position={story.position}", headers=auth("governance", "al-g")
+    )
+    assert response.status_code == 200, response.text
+    got = {(f["month"], f["kind"]): f for f in response.json()}
+    expected: dict[tuple[str, str], list[float | None]] = {}
+    for kind, flagged, actioned in flags:
+        month = (NOW - timedelta(days=flagged)).date().replace(day=1).isoformat()
+        expected.setdefault((month, kind), []).append(None if actioned is None else flagged - actioned)
+    assert set(got) == set(expected)
+    for key, waits in expected.items():
+        done = [w for w in waits if w is not None]
+        within = sum(1 for w in done if w <= 28)
+        assert (got[key]["flagged"], got[key]["actioned"], got[key]["still_open"]) == (
+            len(waits),
+            len(done),
+            len(waits) - len(done),
+        )
+        assert got[key]["median_days_to_action"] == (round(statistics.median(done), 1) if done else None)
+        assert got[key]["share_within_28_days"] == round(within / len(waits), 4)
