@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["Reader", "days", "in_period"]
+__all__ = ["Reader", "RowLike", "days", "in_period"]
 
 Reader: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 """A connection to read projections with: a plain connection or one borrowed from a pool."""
+
+
+class RowLike(Protocol):
+    """A row read by column name: an asyncpg record, or a dict shaped like one (a replay's rows)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def in_period(alias: str, service_alias: str | None = None) -> str:

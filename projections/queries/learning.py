@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
-from projections.queries import Reader, days
+from projections.queries import Reader, RowLike, days
 from projections.queries.completeness import Incomplete, incompleteness
 
-__all__ = ["Decision", "LearningItem", "LearningLog", "learning_log"]
+__all__ = ["Decision", "LearningItem", "LearningLog", "learning_log", "learning_log_of"]
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -63,17 +63,30 @@ async def learning_log(conn: Reader, case_id: UUID) -> LearningLog:
         " JOIN read.decisions d ON d.entry_id = dc.entry_id WHERE dc.case_id = $1 ORDER BY d.occurred_at",
         case_id,
     )
-    by_cause: dict[UUID, list[asyncpg.Record]] = {}
+    incomplete = await incompleteness(conn, case_id, ["care"])
+    return learning_log_of(case_id, setbacks, escalations, decided, incomplete)
+
+
+def learning_log_of(
+    case_id: UUID,
+    setbacks: Sequence[RowLike],
+    escalations: Sequence[RowLike],
+    decided: Sequence[RowLike],
+    incomplete: Incomplete | None = None,
+) -> LearningLog:
+    """The learning log from rows shaped as the read model's (``decided``: decisions with the
+    ``cause_id`` they name, in the order they happened): one computation for the read and a replay."""
+    by_cause: dict[UUID, list[RowLike]] = {}
     for row in decided:
         by_cause.setdefault(row["cause_id"], []).append(row)
     items = [_setback(row, by_cause) for row in setbacks] + [
         _escalation(row, by_cause) for row in escalations
     ]
     items.sort(key=lambda item: item.occurred_at)
-    return LearningLog(case_id, items, await incompleteness(conn, case_id, ["care"]))
+    return LearningLog(case_id, items, incomplete)
 
 
-def _decisions(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) -> list[Decision]:
+def _decisions(row: RowLike, by_cause: dict[UUID, list[RowLike]]) -> list[Decision]:
     return [
         Decision(
             entry_id=d["entry_id"],
@@ -91,7 +104,7 @@ def _decisions(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) 
     ]
 
 
-def _setback(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) -> LearningItem:
+def _setback(row: RowLike, by_cause: dict[UUID, list[RowLike]]) -> LearningItem:
     details = {
         name: row[name]
         for name in ("what_happened", "factors_detail", "risk_management", "learning", "adaptation")
@@ -108,7 +121,7 @@ def _setback(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) ->
     )
 
 
-def _escalation(row: asyncpg.Record, by_cause: dict[UUID, list[asyncpg.Record]]) -> LearningItem:
+def _escalation(row: RowLike, by_cause: dict[UUID, list[RowLike]]) -> LearningItem:
     resolved = row["resolved_at"]
     details = {
         "severity": row["severity"],

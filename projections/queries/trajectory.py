@@ -9,10 +9,9 @@ from datetime import datetime
 from importlib import resources
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
-from projections.queries import Reader
+from projections.queries import Reader, RowLike
 from projections.queries.completeness import Incomplete, incompleteness
 from projections.statistics import (
     Reading,
@@ -25,7 +24,7 @@ from projections.statistics import (
     theil_sen,
 )
 
-__all__ = ["Series", "Trajectory", "trajectory"]
+__all__ = ["Series", "Trajectory", "trajectory", "trajectory_of"]
 
 _DAY = 86400.0
 
@@ -123,9 +122,33 @@ async def trajectory(conn: Reader, case_id: UUID, now: datetime) -> Trajectory:
         " WHERE e.case_id = $1 ORDER BY e.occurred_at",
         case_id,
     )
+    incomplete = await incompleteness(conn, case_id, ["trajectory", "care"])
+    return trajectory_of(
+        case_id,
+        now,
+        ratings=ratings,
+        measures=measures,
+        status=status,
+        escalations=escalations,
+        incomplete=incomplete,
+    )
+
+
+def trajectory_of(
+    case_id: UUID,
+    now: datetime,
+    *,
+    ratings: Sequence[RowLike],
+    measures: Sequence[RowLike],
+    status: Sequence[RowLike],
+    escalations: Sequence[RowLike],
+    incomplete: Incomplete | None = None,
+) -> Trajectory:
+    """The trajectory as of ``now`` from rows shaped as the read model's (each list in the order
+    things happened): the one computation behind the current read and a replay."""
     origin = min([r["occurred_at"] for r in (*status, *ratings, *measures)], default=now)
     today = (now - origin).total_seconds() / _DAY
-    by_name: dict[str, list[asyncpg.Record]] = {}
+    by_name: dict[str, list[RowLike]] = {}
     for row in ratings:
         by_name.setdefault(row["measure"], []).append(row)
     rating = _thresholds()["ratings"]
@@ -149,12 +172,12 @@ async def trajectory(conn: Reader, case_id: UUID, now: datetime) -> Trajectory:
         self_ratings=[s for name, s in series.items() if name in ("confidence", "autonomy")],
         instruments=_instruments(measures, origin, today),
         escalations=_escalations(escalations, status, origin, today),
-        incomplete=await incompleteness(conn, case_id, ["trajectory", "care"]),
+        incomplete=incomplete,
     )
 
 
-def _instruments(measures: Sequence[asyncpg.Record], origin: datetime, today: float) -> list[Series]:
-    by_instrument: dict[str, list[asyncpg.Record]] = {}
+def _instruments(measures: Sequence[RowLike], origin: datetime, today: float) -> list[Series]:
+    by_instrument: dict[str, list[RowLike]] = {}
     for row in measures:
         by_instrument.setdefault(row["instrument"], []).append(row)
     result = []
@@ -189,7 +212,7 @@ def _instruments(measures: Sequence[asyncpg.Record], origin: datetime, today: fl
 
 def _series(
     name: str,
-    rows: Sequence[asyncpg.Record],
+    rows: Sequence[RowLike],
     *,
     column: str,
     origin: datetime,
@@ -243,9 +266,7 @@ def _trend(trend: Trend | None, higher_is_better: bool) -> TrendView | None:
     )
 
 
-def _open_intervals(
-    status: Sequence[asyncpg.Record], origin: datetime, today: float
-) -> list[tuple[float, float]]:
+def _open_intervals(status: Sequence[RowLike], origin: datetime, today: float) -> list[tuple[float, float]]:
     intervals, opened = [], None
     for row in status:
         day = (row["occurred_at"] - origin).total_seconds() / _DAY
@@ -260,7 +281,7 @@ def _open_intervals(
 
 
 def _escalations(
-    rows: Sequence[asyncpg.Record], status: Sequence[asyncpg.Record], origin: datetime, today: float
+    rows: Sequence[RowLike], status: Sequence[RowLike], origin: datetime, today: float
 ) -> Escalations:
     seconds = [(r["occurred_at"] - origin).total_seconds() for r in rows]
     days = [s / _DAY for s in seconds]

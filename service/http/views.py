@@ -20,6 +20,8 @@ __all__ = [
     "EscalationPlanView",
     "HistoryItem",
     "HistoryPage",
+    "LearnedItem",
+    "LearnedSince",
     "case_view",
     "history_item",
 ]
@@ -115,6 +117,24 @@ class HistoryPage(msgspec.Struct, frozen=True):
     case_id: UUID
     items: list[HistoryItem]
     next_after: int | None
+
+
+class LearnedItem(msgspec.Struct, frozen=True):
+    """A late entry or a correction recorded after the moment asked about, about the time before it:
+    ``entry`` has both its times and who recorded it; ``reason`` says why (a correction's reason)."""
+
+    kind: str
+    about_occurred_at: datetime
+    reason: str | None
+    entry: HistoryItem
+
+
+class LearnedSince(msgspec.Struct, frozen=True):
+    """What was learned later: entries recorded after ``recorded_after`` about the time before it."""
+
+    case_id: UUID
+    recorded_after: datetime
+    items: list[LearnedItem]
 
 
 def case_view(case: Case) -> CaseView:

@@ -16,16 +16,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from events.entries import Entry
 from events.values import Actor
+from projections.queries.replayed import replayed_trajectory
 from projections.queries.trajectory import Series, Trajectory, trajectory
 from service.http.auth import authorise_logged
 from service.http.positions import PositionWatcher
+from service.http.problems import InvalidInput
 from service.http.reading import ReadPools
+from service.http.replaying import ReplayPoint, replay_case
 from service.http.routes.readmodels import read_case, read_consistently
 from service.http.views import CaseView, HistoryItem, case_view, history_item
 from service.pages.caseload import LABEL_TAGS
 from service.pages.charts import Chart, Marker, chart
-from service.pages.replay import Replay, replay_of
+from service.pages.replay import Replay, end_of, parse_day, replay_of
 from service.pages.templating import KIND_NAMES
 from service.pages.timeline import TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
@@ -52,19 +56,32 @@ class Record:
     view: CaseView
     items: list[HistoryItem]
     replay: Replay
+    known: list[tuple[int, Entry]]
+    """The entries shown, in the order they were recorded (a replay's trajectory is folded from them)."""
 
 
 def read_record(
     records: CaseRecords, actor: Actor, case_id: UUID, *, view: str, version: int | None, on: str | None
 ) -> Record:
-    """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``); the
-    read is logged once, with the version shown. Blocking: call it in a worker thread."""
+    """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``: the
+    API's ``recorded_until`` at the end of that day); the read is logged once, with the version
+    shown. Blocking: call it in a worker thread."""
     authorise_logged(records, actor, records.get_case(case_id, copy=False), view)  # before any entry
     entries = records.every_entry(case_id)
-    replay = replay_of(entries, current=entries[-1][0], version=version, on=on)
-    case = read_case(records, actor, case_id, view, version=replay.version)
-    shown = [history_item(case, v, e) for v, e in entries if v <= case.version]
-    return Record(case_view(case), shown, replay)
+    day, problem, case = parse_day(on), None, None
+    if on and day is None:
+        problem = "Enter the date as a real date, such as 2026-03-03."
+    elif day is not None:
+        point = ReplayPoint(recorded_until=min(end_of(day), datetime.now(UTC)))
+        try:
+            case = replay_case(records, actor, case_id, view, point).case
+        except InvalidInput:
+            problem = f"The record was not yet opened on {day:%-d %b %Y}."
+    if case is None:
+        case = read_case(records, actor, case_id, view, version=None if on else version)
+    known = [(v, e) for v, e in entries if v <= case.version]
+    replay = replay_of(entries, version=case.version, day=day, problem=problem)
+    return Record(case_view(case), [history_item(case, v, e) for v, e in known], replay, known)
 
 
 def markers_of(entries: list[TimelineEntry]) -> list[Marker]:
@@ -133,8 +150,11 @@ async def record_page(
     entries = timeline(record.items)
     shown = [e for e in entries if (not kind or e.item.type == kind) and (not domain or domain in e.domains)]
     await read_consistently(positions, ["trajectory", "care"], min_position)
-    async with reads.person() as conn:
-        found = await trajectory(conn, case_id, datetime.now(UTC))
+    if (as_of := record.replay.recorded_at) is not None:  # the trajectory as it stood, as the API's
+        found = await anyio.to_thread.run_sync(lambda: replayed_trajectory(case_id, record.known, as_of))
+    else:
+        async with reads.person() as conn:
+            found = await trajectory(conn, case_id, datetime.now(UTC))
     start = (page - 1) * PAGE_SIZE
     return render(
         request,
@@ -149,7 +169,7 @@ async def record_page(
         kinds=sorted({e.item.type for e in entries}, key=lambda k: KIND_NAMES.get(k, k)),
         kind=kind or "",
         domain=domain or "",
-        charts=[] if record.replay.active else _charts(found, markers_of(entries)),
+        charts=_charts(found, markers_of(entries)),
         tags=LABEL_TAGS,
         names=EntryNames(record.items),
         query_for=lambda number: _query(

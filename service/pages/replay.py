@@ -1,10 +1,9 @@
 """The replay control: the record "as recorded on" a date (or at a version), the dates of past reviews
 to jump to, and what was learned later about the time before that date.
 
-Until the replay API of issue 10 part 1 (``recorded_until`` and ``learned-since``) is on main, a date
-is turned into the last case version recorded by the end of that day and the case is replayed at that
-version, and "learned since" is worked out here from the history items (marked below). When that API
-lands, ``pick_version`` and ``learned_since`` give way to it; the page and its tests stay as they are.
+A date is the API's ``recorded_until`` at the end of that day (UTC), and "learned since" is the API's
+``learned-since`` from then (both from ``events.replay``, through ``service.http.replaying``), so the
+page and ``GET /cases/{id}?recorded_until=`` cannot disagree about what was known.
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from events.entries import Entry, EntryCorrected, ReviewRecorded
+from events.entries import Entry, ReviewRecorded
+from events.replay import Learned, learned_since
 
-__all__ = ["Replay", "ReviewMark", "learned_since", "parse_day", "pick_version"]
+__all__ = ["Replay", "ReviewMark", "end_of", "parse_day", "replay_of", "review_marks"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,10 @@ class Replay:
     """The version shown; None for the record as it stands."""
     on: date | None = None
     recorded_at: datetime | None = None
+    """The moment replayed: the end of ``on``, or when ``version`` was recorded."""
     problem: str | None = None
     reviews: list[ReviewMark] = field(default_factory=list)
-    learned: list[tuple[int, Entry]] = field(default_factory=list)
+    learned: list[Learned] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -54,38 +55,9 @@ def parse_day(text: str | None) -> date | None:
         return None
 
 
-def _end_of(day: date) -> datetime:
+def end_of(day: date) -> datetime:
+    """The first moment after a day (UTC): "as recorded on" a day includes all of it."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-
-
-def pick_version(entries: list[tuple[int, Entry]], day: date) -> int | None:
-    """The last version recorded by the end of ``day`` (UTC); None if the case was not opened yet.
-
-    Stand-in for ``recorded_until`` (part 1 of issue 10)."""
-    until = _end_of(day)
-    found = None
-    for version, entry in entries:
-        if entry.recorded_at < until:
-            found = version
-    return found
-
-
-def learned_since(
-    entries: list[tuple[int, Entry]], known: int, boundary: datetime
-) -> list[tuple[int, Entry]]:
-    """Entries recorded after version ``known`` about things that happened before ``boundary``: late
-    entries, and corrections of entries known by then. Stand-in for ``learned-since`` (issue 10, part 1)."""
-    known_ids = {e.entry_id for v, e in entries if v <= known}
-    learned: list[tuple[int, Entry]] = []
-    for version, entry in entries:
-        if version <= known:
-            continue
-        if isinstance(entry, EntryCorrected):
-            if entry.corrects in known_ids:
-                learned.append((version, entry))
-        elif entry.occurred_at < boundary:
-            learned.append((version, entry))
-    return learned
 
 
 LONGEST_REVIEW_LIST = 60
@@ -102,22 +74,18 @@ def review_marks(entries: list[tuple[int, Entry]]) -> list[ReviewMark]:
 
 
 def replay_of(
-    entries: list[tuple[int, Entry]], *, current: int, version: int | None, on: str | None
+    entries: list[tuple[int, Entry]],
+    *,
+    version: int | None,
+    day: date | None,
+    problem: str | None = None,
 ) -> Replay:
-    """The replay asked for: a date (``on``) wins over a version; the current version is no replay."""
+    """The replay shown: ``version`` is the version the record is shown at (None or the current one:
+    no replay), ``day`` the date asked for, if any; what was learned later is worked out from then."""
     reviews = review_marks(entries)
-    if on:
-        day = parse_day(on)
-        if day is None:
-            return Replay(problem="Enter the date as a real date, such as 2026-03-03.", reviews=reviews)
-        picked = pick_version(entries, day)
-        if picked is None:
-            return Replay(problem=f"The record was not yet opened on {day:%-d %b %Y}.", reviews=reviews)
-        version = picked
-    else:
-        day = None
-    if version is None or version >= current:
+    if problem is not None:
+        return Replay(problem=problem, reviews=reviews)
+    if version is None or version >= entries[-1][0]:
         return Replay(on=day, reviews=reviews)
-    at = next(e.recorded_at for v, e in entries if v == version)
-    learned = learned_since(entries, version, _end_of(day) if day else at)
-    return Replay(version=version, on=day, recorded_at=at, reviews=reviews, learned=learned)
+    at = end_of(day) if day else next(e.recorded_at for v, e in entries if v == version)
+    return Replay(version, day, at, reviews=reviews, learned=learned_since(entries, at))

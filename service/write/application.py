@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
 from events.entries import CaseOpened, Entry, EntryCorrected
 from service.write.persistence import CaseStore, EntryMapper, IdempotencyKey, KeyUse
 from service.write.recent import RecentEntries
+from service.write.recorded import RecordedTimes
 
 __all__ = [
     "CaseNotFound",
@@ -106,6 +108,7 @@ class CaseRecords(Application[UUID]):
         self._locks = [threading.Lock() for _ in range(self._stripes)]
         self._recent = RecentEntries(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
         self._drop_stale_snapshots()
+        self._recorded = RecordedTimes(self.case_recorder)
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Only the settings Waymark passes: a stray variable in the process environment (such as
@@ -210,6 +213,11 @@ class CaseRecords(Application[UUID]):
     def every_entry(self, case_id: UUID) -> list[tuple[int, Entry]]:
         """Every entry of a case, in the order recorded (those read before are not read again)."""
         return self._recent.all_of(case_id)
+
+    def versions_recorded_by(self, case_id: UUID, until: datetime, current: int) -> int:
+        """The last version of a case (of ``current``) whose entries had all been recorded by ``until``;
+        0 when even its opening was recorded later."""
+        return self._recorded.versions_recorded_by(case_id, until, current)
 
     def _save(self, case: Case, entry: Entry, request: WriteRequest) -> Receipt:
         use = None

@@ -1,6 +1,7 @@
 """The replay control in Chromium: "as recorded on" a day before a correction shows the original value
 with a banner, and a "learned since" panel lists the correction and the late entry; a day after it shows
-the corrected value; links carry the date; and the whole control works without JavaScript.
+the corrected value; the charts are the trajectory as it stood; links carry the date; each replay is
+in the access log with its time; and the whole control works without JavaScript.
 
 The history is written through the application with recorded times in the past (the API always
 records "now"), as ``waymark demo`` writes its cases."""
@@ -19,8 +20,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from events.entries import CaseOpened, EntryCorrected, ReviewRecorded, StatementAdded
 from events.values import Actor, OutcomeDomain, ReviewKind, Role
+from service.database import DatabaseAddress
 from tests.pages.records import CORRECTED, ORIGINAL
 from tests.pages.test_record import sign_in
+from tests.support.databases import query
 from tests.support.oidc_provider import LocalOpenIDProvider
 from tests.support.pages import DESKTOP, Served, assert_accessible
 
@@ -150,3 +153,28 @@ def test_the_replay_control_works_without_javascript(
     expect(page.locator("#replay-banner")).to_contain_text("As recorded on")
     expect(page.locator(f"#entry-{history.review_id}")).to_contain_text(ORIGINAL)
     context.close()
+
+
+def test_the_charts_are_the_trajectory_as_it_stood_and_the_replay_is_logged_with_its_day(
+    page: Page, oidc_provider: LocalOpenIDProvider, history: History, database: DatabaseAddress
+) -> None:
+    sign_in(page, oidc_provider, CLINICIAN)
+    page.goto(f"/app/cases/{history.case_id}")
+    expect(page.locator("figure.waymark-chart").first).to_be_visible()
+    before_review = _days_ago(25).date()
+    page.goto(f"/app/cases/{history.case_id}?on={before_review.isoformat()}")
+    expect(page.locator("#replay-banner")).to_be_visible()
+    expect(page.locator("figure.waymark-chart")).to_have_count(0)  # no review recorded by then
+    expect(page.get_by_text("No ratings or outcome measures recorded yet.")).to_be_visible()
+    after_review = _days_ago(10).date()
+    page.goto(f"/app/cases/{history.case_id}?on={after_review.isoformat()}")
+    expect(page.locator("figure.waymark-chart").first).to_be_visible()
+    views = query(
+        database,
+        "SELECT view FROM case_record_views WHERE actor_id = %s AND case_id = %s ORDER BY viewed_at",
+        (CLINICIAN, history.case_id),
+    )
+    day_end = datetime.combine(before_review + timedelta(days=1), datetime.min.time(), UTC)
+    assert {
+        "view": f"record-page?recorded_until={day_end.isoformat().replace(':', '%3A').replace('+', '%2B')}"
+    } in views

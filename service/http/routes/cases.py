@@ -15,10 +15,28 @@ from events.entries import CareTeamChanged, CaseOpened
 from events.values import Actor, Role
 from service.http.auth import requires
 from service.http.inputs import build_entry, input_type
+from service.http.replaying import ReplayPoint, learned_after, replay_case
 from service.http.routes.conditions import etag, json_body_required, not_modified, write_request, written
-from service.http.routes.parameters import After, AtVersion, Limit
+from service.http.routes.parameters import (
+    After,
+    AtVersion,
+    Limit,
+    OccurredUntil,
+    RecordedAfter,
+    RecordedUntil,
+    invalid,
+    replay_instant,
+)
 from service.http.routes.readmodels import read_case
-from service.http.views import CaseView, EntryWritten, HistoryPage, case_view, history_item
+from service.http.views import (
+    CaseView,
+    EntryWritten,
+    HistoryPage,
+    LearnedItem,
+    LearnedSince,
+    case_view,
+    history_item,
+)
 from service.write.application import CaseRecords
 
 __all__ = ["CaseController"]
@@ -69,21 +87,35 @@ class CaseController(Controller):
     )
     async def get_case(
         self,
+        *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
         case_id: FromPath[UUID],
         version: AtVersion = None,
+        recorded_until: RecordedUntil = None,
+        occurred_until: OccurredUntil = None,
     ) -> Response[CaseView]:
         """Status, care team, goals and milestones, open escalations, current plan and last review.
 
-        ``version`` replays the case as it stood then: what did we know at the time?
+        ``version`` or ``recorded_until`` replays the case as it stood then: what did we know at the
+        time? ``occurred_until``: what we know now about the time up to then.
         """
-        case = await anyio.to_thread.run_sync(
-            lambda: read_case(records, request.user, case_id, "case", version=version)
-        )
-        if not_modified(request, case.version):
-            return Response(None, status_code=304, headers={"ETag": etag(case.version)})  # type: ignore[arg-type]
-        return Response(case_view(case), headers={"ETag": etag(case.version)})
+        point = ReplayPoint.of(recorded_until, occurred_until)
+        if point.active and version is not None:
+            raise invalid("version", "Send either `version` or a replay time, not both.")
+        if point.active:
+            replayed = await anyio.to_thread.run_sync(
+                lambda: replay_case(records, request.user, case_id, "case", point)
+            )
+            case, tag = replayed.case, point.etag(replayed.current)
+        else:
+            case = await anyio.to_thread.run_sync(
+                lambda: read_case(records, request.user, case_id, "case", version=version)
+            )
+            tag = etag(case.version)
+        if not_modified(request, tag):
+            return Response(None, status_code=304, headers={"ETag": tag})  # type: ignore[arg-type]
+        return Response(case_view(case), headers={"ETag": tag})
 
     @get(
         "/{case_id:uuid}/history",
@@ -93,18 +125,60 @@ class CaseController(Controller):
     )
     async def history(
         self,
+        *,
         request: Request[Actor, Any, Any],
         records: NamedDependency[CaseRecords],
         case_id: FromPath[UUID],
         after: After = 0,
         limit: Limit = 100,
+        recorded_until: RecordedUntil = None,
+        occurred_until: OccurredUntil = None,
     ) -> HistoryPage:
-        """Entries in the order they were recorded, with corrections linked both ways; page with ``after``."""
+        """Entries in the order they were recorded, with corrections linked both ways; page with ``after``.
+        ``recorded_until`` and ``occurred_until`` replay it as ``GET /cases/{id}`` does."""
+        point = ReplayPoint.of(recorded_until, occurred_until)
+        if point.active:
+            replayed = await anyio.to_thread.run_sync(
+                lambda: replay_case(records, request.user, case_id, "history", point, entries=True)
+            )
+            kept = [(v, e) for v, e in replayed.entries or [] if v > after]
+            items = [history_item(replayed.case, v, e) for v, e in kept[:limit]]
+            return HistoryPage(case_id, items, items[-1].version if len(kept) > limit else None)
         case = await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, "history"))
         page = await anyio.to_thread.run_sync(lambda: records.entries(case_id, after=after, limit=limit))
         items = [history_item(case, version, entry) for version, entry in page]
         more = bool(items) and items[-1].version < case.version
         return HistoryPage(case_id, items, items[-1].version if more else None)
+
+    @get(
+        "/{case_id:uuid}/learned-since",
+        operation_id="getLearnedSince",
+        summary="What was learned later about a time",
+        guards=[requires(Role.CLINICIAN, Role.GOVERNANCE)],
+    )
+    async def learned_since(
+        self,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        case_id: FromPath[UUID],
+        recorded_after: RecordedAfter,
+    ) -> LearnedSince:
+        """Late entries and corrections recorded after ``recorded_after`` about what happened by then,
+        each with when it happened, when it was recorded, who recorded it and why."""
+        after = replay_instant("recorded_after", recorded_after)
+        case, learned = await anyio.to_thread.run_sync(
+            lambda: learned_after(records, request.user, case_id, after)
+        )
+        items = [
+            LearnedItem(
+                item.kind,
+                item.about,
+                item.reason,
+                history_item(case, item.version, item.entry),
+            )
+            for item in learned
+        ]
+        return LearnedSince(case_id, after, items)
 
     @put(
         "/{case_id:uuid}/care-team",

@@ -66,13 +66,13 @@ def _bad_header(header: str, detail: str) -> HttpProblem:
     return HttpProblem(400, "bad-header", "Malformed header", detail, header=header)
 
 
-def not_modified(request: Request[Any, Any, Any], version: int) -> bool:
-    """Whether If-None-Match already names this version."""
+def not_modified(request: Request[Any, Any, Any], tag: str) -> bool:
+    """Whether If-None-Match already names this entity tag (a version's, or a replay's)."""
     header = request.headers.get("if-none-match")
     if header is None:
         return False
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag(version) in tags
+    return "*" in tags or tag in tags
 
 
 def written(receipt: Receipt, *, location: str | None = None) -> Response[EntryWritten]:

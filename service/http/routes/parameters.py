@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from litestar.params import QueryParameter
 
-from events.rules import EARLIEST
+from events.rules import CLOCK_SKEW, EARLIEST
 from events.values import ShortText, UserId
 from service.http.problems import InvalidInput
 
@@ -24,10 +24,13 @@ __all__ = [
     "From",
     "Limit",
     "MinPosition",
+    "OccurredUntil",
     "PersonFilter",
     "Rebase",
+    "RecordedAfter",
     "RecordedFrom",
     "RecordedTo",
+    "RecordedUntil",
     "ServiceFilter",
     "To",
     "TypeFilter",
@@ -36,6 +39,8 @@ __all__ = [
     "like",
     "period",
     "recorded_between",
+    "replay_instant",
+    "replay_time",
     "report_dates",
 ]
 
@@ -84,6 +89,24 @@ RecordedFrom = Annotated[
 RecordedTo = Annotated[
     datetime | None, QueryParameter(description="Recorded before (RFC 3339 with an offset)")
 ]
+RecordedUntil = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="The record exactly as it stood at this time: entries and corrections recorded"
+        " later are left out (RFC 3339 with an offset)"
+    ),
+]
+OccurredUntil = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="Only what happened by this time, with every correction known (as of"
+        " `recorded_until` when both are sent; RFC 3339 with an offset)"
+    ),
+]
+RecordedAfter = Annotated[
+    datetime,
+    QueryParameter(description="What was recorded after this time about the time before it (RFC 3339)"),
+]
 Rebase = Annotated[
     list[date] | None, QueryParameter(description="Months of known service changes (YYYY-MM-DD)")
 ]
@@ -130,7 +153,20 @@ def _latest() -> datetime:
     return datetime.now(UTC) + REPORT_HORIZON
 
 
-def _time(name: str, value: datetime) -> datetime:
+def replay_time(name: str, value: datetime | None) -> datetime | None:
+    """A time to replay a record at: with an offset, between 1900-01-01 and now (plus the clock skew
+    an entry's ``occurred_at`` is allowed), in UTC. A record has no future to replay."""
+    return None if value is None else replay_instant(name, value)
+
+
+def replay_instant(name: str, value: datetime) -> datetime:
+    """A required replay time, checked as ``replay_time`` checks one."""
+    return _time(name, value, latest=datetime.now(UTC) + CLOCK_SKEW, horizon="now")
+
+
+def _time(
+    name: str, value: datetime, *, latest: datetime | None = None, horizon: str = "a year from now"
+) -> datetime:
     """A time with an offset between 1900-01-01 and a year from now, in UTC.
 
     Compared before it is converted: a time near year 1 or 9999 with an offset would not convert.
@@ -139,9 +175,7 @@ def _time(name: str, value: datetime) -> datetime:
         raise invalid(
             name, "The time has no offset: send it as RFC 3339 with one, such as 2026-01-01T00:00:00Z."
         )
-    earliest, latest = datetime.combine(EARLIEST, time(), UTC), _latest()
+    earliest, latest = datetime.combine(EARLIEST, time(), UTC), latest or _latest()
     if not earliest <= value <= latest:
-        raise invalid(
-            name, f"Send a time between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d} (a year from now)."
-        )
+        raise invalid(name, f"Send a time between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d} ({horizon}).")
     return value.astimezone(UTC)

@@ -16,21 +16,26 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from events.case import Case
+from events.entries import Entry
 from events.values import Actor, Role
 from projections.queries.audit import AuditFilter, AuditPage, audit_entries
 from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.learning import LearningLog, learning_log
+from projections.queries.replayed import replayed_learning_log, replayed_trajectory
 from projections.queries.trajectory import Trajectory, trajectory
 from service.http.auth import authorise_logged, requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
+from service.http.replaying import ReplayPoint, replay_case
 from service.http.routes.parameters import (
     After,
     From,
     Limit,
     MinPosition,
+    OccurredUntil,
     RecordedFrom,
     RecordedTo,
+    RecordedUntil,
     ServiceFilter,
     To,
     TypeFilter,
@@ -86,6 +91,15 @@ async def authorise_person(
     await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, view, projections=True))
 
 
+def replay_entries(
+    records: CaseRecords, actor: Actor, case_id: UUID, view: str, point: ReplayPoint
+) -> list[tuple[int, Entry]]:
+    """The entries a projection replayed at ``point`` is folded from (the write side holds every
+    entry and correction; a projection keeps only the latest reading). Authorised as a read of the
+    record and logged. Blocking: call it in a worker thread."""
+    return replay_case(records, actor, case_id, view, point, entries=True).entries or []
+
+
 class PersonProjectionController(Controller):
     """One person's projections: learning log (and trajectory). Clinical content: an admin manages care
     teams and reads none of it."""
@@ -106,9 +120,19 @@ class PersonProjectionController(Controller):
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
+        recorded_until: RecordedUntil = None,
+        occurred_until: OccurredUntil = None,
     ) -> LearningLog:
         """Contributing factors, risk management, learning and adaptation, each with the plan changes
-        or confirmations it led to and the days it took."""
+        or confirmations it led to and the days it took; as of a replay point when one is sent."""
+        point = ReplayPoint.of(recorded_until, occurred_until)
+        if point.active:
+            await read_consistently(positions, ["care"], min_position)
+            return await anyio.to_thread.run_sync(
+                lambda: replayed_learning_log(
+                    case_id, replay_entries(records, request.user, case_id, "learning-log", point)
+                )
+            )
         await authorise_person(request, records, case_id, "learning-log")
         await read_consistently(positions, ["care"], min_position)
         async with reads.person() as conn:
@@ -124,10 +148,21 @@ class PersonProjectionController(Controller):
         positions: NamedDependency[PositionWatcher],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
+        recorded_until: RecordedUntil = None,
+        occurred_until: OccurredUntil = None,
     ) -> Trajectory:
         """Per domain and instrument: readings, change since baseline with its reliable-change category,
         Theil-Sen trend per 90 days, label with n, span and last date, the last 90 days against the 90
-        before; confidence and autonomy; escalation rate, severity trend and gaps."""
+        before; confidence and autonomy; escalation rate, severity trend and gaps. As of now, or as of
+        a replay point (its earlier time is "now" for the windows and labels)."""
+        point = ReplayPoint.of(recorded_until, occurred_until)
+        if point.active:
+            await read_consistently(positions, ["trajectory", "care"], min_position)
+            return await anyio.to_thread.run_sync(
+                lambda: replayed_trajectory(
+                    case_id, replay_entries(records, request.user, case_id, "trajectory", point), point.now()
+                )
+            )
         await authorise_person(request, records, case_id, "trajectory")
         await read_consistently(positions, ["trajectory", "care"], min_position)
         async with reads.person() as conn:
