@@ -47,8 +47,8 @@ class PositionWatcher:
         """Stop following."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=5)
 
     async def wait_for(self, names: Iterable[str], position: int, wait_seconds: float) -> None:
         """Return once every named projection has applied ``position``; else ProjectionBehind."""
@@ -85,7 +85,9 @@ class PositionWatcher:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._hinted.wait(), timeout=self.poll_seconds)
                 finally:
-                    await conn.close()
+                    # Closed at once, not gracefully: a graceful close after a cancelled query could
+                    # wait for ever, and shutting down hung (a LISTEN connection holds nothing to keep).
+                    conn.terminate()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("position watcher: %s; reconnecting", type(error).__name__)
                 await asyncio.sleep(self.poll_seconds)

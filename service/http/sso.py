@@ -41,7 +41,6 @@ class IdentityProviderTokens:
     longest_seconds: int
     cooldown: float = 10.0
     _keys: jwt.PyJWKClient | None = field(default=None, init=False)
-    _lock: anyio.Lock = field(default_factory=anyio.Lock, init=False)
 
     def signed(self, token: str) -> bool:
         """Whether the token claims to come from this provider (checked, not trusted, until verified)."""
@@ -73,16 +72,17 @@ class IdentityProviderTokens:
     async def _discovered(self) -> jwt.PyJWKClient:
         """The provider's key set, found through its discovery document on first use (a provider
         that cannot be reached verifies nothing: 401)."""
-        async with self._lock:
-            if self._keys is None:
-                try:
-                    provider = await discover(self.issuer)
-                except (ProviderRefused, OSError, KeyError):
-                    raise NotAuthorizedException() from None
-                self._keys = jwt.PyJWKClient(
-                    provider.jwks_uri, lifespan=300, timeout=5, cooldown_duration=self.cooldown
-                )
-            return self._keys
+        # No lock: two first requests at once may both read the discovery document; either's
+        # key set serves (they are the same), and the client's own lock guards its cache.
+        if self._keys is None:
+            try:
+                provider = await discover(self.issuer)
+            except (ProviderRefused, OSError, KeyError):
+                raise NotAuthorizedException() from None
+            self._keys = jwt.PyJWKClient(
+                provider.jwks_uri, lifespan=300, timeout=5, cooldown_duration=self.cooldown
+            )
+        return self._keys
 
     def _verified(self, keys: jwt.PyJWKClient, token: str) -> dict[str, Any]:
         try:
