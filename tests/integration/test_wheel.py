@@ -34,8 +34,13 @@ SOURCES = (*PACKAGES, "pyproject.toml", "README.md")
 """What the Dockerfile copies before ``pip install .``."""
 
 NOW = datetime.now(UTC)
-WINDOW = {"from": (NOW - timedelta(days=365)).isoformat(), "to": (NOW + timedelta(days=1)).isoformat()}
-"""Values for the required ``from`` and ``to`` of the service-level routes: the last year."""
+WINDOW = {
+    "from": (NOW - timedelta(days=365)).isoformat(),
+    "to": (NOW + timedelta(days=1)).isoformat(),
+    "recorded_after": (NOW - timedelta(days=30)).isoformat(),  # what was learned in the last month
+}
+"""Values for the required parameters of the routes: the last year for `from` and `to`, a month ago for
+`recorded_after`."""
 
 
 def _run(command: list[str], cwd: Path | None = None) -> str:
