@@ -92,16 +92,17 @@ class _RememberingMiddleware(JWTAuthenticationMiddleware):
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        from_provider = self._provider is not None and self._provider.signed(encoded_token)
-        key_id = self._provider_id if from_provider else self._key_id
-        remembered = self._verified.recall(key_id, encoded_token)
-        if remembered is not None:
-            return remembered
-        if self._provider is not None and from_provider:
+        # Remembered tokens first: the unverified look at who signed a token costs two decodes,
+        # and a client sends the same token with every request.
+        for key_id in (self._key_id, self._provider_id) if self._provider else (self._key_id,):
+            if (remembered := self._verified.recall(key_id, encoded_token)) is not None:
+                return remembered
+        if self._provider is not None and self._provider.signed(encoded_token):
             result = await self._provider.authenticate(encoded_token)
-        else:
-            result = await super().authenticate_token(encoded_token, connection)
-        self._verified.remember(key_id, encoded_token, result)
+            self._verified.remember(self._provider_id, encoded_token, result)
+            return result
+        result = await super().authenticate_token(encoded_token, connection)
+        self._verified.remember(self._key_id, encoded_token, result)
         return result
 
 
