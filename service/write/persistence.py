@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
@@ -151,12 +151,13 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         )
         # Refused reads are logged too (issue 12); a database made before that gains the column.
         self.sql_create_statements += [
-            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS outcome text NOT NULL DEFAULT 'served'").format(
-                self.views_table
-            ),
-            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS view_id bigint GENERATED ALWAYS AS IDENTITY").format(
-                self.views_table
-            ),
+            # Only when missing: ALTER TABLE takes its lock before it looks, and every start-up runs this.
+            SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM information_schema.columns"
+                " WHERE table_schema = {} AND table_name = 'case_record_views' AND column_name = 'view_id')"
+                " THEN ALTER TABLE {} ADD COLUMN outcome text NOT NULL DEFAULT 'served',"
+                " ADD COLUMN view_id bigint GENERATED ALWAYS AS IDENTITY; END IF; END $$"
+            ).format(Literal(datastore.schema), self.views_table),
             SQL("CREATE INDEX IF NOT EXISTS case_record_views_case ON {} (case_id, view_id)").format(
                 self.views_table
             ),
