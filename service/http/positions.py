@@ -45,10 +45,18 @@ class PositionWatcher:
 
     async def stop(self) -> None:
         """Stop following."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, timeout=5)
+        task = self._task
+        if task is None:
+            return
+        # Cancelled again until it ends: on Python 3.11 asyncio.wait_for swallows a cancellation that
+        # arrives as its inner wait completes, and the follower would carry on for another poll.
+        for _ in range(50):
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.1)
+            if task.done():
+                break
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not report it as never retrieved
 
     async def wait_for(self, names: Iterable[str], position: int, wait_seconds: float) -> None:
         """Return once every named projection has applied ``position``; else ProjectionBehind."""
