@@ -30,6 +30,7 @@ from tests.support.databases import (
     database_name,
     drop_database,
     make_template,
+    quick_commits,
 )
 from tests.support.tokens import TokenFactory
 
@@ -86,7 +87,7 @@ def database(pg_server: DatabaseAddress) -> Iterator[DatabaseAddress]:
     """One fresh database shared by the session's tests (each test makes its own cases), reached as
     the least-privilege role ``waymark db grant`` makes for it, as in production."""
     name = database_name()
-    address = grant_service_role(pg_server, role=name, database=name)
+    address = quick_commits(pg_server, grant_service_role(pg_server, role=name, database=name))
     yield address
     drop_database(pg_server, address)
     with psycopg.connect(**pg_server.connect_kwargs(), autocommit=True) as conn:

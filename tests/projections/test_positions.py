@@ -51,9 +51,9 @@ async def test_a_forged_notification_moves_no_position_and_a_real_one_still_arri
         await forger.execute("SELECT pg_notify($1, $2)", POSITIONS_CHANNEL, "audit:999999999")
         await forger.execute("SELECT pg_notify($1, $2)", POSITIONS_CHANNEL, f"care:{first + 1}")
         with pytest.raises(ProjectionBehind):
-            await watcher.wait_for(["audit"], 999_999_999, 1)
+            await watcher.wait_for(["audit"], 999_999_999, 0.3)
         with pytest.raises(ProjectionBehind):
-            await watcher.wait_for(["care"], first + 1, 1)
+            await watcher.wait_for(["care"], first + 1, 0.3)
         assert watcher.positions == dict.fromkeys(NAMES, first)
 
         second = _review(records)

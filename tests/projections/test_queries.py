@@ -204,7 +204,7 @@ async def test_service_learning_ranks_factors_and_hides_free_text_from_reporting
     assert chart.json()["warning"].startswith("only")
 
 
-async def test_reporting_reads_no_case_record_and_a_behind_projection_answers_503(
+async def test_reporting_reads_no_case_record(
     client: Client,
     auth: TokenFactory,
 ) -> None:
@@ -217,10 +217,6 @@ async def test_reporting_reads_no_case_record_and_a_behind_projection_answers_50
         f"/cases/{case.id}",
     ):
         assert (await client.get(path, headers=reporting)).status_code == 403, path
-    behind = await client.get(f"/cases/{case.id}/learning-log?min_position={10**12}", headers=case.headers)
-    assert behind.status_code == 503
-    assert behind.headers["retry-after"] == "1"
-    assert behind.json()["type"] == "/problems/projection-behind"
 
 
 async def test_strategies_show_how_domain_ratings_moved_in_the_90_days_around_them(
