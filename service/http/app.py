@@ -31,6 +31,7 @@ from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
 from service.http.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
 from service.http.routes.service_level import ServiceController
+from service.http.telemetry import Telemetry, metrics
 from service.write.application import CaseRecords
 
 __all__ = ["create_app"]
@@ -74,6 +75,7 @@ def create_app(
         return state.positions  # type: ignore[no-any-return]
 
     auth = jwt_auth(runtime.settings)
+    telemetry = Telemetry(runtime.settings.metrics_token)
     app = Litestar(
         route_handlers=[
             CaseController,
@@ -89,6 +91,7 @@ def create_app(
             ActionListController,
             health,
             ready,
+            metrics,
         ],
         dependencies={
             "records": Provide(provide_records, sync_to_thread=False),
@@ -97,7 +100,8 @@ def create_app(
             "review_interval_days": Provide(provide_review_interval_days, sync_to_thread=False),
         },
         lifespan=[reading],
-        state=State({"records": runtime.records}),  # guards log refused reads through it
+        # Guards log refused reads through the records; /metrics reads the telemetry.
+        state=State({"records": runtime.records, "telemetry": telemetry}),
         on_shutdown=[runtime.close] if owns_runtime else [],
         on_app_init=[
             auth.on_app_init,
@@ -117,4 +121,6 @@ def create_app(
         ),
     )
     document_problems(app)
+    # Outermost, so requests no route matches (404, 405) are timed and logged too.
+    app.asgi_handler = telemetry.wrap(app.asgi_handler)
     return app

@@ -34,7 +34,7 @@ __all__ = [
     "requires",
 ]
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/problems"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/problems", "^/metrics$"]
 
 
 class AccessDenied(Exception):

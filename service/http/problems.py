@@ -35,9 +35,11 @@ from service.write.application import (
     WriteContention,
 )
 
-__all__ = ["HttpProblem", "InvalidInput", "exception_handlers", "problem_details"]
+__all__ = ["PROBLEM", "HttpProblem", "InvalidInput", "RuleRefusal", "exception_handlers", "problem_details"]
 
 log = logging.getLogger("waymark.problems")
+PROBLEM = "waymark.problem"
+"""The scope state key a problem answer leaves its type (and whether a rule refused) under."""
 Answer = Response[dict[str, Any]]
 Headers = dict[str, str] | None
 
@@ -46,18 +48,30 @@ class HttpProblem(ProblemDetailsException):
     """A problem answer: status, type ``/problems/<slug>``, title, a detail saying what to send
     instead, and members of its own (``field``, ``errors``, ``current_version``, ``header``)."""
 
+    rule = False
+    """Whether a record-keeping rule refused the request (counted apart in the metrics)."""
+
     def __init__(
         self, status: int, slug: str, title: str, detail: str, *, headers: Headers = None, **members: Any
     ):
         problem_type = f"/problems/{slug}"
+        self.slug = slug
         super().__init__(
             detail=detail, status_code=status, headers=headers, extra=members, type_=problem_type, title=title
         )
 
     def to_response(self, request: Request[Any, Any, Any]) -> Answer:
-        """The answer, its instance being the path asked for."""
+        """The answer, its instance being the path asked for; its type is left in the scope's state for
+        the metrics."""
         self.instance = request.url.path
+        request.scope.setdefault("state", {})[PROBLEM] = (self.slug, self.rule)
         return super().to_response(request)
+
+
+class RuleRefusal(HttpProblem):
+    """A record-keeping rule refused the entry: 409 (the case's state) or 422 (the entry itself)."""
+
+    rule = True
 
 
 class InvalidInput(HttpProblem):
@@ -81,8 +95,8 @@ def _slow(_: Exception) -> HttpProblem:
 _MALFORMED = "malformed-body", "Malformed body"
 # fmt: off
 PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
-    CaseRuleBroken: lambda e: HttpProblem(409, e.rule, "Case rule broken", e.message, field=e.field),
-    InvalidEntry: lambda e: HttpProblem(422, e.rule, "Invalid entry", e.message, field=e.field,
+    CaseRuleBroken: lambda e: RuleRefusal(409, e.rule, "Case rule broken", e.message, field=e.field),
+    InvalidEntry: lambda e: RuleRefusal(422, e.rule, "Invalid entry", e.message, field=e.field,
         errors=[{"field": e.field, "message": e.message}]),
     CaseNotFound: lambda e: HttpProblem(
         404, "case-not-found", "Case not found", f"There is no case {e.case_id}: check the case id."),
@@ -177,13 +191,14 @@ def _parameter_errors(request: Request[Any, Any, Any], keys: list[str]) -> list[
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Answer:
-    # Type and traceback only: exception messages can carry request values.
+    # The route's template, not the path; the log handler keeps the exception's type and frames only
+    # (service/logs.py): exception messages can carry request values.
     log.error(
         "unexpected %s on %s %s",
         type(exc).__name__,
         request.method,
-        request.url.path,
-        exc_info=(type(exc), exc, None),
+        request.scope.get("path_template", "unmatched"),
+        exc_info=exc,
     )
     detail = "Something went wrong on our side; nothing half-written was kept."
     return HttpProblem(500, "internal-error", "Internal error", detail).to_response(request)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
+from events.codec import type_name
 from events.entries import CareTeamChanged, CaseOpened
 from events.values import Actor, Role
 from service.http.auth import requires
@@ -28,6 +29,7 @@ from service.http.routes.parameters import (
     replay_instant,
 )
 from service.http.routes.readmodels import read_case
+from service.http.telemetry import ENTRY_KIND
 from service.http.views import (
     CaseView,
     EntryWritten,
@@ -62,6 +64,7 @@ class CaseController(Controller):
         summary="Open a case",
         status_code=201,
         guards=[requires(Role.CLINICIAN), json_body_required],
+        opt={ENTRY_KIND: type_name(CaseOpened)},
     )
     async def open_case(
         self,

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
 
+from events.codec import type_name
 from events.entries import (
     CareTeamChanged,
     CaseClosed,
@@ -41,6 +42,7 @@ from events.values import Actor, Role
 from service.http.auth import authorise_write, requires
 from service.http.inputs import build_entry, input_type
 from service.http.routes.conditions import json_body_required, write_request, written
+from service.http.telemetry import ENTRY_KIND
 from service.http.views import EntryWritten
 from service.write.application import CaseRecords
 
@@ -175,6 +177,7 @@ def _handler(route: EntryRoute) -> HTTPRouteHandler:
         description=route.entry_type.__doc__,
         status_code=201,
         guards=[json_body_required],
+        opt={ENTRY_KIND: type_name(route.entry_type)},
     )(handler)
 
 
