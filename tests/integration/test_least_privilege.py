@@ -247,7 +247,16 @@ def test_docker_compose_connects_the_service_as_the_granted_role() -> None:
     assert grant["command"][:3] == ["waymark", "db", "grant"]
     role = grant["command"][grant["command"].index("--role") + 1]
     assert grant["environment"]["DATABASE_URL"].startswith(f"postgresql://{admin}:")
-    waymark = services["waymark"]
-    assert waymark["depends_on"]["grant"]["condition"] == "service_completed_successfully"
-    assert waymark["environment"]["DATABASE_URL"].startswith(f"postgresql://{role}:")
-    assert "POSTGRES_PASSWORD" not in str(waymark["environment"])
+    for name in ("api", "projector", "projector-standby"):
+        waymark = services[name]
+        assert waymark["depends_on"]["grant"]["condition"] == "service_completed_successfully"
+        assert waymark["environment"]["DATABASE_URL"].startswith(f"postgresql://{role}:")
+        assert "POSTGRES_PASSWORD" not in str(waymark["environment"])
+        assert waymark["healthcheck"]["test"]
+    # Two API replicas that leave projecting to the projector and its standby.
+    assert services["api"]["deploy"]["replicas"] == 2
+    assert "--no-projector" in services["api"]["command"]
+    assert (
+        services["projector"]["command"] == services["projector-standby"]["command"] == ["waymark", "project"]
+    )
+    assert services["proxy"]["depends_on"]["api"]["condition"] == "service_healthy"
