@@ -27,6 +27,7 @@ from service.http.routes.cases import CaseController
 from service.http.routes.disclosure import DisclosureController
 from service.http.routes.drilldown import DrillDownController
 from service.http.routes.entries import entry_router
+from service.http.routes.exports import ExportController
 from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
 from service.http.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
@@ -89,6 +90,7 @@ def create_app(
             DrillDownController,
             CaseActionsController,
             ActionListController,
+            ExportController,
             health,
             ready,
             metrics,

@@ -1,0 +1,139 @@
+"""Exports of the reporting views for a period, streamed: CSV straight from PostgreSQL's COPY, Parquet in
+row groups built from a cursor. Only the ``reporting`` views are exported: pseudonymised, no free text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from projections.queries import Reader
+
+__all__ = ["EXPORTS", "Export", "csv_chunks", "parquet_chunks"]
+
+ROWS_PER_GROUP = 50_000
+"""Rows per Parquet row group: one group is built in memory at a time."""
+
+
+@dataclass(frozen=True)
+class Export:
+    """One reporting view and how a period selects its rows."""
+
+    view: str
+    period: str
+    """A condition on the view's rows with $1 (start, inclusive) and $2 (end, exclusive)."""
+
+    def sql(self) -> str:
+        # Both names are fixed (EXPORTS below); only the period's ends are parameters.
+        return f"SELECT * FROM reporting.{self.view} WHERE {self.period}"
+
+
+_WHEN = "occurred_at >= $1 AND occurred_at < $2"
+EXPORTS: Mapping[str, Export] = {
+    "people": Export("people", "opened_on < $2::timestamptz::date AND opened_on >= $1::timestamptz::date"),
+    "case_status": Export("case_status", _WHEN),
+    "reviews": Export("reviews", _WHEN),
+    "plan_decisions": Export("plan_decisions", _WHEN),
+    "decision_causes": Export(
+        "decision_causes",
+        f"decision_key IN (SELECT decision_key FROM reporting.plan_decisions WHERE {_WHEN})",
+    ),
+    "setbacks": Export("setbacks", _WHEN),
+    "escalations": Export("escalations", _WHEN),
+    "ratings": Export("ratings", _WHEN),
+    "outcome_measures": Export("outcome_measures", _WHEN),
+}
+"""Every exportable view; people by the date their case opened, decision causes by their decision's date."""
+
+_ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "text": pa.string(),
+    "text[]": pa.list_(pa.string()),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "float8": pa.float64(),
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+}
+
+
+async def csv_chunks(conn: Reader, export: Export, start: datetime, end: datetime) -> AsyncIterator[bytes]:
+    """The view's rows in the period as CSV with a header line, in the chunks COPY sends them."""
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
+
+    async def copy() -> None:
+        try:
+            sql, put = export.sql(), _put(chunks)
+            await conn.copy_from_query(sql, start, end, output=put, format="csv", header=True)
+        finally:
+            await chunks.put(None)
+
+    copying = asyncio.create_task(copy())
+    try:
+        while (chunk := await chunks.get()) is not None:
+            yield chunk
+        await copying  # a failure part-way ends the stream short, never as a complete-looking file
+    finally:
+        copying.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await copying
+
+
+def _put(chunks: asyncio.Queue[bytes | None]) -> Callable[[bytes], Coroutine[Any, Any, None]]:
+    # COPY hands over a buffer it may reuse: each chunk is copied before it is queued.
+    async def put(data: bytes) -> None:
+        await chunks.put(bytes(data))
+
+    return put
+
+
+class _Sink:
+    """A file for ParquetWriter that hands over what was written so far."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        taken, self.parts = b"".join(self.parts), []
+        return taken
+
+
+async def parquet_chunks(
+    conn: Reader, export: Export, start: datetime, end: datetime
+) -> AsyncIterator[bytes]:
+    """The view's rows in the period as one Parquet file, sent a row group at a time."""
+    statement = await conn.prepare(export.sql())
+    schema = pa.schema([(a.name, _ARROW_TYPES[a.type.name]) for a in statement.get_attributes()])
+    sink = _Sink()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    rows: list[dict[str, Any]] = []
+    async with conn.transaction(readonly=True):
+        async for record in statement.cursor(start, end, prefetch=5_000):
+            rows.append(dict(record))
+            if len(rows) == ROWS_PER_GROUP:
+                writer.write_table(pa.Table.from_pylist(rows, schema))
+                rows = []
+                yield sink.take()
+    if rows:
+        writer.write_table(pa.Table.from_pylist(rows, schema))
+    writer.close()
+    yield sink.take()
