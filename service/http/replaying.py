@@ -1,13 +1,15 @@
 """Reading a case as of a moment on either time axis (``recorded_until``, ``occurred_until``), and
 what was learned later (``recorded_after``): authorised and logged like every read of a record.
 
-The recorded axis turns a time into a case version (``CaseRecords.versions_recorded_by``) and loads
-the case at that version from its snapshots; the occurred axis needs the entries themselves, folded
-without those that happened later (``events.replay``).
+The recorded axis turns a time into a case version (``CaseRecords.versions_recorded_by``) and folds
+the case at that version from the entries held in memory (``CaseRecords.case_at``); the occurred
+axis folds the entries without those that happened later (``events.replay``). A read at a version
+(``GET /cases/{id}?version=N``) is the same read with the version given.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +22,7 @@ from events.replay import Learned, case_of, happened_by, learned_since, unbroken
 from events.values import Actor
 from service.http.auth import authorise_logged
 from service.http.routes.parameters import invalid, replay_time
-from service.write.application import CaseRecords
+from service.write.application import CaseRecords, VersionNotFound
 
 __all__ = ["ReplayPoint", "Replayed", "learned_after", "replay_case"]
 
@@ -84,43 +86,40 @@ def replay_case(
     view: str,
     point: ReplayPoint,
     *,
+    version: int | None = None,
     entries: bool = False,
 ) -> Replayed:
-    """The case as of ``point`` for a reader with a legitimate relationship to it, with its entries
-    if asked (``entries``); the read is logged with the version shown. Blocking: run in a thread."""
+    """The case as of ``point`` (or at ``version``) for a reader with a legitimate relationship to
+    it, with its entries if asked (``entries``); the read is logged with the version shown.
+    Blocking: run it in a worker thread."""
     current = records.get_case(case_id, copy=False)
     authorise_logged(records, actor, current, point.view(view))
     cut = current.version
+    if version is not None:
+        if version > current.version:
+            raise VersionNotFound(current.version)
+        cut = version
     if point.recorded_until is not None:
         cut = records.versions_recorded_by(case_id, point.recorded_until, current.version)
         if cut == 0:
             raise invalid("recorded_until", "The case had not been opened then: send a later time.")
     shown = None
     if entries or point.occurred_until is not None:  # kept decoded for recently read cases
-        shown = [(v, e) for v, e in records.every_entry(case_id) if v <= cut]
+        shown = [(v, e) for v, e in records.every_entry(case_id, current.version) if v <= cut]
     if point.occurred_until is not None and shown is not None:
         shown = happened_by(shown, point.occurred_until)
-        # Fold on from the case as recorded at the last version before the first left out (its
-        # snapshot): usually only the entries after that version are folded, not the whole case.
+        # Fold on from the case as recorded at the last version before the first left out: usually
+        # only the entries after that version are folded, not the whole case.
         start = unbroken(shown)
-        base = _case_at(records, case_id, start, current.version) if start else None
-        case = case_of(shown, version=cut, start=base)
+        case = case_of(shown, version=cut, start=records.case_at(case_id, start) if start else None)
         if case is None:
             raise invalid("occurred_until", "Nothing of this case had happened by then: send a later time.")
+    elif cut == current.version:
+        case = copy.deepcopy(current)  # the latest, copied as the cache's own reads copy it
     else:
-        case = _case_at(records, case_id, cut, current.version)
+        case = records.case_at(case_id, cut)  # from the entries held, without a query
     records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut)
     return Replayed(case, current.version, shown)
-
-
-def _case_at(records: CaseRecords, case_id: UUID, version: int, current: int) -> Case:
-    """A copy of the case at ``version``: the latest, from the cache, when that is the version asked
-    for; else loaded at the version from its snapshot (so a write landing meanwhile never shows)."""
-    if version == current:
-        latest = records.get_case(case_id)
-        if latest.version == version:
-            return latest
-    return records.get_case(case_id, version)
 
 
 def learned_after(
