@@ -27,7 +27,7 @@ from service.http.routes.readmodels import read_consistently
 from service.http.views import case_view
 from service.pages.charts import Marker
 from service.pages.fragments import Remembered, figures, timeline_entries
-from service.pages.replay import Replay, end_of, parse_day, replay_of
+from service.pages.replay import Replay, ReviewMark, end_of, parse_day, replay_of, review_marks
 from service.pages.templating import KIND_NAMES
 from service.pages.timeline import EntryNames, TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
@@ -37,8 +37,10 @@ __all__ = ["RECORD_ROUTES", "read_record"]
 
 PAGE_SIZE = 100
 """Timeline entries per page: a long record reads (and prints) in pages."""
-_TIMELINES: Remembered[list[TimelineEntry]] = Remembered(budget=16, size=lambda _: 1)
+_TIMELINES: Remembered[_Timeline] = Remembered(budget=16, size=lambda _: 1)
 """The timelines of the records viewed most recently, by case and version."""
+_REVIEW_DAYS: Remembered[list[ReviewMark]] = Remembered(budget=64, size=lambda _: 1)
+"""The days of past reviews of the records viewed most recently, by case and latest version."""
 _MARKERS = {"setback_recorded": "setback", "escalation_raised": "escalation", "plan_changed": "plan"}
 
 AtVersion = Annotated[int | None, QueryParameter(ge=1, description="The record as it stood at this version")]
@@ -47,6 +49,21 @@ Kind = Annotated[str | None, QueryParameter(max_length=40)]
 Domain = Annotated[str | None, QueryParameter(max_length=40)]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
 MinPosition = Annotated[int | None, QueryParameter(ge=1)]
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """A record's timeline, its kinds of entry and the markers for its charts."""
+
+    entries: list[TimelineEntry]
+    kinds: list[str]
+    markers: list[Marker]
+
+    @classmethod
+    def of(cls, record: Record) -> _Timeline:
+        entries = timeline(record.case, record.known)
+        kinds = sorted({e.kind for e in entries}, key=lambda k: KIND_NAMES.get(k, k))
+        return cls(entries, kinds, markers_of(entries))
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,9 @@ def read_record(
     if entries[-1][0] > replayed.current:  # written since the case was read: not part of this view
         entries = [(v, e) for v, e in entries if v <= replayed.current]
     known = entries if case.version >= entries[-1][0] else [(v, e) for v, e in entries if v <= case.version]
-    replay = replay_of(entries, version=case.version, day=day, problem=problem)
+    # The review days depend only on the entries: the same for every view until one is written.
+    reviews = _REVIEW_DAYS.of((case_id, entries[-1][0]), lambda: review_marks(entries))
+    replay = replay_of(entries, version=case.version, day=day, problem=problem, reviews=reviews)
     return Record(case, replay, known)
 
 
@@ -120,13 +139,14 @@ async def record_page(
         lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
     )
     # The same versions of a case always make the same timeline: worked out once for them.
-    entries = _TIMELINES.of((case_id, record.case.version), lambda: timeline(record.case, record.known))
+    drawn = _TIMELINES.of((case_id, record.case.version), lambda: _Timeline.of(record))
+    entries = drawn.entries
     shown = [e for e in entries if (not kind or e.kind == kind) and (not domain or domain in e.domains)]
     await read_consistently(positions, ["trajectory", "care"], min_position)
     # The trajectory folded from the entries held (as the API's replay does), as of the moment
     # replayed or now: the entries are in memory, so no query; the charts are drawn once per series.
     as_of = record.replay.recorded_at or datetime.now(UTC)
-    markers = markers_of(entries)
+    markers = drawn.markers
     charts = await anyio.to_thread.run_sync(
         lambda: figures(replayed_trajectory(case_id, record.known, as_of), markers)
     )
@@ -143,7 +163,7 @@ async def record_page(
         total=len(shown),
         page=page,
         pages_count=max(1, -(-len(shown) // PAGE_SIZE)),
-        kinds=sorted({e.kind for e in entries}, key=lambda k: KIND_NAMES.get(k, k)),
+        kinds=drawn.kinds,
         kind=kind or "",
         domain=domain or "",
         charts=charts,

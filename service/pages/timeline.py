@@ -134,7 +134,12 @@ class EntryNames:
     only for the entries a page links to)."""
 
     def __init__(self, entries: list[tuple[int, Entry]]) -> None:
-        self._entries = {e.entry_id: e for _, e in entries}
+        self._recorded = entries
+
+    @functools.cached_property
+    def _entries(self) -> dict[UUID, Entry]:
+        # Looked up only when a page renders a link it has not rendered before.
+        return {e.entry_id: e for _, e in self._recorded}
 
     def get(self, entry_id: str, default: str) -> str:
         """The entry's name, or ``default`` for one this page does not hold."""
