@@ -25,6 +25,7 @@ from events.values import Actor
 from service.http.auth import authorise_logged
 from service.http.routes.parameters import invalid, replay_time
 from service.write.application import CaseRecords, VersionNotFound
+from service.write.recent import up_to
 
 __all__ = ["ReplayPoint", "Replayed", "learned_after", "replay_case"]
 
@@ -139,7 +140,7 @@ def replay_case(
             raise invalid("recorded_until", "The case had not been opened then: send a later time.")
     shown = None
     if entries or point.occurred_until is not None:  # kept decoded for recently read cases
-        shown = [(v, e) for v, e in records.every_entry(case_id, current.version) if v <= cut]
+        shown = up_to(records.every_entry(case_id, current.version), cut)
     if point.occurred_until is not None and shown is not None:
         shown = happened_by(shown, point.occurred_until)
         # Fold on from the case as recorded at the last version before the first left out: usually

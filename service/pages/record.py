@@ -32,6 +32,7 @@ from service.pages.templating import KIND_NAMES
 from service.pages.timeline import EntryNames, TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
 from service.write.application import CaseRecords
+from service.write.recent import up_to
 
 __all__ = ["RECORD_ROUTES", "read_record"]
 
@@ -93,9 +94,8 @@ def read_record(
         replayed = replay_case(records, actor, case_id, view, ReplayPoint())
     case = replayed.case
     entries = records.every_entry(case_id, replayed.current)
-    if entries[-1][0] > replayed.current:  # written since the case was read: not part of this view
-        entries = [(v, e) for v, e in entries if v <= replayed.current]
-    known = entries if case.version >= entries[-1][0] else [(v, e) for v, e in entries if v <= case.version]
+    entries = up_to(entries, replayed.current)  # not any written since the case was read
+    known = up_to(entries, case.version)
     # The review days depend only on the entries: the same for every view until one is written.
     reviews = _REVIEW_DAYS.of((case_id, entries[-1][0]), lambda: review_marks(entries))
     replay = replay_of(entries, version=case.version, day=day, problem=problem, reviews=reviews)

@@ -26,7 +26,7 @@ from events.case import Case
 from events.entries import Entry
 from events.replay import case_of
 
-__all__ = ["RecentCases", "Recorded"]
+__all__ = ["RecentCases", "Recorded", "up_to"]
 
 Recorded = list[tuple[int, Entry]]
 """Entries with the case version each was stored at, in the order recorded."""
@@ -34,6 +34,15 @@ Recorded = list[tuple[int, Entry]]
 STATES_EVERY = 100
 """Versions between the states kept of a case (as the store's snapshots)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def up_to(entries: Recorded, version: int) -> Recorded:
+    """The entries of a case up to ``version``: a slice, as a case's versions run 1, 2, 3, ..."""
+    if not entries or entries[-1][0] <= version:
+        return entries
+    if 0 < version <= len(entries) and entries[version - 1][0] == version:
+        return entries[:version]
+    return [(v, e) for v, e in entries if v <= version]  # not a whole case's entries
 
 
 def _micros(at: datetime) -> int:

@@ -15,7 +15,7 @@ import msgspec
 
 from events.entries import Entry, GoalSet
 from events.replay import case_of
-from service.write.recent import RecentCases, Recorded
+from service.write.recent import RecentCases, Recorded, up_to
 from tests.unit.builders import NOW, STABILITY, make, opened
 
 CASE, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -117,3 +117,14 @@ def test_a_case_handed_out_is_its_own_and_the_states_kept_stay_as_they_were() ->
     again = recent.case_at(CASE, 120)
     assert msgspec.json.encode(again.state) == msgspec.json.encode(before.state)
     assert len(recent.case_at(CASE, 100).state.goals) == 99
+
+
+def test_the_entries_up_to_a_version_are_those_stored_at_it_and_before() -> None:
+    store = Store()
+    store.add(CASE, 4)
+    entries = store.recorded(CASE)
+    assert up_to(entries, 5) is entries
+    assert up_to(entries, 9) is entries
+    assert [v for v, _ in up_to(entries, 3)] == [1, 2, 3]
+    assert up_to(entries, 0) == []
+    assert [v for v, _ in up_to(entries[2:], 4)] == [3, 4]  # not from the first: filtered
