@@ -1,6 +1,7 @@
 """A person's record page: header, goals and milestones, trajectory charts, and the timeline of every
-entry, filterable by kind and domain. Read through the API's own functions (``read_case``, the
-history items, the trajectory query), and logged as a read of the record like any API read."""
+entry, filterable by kind and domain, a page of it at a time. Read through the API's own functions
+(``replay_case``, the history items, the replayed trajectory folded from the entries held, as of now
+or the day replayed), and logged as a read of the record like any API read."""
 
 from __future__ import annotations
 
