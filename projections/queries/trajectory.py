@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from uuid import UUID
@@ -14,6 +15,7 @@ import msgspec
 from projections.queries import Reader, RowLike
 from projections.queries.completeness import Incomplete, incompleteness
 from projections.statistics import (
+    Direction,
     Reading,
     Trend,
     change_category,
@@ -24,7 +26,7 @@ from projections.statistics import (
     theil_sen,
 )
 
-__all__ = ["Series", "Trajectory", "trajectory", "trajectory_of"]
+__all__ = ["Readings", "Series", "Trajectory", "readings_of", "trajectory", "trajectory_of"]
 
 _DAY = 86400.0
 
@@ -146,37 +148,85 @@ def trajectory_of(
 ) -> Trajectory:
     """The trajectory as of ``now`` from rows shaped as the read model's (each list in the order
     things happened): the one computation behind the current read and a replay."""
-    origin = min([r["occurred_at"] for r in (*status, *ratings, *measures)], default=now)
-    today = (now - origin).total_seconds() / _DAY
+    return readings_of(ratings, measures, status, escalations).at(case_id, now, incomplete)
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What one series says whenever it is asked: its readings, label, trend and change."""
+
+    name: str
+    higher: bool
+    readings: list[Reading]
+    points: list[Point]
+    found: Direction
+    category: str | None
+    thresholds: dict[str, object]
+    last_reading: datetime | None
+
+
+@dataclass(frozen=True)
+class Readings:
+    """A person's readings and what they say that does not depend on when it is asked; ``at`` adds
+    the windows counted back from "now". Kept by a caller that reads the same rows again."""
+
+    origin: datetime | None
+    domains: list[_Fixed]
+    self_ratings: list[_Fixed]
+    instruments: list[_Fixed]
+    status: Sequence[RowLike]
+    escalations: Sequence[RowLike]
+
+    def at(self, case_id: UUID, now: datetime, incomplete: Incomplete | None = None) -> Trajectory:
+        """The trajectory as of ``now``."""
+        origin = now if self.origin is None else self.origin
+        today = (now - origin).total_seconds() / _DAY
+        return Trajectory(
+            case_id=case_id,
+            as_of=now,
+            domains=[_series(f, today) for f in self.domains],
+            self_ratings=[_series(f, today) for f in self.self_ratings],
+            instruments=[_series(f, today) for f in self.instruments],
+            escalations=_escalations(self.escalations, self.status, origin, today),
+            incomplete=incomplete,
+        )
+
+
+def readings_of(
+    ratings: Sequence[RowLike],
+    measures: Sequence[RowLike],
+    status: Sequence[RowLike],
+    escalations: Sequence[RowLike],
+) -> Readings:
+    """The readings of rows shaped as the read model's (each list in the order things happened)."""
+    origin = min([r["occurred_at"] for r in (*status, *ratings, *measures)], default=None)
     by_name: dict[str, list[RowLike]] = {}
     for row in ratings:
         by_name.setdefault(row["measure"], []).append(row)
     rating = _thresholds()["ratings"]
-    series = {
-        name: _series(
+    series = [
+        _fixed(
             name,
             rows,
             column="value",
             origin=origin,
-            today=today,
             thresholds=rating,
             threshold=float(str(rating["reliable_change"])),
             clinical=False,
         )
         for name, rows in by_name.items()
-    }
-    return Trajectory(
-        case_id=case_id,
-        as_of=now,
-        domains=[s for name, s in series.items() if name not in ("confidence", "autonomy")],
-        self_ratings=[s for name, s in series.items() if name in ("confidence", "autonomy")],
-        instruments=_instruments(measures, origin, today),
-        escalations=_escalations(escalations, status, origin, today),
-        incomplete=incomplete,
+    ]
+    return Readings(
+        origin=origin,
+        domains=[s for s in series if s.name not in ("confidence", "autonomy")],
+        self_ratings=[s for s in series if s.name in ("confidence", "autonomy")],
+        instruments=_instruments(measures, origin),
+        status=status,
+        escalations=escalations,
     )
 
 
-def _instruments(measures: Sequence[RowLike], origin: datetime, today: float) -> list[Series]:
+def _instruments(measures: Sequence[RowLike], origin: datetime | None) -> list[_Fixed]:
     by_instrument: dict[str, list[RowLike]] = {}
     for row in measures:
         by_instrument.setdefault(row["instrument"], []).append(row)
@@ -196,12 +246,11 @@ def _instruments(measures: Sequence[RowLike], origin: datetime, today: float) ->
         }
         threshold = latest["reliable_change"]
         result.append(
-            _series(
+            _fixed(
                 name,
                 rows,
                 column="score",
                 origin=origin,
-                today=today,
                 thresholds=limits,
                 threshold=float("inf") if threshold is None else threshold,
                 clinical=True,
@@ -210,21 +259,19 @@ def _instruments(measures: Sequence[RowLike], origin: datetime, today: float) ->
     return result
 
 
-def _series(
+def _fixed(
     name: str,
     rows: Sequence[RowLike],
     *,
     column: str,
-    origin: datetime,
-    today: float,
+    origin: datetime | None,
     thresholds: dict[str, object],
     threshold: float,
     clinical: bool,
-) -> Series:
+) -> _Fixed:
     higher = bool(thresholds.get("higher_is_better", True))
-    readings = [Reading((r["occurred_at"] - origin).total_seconds() / _DAY, float(r[column])) for r in rows]
-    found = direction(readings, threshold=threshold, higher_is_better=higher)
-    windows = compare_windows(readings, today=today)
+    start = origin or rows[0]["occurred_at"]
+    readings = [Reading((r["occurred_at"] - start).total_seconds() / _DAY, float(r[column])) for r in rows]
     category = None
     if len(rows) >= 2 and threshold != float("inf"):
         category = change_category(
@@ -235,21 +282,35 @@ def _series(
             clinical_at_baseline=rows[0]["clinical_range"] if clinical else None,
             clinical_at_latest=rows[-1]["clinical_range"] if clinical else None,
         ).value
-    return Series(
+    return _Fixed(
         name=name,
-        higher_is_better=higher,
-        readings=[Point(r["occurred_at"], float(r[column]), r["corrected"]) for r in rows],
+        higher=higher,
+        readings=readings,
+        points=[Point(r["occurred_at"], float(r[column]), r["corrected"]) for r in rows],
+        found=direction(readings, threshold=threshold, higher_is_better=higher),
+        category=category,
+        thresholds=thresholds,
+        last_reading=rows[-1]["occurred_at"] if rows else None,
+    )
+
+
+def _series(fixed: _Fixed, today: float) -> Series:
+    found, windows = fixed.found, compare_windows(fixed.readings, today=today)
+    return Series(
+        name=fixed.name,
+        higher_is_better=fixed.higher,
+        readings=fixed.points,
         label=found.label.value,
         n=found.n,
         span_days=round(found.span_days, 1),
-        last_reading=rows[-1]["occurred_at"] if rows else None,
+        last_reading=fixed.last_reading,
         change_since_baseline=found.change,
-        change_category=category,
-        trend=_trend(found.trend, higher),
+        change_category=fixed.category,
+        trend=_trend(found.trend, fixed.higher),
         last_90_days_mean=windows.recent_mean,
         previous_90_days_mean=windows.before_mean,
         last_90_vs_previous_90=windows.difference,
-        thresholds=thresholds,
+        thresholds=fixed.thresholds,
     )
 
 

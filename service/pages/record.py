@@ -1,6 +1,7 @@
 """A person's record page: header, goals and milestones, trajectory charts, and the timeline of every
-entry, filterable by kind and domain. Read through the API's own functions (``read_case``, the
-history items, the trajectory query), and logged as a read of the record like any API read."""
+entry, filterable by kind and domain, a page of it at a time. Read through the API's own functions
+(``replay_case``, the history items, the replayed trajectory folded from the entries held, as of now
+or the day replayed), and logged as a read of the record like any API read."""
 
 from __future__ import annotations
 
@@ -16,29 +17,32 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from events.case import Case
 from events.entries import Entry
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
-from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.http.auth import authorise_logged
 from service.http.positions import PositionWatcher
 from service.http.problems import InvalidInput
-from service.http.reading import ReadPools
 from service.http.replaying import ReplayPoint, replay_case
-from service.http.routes.readmodels import read_case, read_consistently
-from service.http.views import CaseView, HistoryItem, case_view, history_item
-from service.pages.caseload import LABEL_TAGS
-from service.pages.charts import Chart, Marker, chart
-from service.pages.replay import Replay, end_of, parse_day, replay_of
+from service.http.routes.readmodels import read_consistently
+from service.http.views import case_view
+from service.pages.charts import Marker
+from service.pages.fragments import Remembered, figures, timeline_entries
+from service.pages.replay import Replay, ReviewMark, end_of, parse_day, replay_of, review_marks
 from service.pages.templating import KIND_NAMES
-from service.pages.timeline import TimelineEntry, timeline
+from service.pages.timeline import EntryNames, TimelineEntry, timeline
 from service.pages.web import Pages, actor_of, render
 from service.write.application import CaseRecords
+from service.write.recent import up_to
 
 __all__ = ["RECORD_ROUTES", "read_record"]
 
 PAGE_SIZE = 100
 """Timeline entries per page: a long record reads (and prints) in pages."""
+_TIMELINES: Remembered[_Timeline] = Remembered(budget=16, size=lambda _: 1)
+"""The timelines of the records viewed most recently, by case and version."""
+_REVIEW_DAYS: Remembered[list[ReviewMark]] = Remembered(budget=64, size=lambda _: 1)
+"""The days of past reviews of the records viewed most recently, by case and latest version."""
 _MARKERS = {"setback_recorded": "setback", "escalation_raised": "escalation", "plan_changed": "plan"}
 
 AtVersion = Annotated[int | None, QueryParameter(ge=1, description="The record as it stood at this version")]
@@ -50,14 +54,28 @@ MinPosition = Annotated[int | None, QueryParameter(ge=1)]
 
 
 @dataclass(frozen=True)
-class Record:
-    """A case as it stands (or stood) and every entry of it up to then, as the API gives them."""
+class _Timeline:
+    """A record's timeline, its kinds of entry and the markers for its charts."""
 
-    view: CaseView
-    items: list[HistoryItem]
+    entries: list[TimelineEntry]
+    kinds: list[str]
+    markers: list[Marker]
+
+    @classmethod
+    def of(cls, record: Record) -> _Timeline:
+        entries = timeline(record.case, record.known)
+        kinds = sorted({e.kind for e in entries}, key=lambda k: KIND_NAMES.get(k, k))
+        return cls(entries, kinds, markers_of(entries))
+
+
+@dataclass(frozen=True)
+class Record:
+    """A case as it stands (or stood) and every entry of it up to then."""
+
+    case: Case
     replay: Replay
     known: list[tuple[int, Entry]]
-    """The entries shown, in the order they were recorded (a replay's trajectory is folded from them)."""
+    """The entries shown, in the order they were recorded (the trajectory is folded from them)."""
 
 
 def read_record(
@@ -66,57 +84,32 @@ def read_record(
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``: the
     API's ``recorded_until`` at the end of that day); the read is logged once, with the version
     shown. Blocking: call it in a worker thread."""
-    authorise_logged(records, actor, records.get_case(case_id, copy=False), view)  # before any entry
-    entries = records.every_entry(case_id)
-    day, problem, case = parse_day(on), None, None
+    day, problem = parse_day(on), None
     if on and day is None:
         problem = "Enter the date as a real date, such as 2026-03-03."
-    elif day is not None:
-        point = ReplayPoint(recorded_until=min(end_of(day), datetime.now(UTC)))
-        try:
-            case = replay_case(records, actor, case_id, view, point).case
-        except InvalidInput:
-            problem = f"The record was not yet opened on {day:%-d %b %Y}."
-    if case is None:
-        case = read_case(records, actor, case_id, view, version=None if on else version)
-    known = [(v, e) for v, e in entries if v <= case.version]
-    replay = replay_of(entries, version=case.version, day=day, problem=problem)
-    return Record(case_view(case), [history_item(case, v, e) for v, e in known], replay, known)
+    point = ReplayPoint(recorded_until=min(end_of(day), datetime.now(UTC))) if day else ReplayPoint()
+    try:  # authorised (and a refusal logged) before any entry is read
+        replayed = replay_case(records, actor, case_id, view, point, version=None if on else version)
+    except InvalidInput:
+        problem = f"The record was not yet opened on {day:%-d %b %Y}."
+        replayed = replay_case(records, actor, case_id, view, ReplayPoint())
+    case = replayed.case
+    entries = records.every_entry(case_id, replayed.current)
+    entries = up_to(entries, replayed.current)  # not any written since the case was read
+    known = up_to(entries, case.version)
+    # The review days depend only on the entries: the same for every view until one is written.
+    reviews = _REVIEW_DAYS.of((case_id, entries[-1][0]), lambda: review_marks(entries))
+    replay = replay_of(entries, version=case.version, day=day, problem=problem, reviews=reviews)
+    return Record(case, replay, known)
 
 
 def markers_of(entries: list[TimelineEntry]) -> list[Marker]:
     """Setbacks, escalations and plan changes, for the charts' time axes."""
     return [
-        Marker(_MARKERS[e.item.type], e.occurred_at, e.item.entry_id, KIND_NAMES[e.item.type])
+        Marker(_MARKERS[e.kind], e.occurred_at, e.entry.entry_id, KIND_NAMES[e.kind])
         for e in entries
-        if e.item.type in _MARKERS
+        if e.kind in _MARKERS
     ]
-
-
-def _charts(found: Trajectory, markers: list[Marker]) -> list[tuple[str, Chart, Series]]:
-    """One chart per domain, self-rating and scored measure with readings."""
-    groups = (("domain", found.domains), ("self", found.self_ratings), ("measure", found.instruments))
-    drawn = []
-    for group, series in groups:
-        for one in series:
-            if (made := chart(one, markers)) is not None:
-                drawn.append((group, made, one))
-    return drawn
-
-
-class EntryNames:
-    """How to name an entry when another names it: its kind and the day it happened (worked out
-    only for the entries a page links to)."""
-
-    def __init__(self, items: list[HistoryItem]) -> None:
-        self._items = {str(i.entry_id): i for i in items}
-
-    def get(self, entry_id: str, default: str) -> str:
-        """The entry's name, or ``default`` for one this page does not hold."""
-        item = self._items.get(entry_id)
-        if item is None:
-            return default
-        return f"{KIND_NAMES.get(item.type, item.type)} of {item.occurred_at:%-d %b %Y}"
 
 
 def _query(**values: object) -> str:
@@ -130,7 +123,6 @@ async def record_page(
     request: Request[Any, Any, Any],
     pages: NamedDependency[Pages],
     records: NamedDependency[CaseRecords],
-    reads: NamedDependency[ReadPools],
     positions: NamedDependency[PositionWatcher],
     case_id: FromPath[UUID],
     version: FromQuery[AtVersion] = None,
@@ -147,31 +139,36 @@ async def record_page(
     record = await anyio.to_thread.run_sync(
         lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
     )
-    entries = timeline(record.items)
-    shown = [e for e in entries if (not kind or e.item.type == kind) and (not domain or domain in e.domains)]
+    # The same versions of a case always make the same timeline: worked out once for them.
+    drawn = _TIMELINES.of((case_id, record.case.version), lambda: _Timeline.of(record))
+    entries = drawn.entries
+    shown = [e for e in entries if (not kind or e.kind == kind) and (not domain or domain in e.domains)]
     await read_consistently(positions, ["trajectory", "care"], min_position)
-    if (as_of := record.replay.recorded_at) is not None:  # the trajectory as it stood, as the API's
-        found = await anyio.to_thread.run_sync(lambda: replayed_trajectory(case_id, record.known, as_of))
-    else:
-        async with reads.person() as conn:
-            found = await trajectory(conn, case_id, datetime.now(UTC))
+    # The trajectory folded from the entries held (as the API's replay does), as of the moment
+    # replayed or now: the entries are in memory, so no query; the charts are drawn once per series.
+    as_of = record.replay.recorded_at or datetime.now(UTC)
+    markers = drawn.markers
+    charts = await anyio.to_thread.run_sync(
+        lambda: figures(replayed_trajectory(case_id, record.known, as_of), markers)
+    )
     start = (page - 1) * PAGE_SIZE
+    names = EntryNames(record.known)
+    rendered = timeline_entries(case_id, shown[start : start + PAGE_SIZE], names)
     return render(
         request,
         pages,
         "record.jinja",
-        case=record.view,
+        case=case_view(record.case),
         replay=record.replay,
-        entries=shown[start : start + PAGE_SIZE],
+        entries=rendered,
         total=len(shown),
         page=page,
         pages_count=max(1, -(-len(shown) // PAGE_SIZE)),
-        kinds=sorted({e.item.type for e in entries}, key=lambda k: KIND_NAMES.get(k, k)),
+        kinds=drawn.kinds,
         kind=kind or "",
         domain=domain or "",
-        charts=_charts(found, markers_of(entries)),
-        tags=LABEL_TAGS,
-        names=EntryNames(record.items),
+        charts=charts,
+        names=names,
         query_for=lambda number: _query(
             on=record.replay.on.isoformat() if record.replay.on else None,
             version=None if record.replay.on else record.replay.version,

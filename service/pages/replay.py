@@ -79,10 +79,12 @@ def replay_of(
     version: int | None,
     day: date | None,
     problem: str | None = None,
+    reviews: list[ReviewMark] | None = None,
 ) -> Replay:
     """The replay shown: ``version`` is the version the record is shown at (None or the current one:
-    no replay), ``day`` the date asked for, if any; what was learned later is worked out from then."""
-    reviews = review_marks(entries)
+    no replay), ``day`` the date asked for, if any; what was learned later is worked out from then.
+    ``reviews``: the entries' ``review_marks``, when the caller already has them."""
+    reviews = review_marks(entries) if reviews is None else reviews
     if problem is not None:
         return Replay(problem=problem, reviews=reviews)
     if version is None or version >= entries[-1][0]:

@@ -78,6 +78,9 @@ def environment() -> Environment:
         ),
         undefined=ChainableUndefined,
         autoescape=True,
+        # Templates ship with the package and never change while serving: no file check per use
+        # (a record page includes its entry template a hundred times).
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )

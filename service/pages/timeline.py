@@ -2,7 +2,8 @@
 with each correction beside the entry it corrects and each statement beside what it is about.
 
 Built from the API's own history items (``service.views.history_item``), so the page and
-``GET /cases/{id}/history`` never disagree about what an entry says.
+``GET /cases/{id}/history`` never disagree about what an entry says; an entry's item is made only
+when a page shows it (a record of a thousand entries shows a page of them).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.http.views import HistoryItem
+from events.case import Case
+from events.codec import type_name
+from events.entries import Entry, EntryCorrected, StatementAdded
+from service.http.views import HistoryItem, history_item
+from service.pages.templating import KIND_NAMES
 
-__all__ = ["FIELD_LABELS", "Field", "TimelineEntry", "domains_of", "timeline"]
+__all__ = ["FIELD_LABELS", "EntryNames", "Field", "TimelineEntry", "domains_of", "timeline"]
 
 FIELD_LABELS = {
     "easier_now": "What feels easier now than three months ago",
@@ -87,9 +92,21 @@ class Field:
 class TimelineEntry:
     """An entry with its corrections and the person's statements about it."""
 
-    item: HistoryItem
+    case: Case
+    version: int
+    entry: Entry
     corrections: list[HistoryItem] = field(default_factory=list)
     statements: list[HistoryItem] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """The entry's stored type name, such as ``review_recorded``."""
+        return type_name(type(self.entry))
+
+    @functools.cached_property
+    def item(self) -> HistoryItem:
+        """The entry as the API's history gives it (made only for the entries a page shows)."""
+        return history_item(self.case, self.version, self.entry)
 
     @functools.cached_property
     def fields(self) -> list[Field]:
@@ -104,12 +121,36 @@ class TimelineEntry:
             corrected = correction.data.get("corrected") or {}
             if "occurred_at" in (correction.data.get("changes") or {}) and "occurred_at" in corrected:
                 return datetime.fromisoformat(str(corrected["occurred_at"]))
-        return self.item.occurred_at
+        return self.entry.occurred_at
 
     @property
     def domains(self) -> set[str]:
         """The outcome domains this entry is about."""
         return domains_of(self.item.data)
+
+
+class EntryNames:
+    """How to name an entry when another names it: its kind and the day it happened (worked out
+    only for the entries a page links to)."""
+
+    def __init__(self, entries: list[tuple[int, Entry]]) -> None:
+        self._recorded = entries
+
+    @functools.cached_property
+    def _entries(self) -> dict[UUID, Entry]:
+        # Looked up only when a page renders a link it has not rendered before.
+        return {e.entry_id: e for _, e in self._recorded}
+
+    def get(self, entry_id: str, default: str) -> str:
+        """The entry's name, or ``default`` for one this page does not hold."""
+        try:
+            entry = self._entries.get(UUID(entry_id))
+        except ValueError:
+            entry = None
+        if entry is None:
+            return default
+        kind = type_name(type(entry))
+        return f"{KIND_NAMES.get(kind, kind)} of {entry.occurred_at:%-d %b %Y}"
 
 
 def domains_of(data: dict[str, Any]) -> set[str]:
@@ -152,23 +193,25 @@ def _fields(item: HistoryItem, corrections: list[HistoryItem]) -> list[Field]:
     return shown
 
 
-def timeline(items: Iterable[HistoryItem]) -> list[TimelineEntry]:
+def timeline(case: Case, entries: Iterable[tuple[int, Entry]]) -> list[TimelineEntry]:
     """Entries in the order things happened, newest first (ties in the order they were recorded);
     corrections beside what they correct, statements beside what they are about."""
-    items = list(items)
+    entries = list(entries)
     corrections: dict[UUID, list[HistoryItem]] = {}
     statements: dict[UUID, list[HistoryItem]] = {}
-    for item in items:
-        if item.corrects is not None:
-            corrections.setdefault(item.corrects, []).append(item)
-        elif item.type == "statement_added":
+    for version, entry in entries:
+        if isinstance(entry, EntryCorrected):
+            corrections.setdefault(entry.corrects, []).append(history_item(case, version, entry))
+        elif isinstance(entry, StatementAdded):
+            item = history_item(case, version, entry)
             for about in item.data.get("about") or ():
                 statements.setdefault(UUID(str(about)), []).append(item)
-    entries = []
-    for item in items:
-        if item.corrects is not None:
-            continue
-        own = corrections.get(item.entry_id, [])
-        entries.append(TimelineEntry(item, own, statements.get(item.entry_id, [])))
-    entries.sort(key=lambda e: (e.occurred_at, e.item.version), reverse=True)
-    return entries
+    shown = [
+        TimelineEntry(
+            case, version, entry, corrections.get(entry.entry_id, []), statements.get(entry.entry_id, [])
+        )
+        for version, entry in entries
+        if not isinstance(entry, EntryCorrected)
+    ]
+    shown.sort(key=lambda e: (e.occurred_at, e.version), reverse=True)
+    return shown

@@ -20,8 +20,7 @@ from psycopg.sql import SQL, Identifier
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
 from events.entries import CaseOpened, Entry, EntryCorrected
 from service.write.persistence import CaseStore, EntryMapper, IdempotencyKey, KeyUse
-from service.write.recent import RecentEntries
-from service.write.recorded import RecordedTimes
+from service.write.recent import RecentCases
 
 __all__ = [
     "CaseNotFound",
@@ -106,9 +105,8 @@ class CaseRecords(Application[UUID]):
     def __init__(self, env: dict[str, str]) -> None:
         super().__init__(env)
         self._locks = [threading.Lock() for _ in range(self._stripes)]
-        self._recent = RecentEntries(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
+        self._recent = RecentCases(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
         self._drop_stale_snapshots()
-        self._recorded = RecordedTimes(self.case_recorder)
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Only the settings Waymark passes: a stray variable in the process environment (such as
@@ -210,14 +208,21 @@ class CaseRecords(Application[UUID]):
             if isinstance(event, CaseEvent)
         ]
 
-    def every_entry(self, case_id: UUID) -> list[tuple[int, Entry]]:
-        """Every entry of a case, in the order recorded (those read before are not read again)."""
-        return self._recent.all_of(case_id)
+    def every_entry(self, case_id: UUID, current: int | None = None) -> list[tuple[int, Entry]]:
+        """Every entry of a case, in the order recorded (those read before are not read again; with
+        ``current``, a version the case has reached, the store is asked only for entries not held,
+        and more than ``current`` may come back)."""
+        return self._recent.all_of(case_id, current)
 
     def versions_recorded_by(self, case_id: UUID, until: datetime, current: int) -> int:
         """The last version of a case (of ``current``) whose entries had all been recorded by ``until``;
         0 when even its opening was recorded later."""
-        return self._recorded.versions_recorded_by(case_id, until, current)
+        return self._recent.versions_recorded_by(case_id, until, current)
+
+    def case_at(self, case_id: UUID, version: int) -> Case:
+        """A copy of the case as it stood at ``version`` (one it has reached), folded from the
+        entries held in memory rather than loaded from its snapshot."""
+        return self._recent.case_at(case_id, version)
 
     def _save(self, case: Case, entry: Entry, request: WriteRequest) -> Receipt:
         use = None

@@ -39,7 +39,7 @@ async def page_reads_over_http(
     port: int, *, token: str, cookie: str, case_id: uuid.UUID, requests: int
 ) -> dict[str, Timed]:
     """GET the record page ``requests`` times, and the case's whole JSON history and its trajectory
-    (the query behind the page's charts) as often."""
+    (the projection read of the API, beside the page) as often."""
     timed = {"page": Timed(), "history": Timed(), "trajectory": Timed()}
     async with HttpConnection("127.0.0.1", port, f"Bearer {token}", cookie=cookie) as http:
         for _ in range(requests):

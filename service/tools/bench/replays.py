@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
-from events.replay import case_of, happened_by
+from events.replay import case_of, happened_by, unbroken
 from projections.queries.replayed import replayed_trajectory
 from service.tools.bench.client import HttpConnection, Timed
 from service.write.application import CaseRecords
@@ -54,14 +54,18 @@ async def replays_over_http(
 
 
 def replays_in_process(records: CaseRecords, case_id: uuid.UUID, at: list[datetime]) -> dict[str, Timed]:
-    """The same replays through the Application and the pure replay functions."""
+    """The same replays through the Application and the pure replay functions, as the service does
+    them (from the entries and states held in memory)."""
 
     def as_recorded(moment: datetime) -> object:
         cut = records.versions_recorded_by(case_id, moment, records.get_case(case_id, copy=False).version)
-        return records.get_case(case_id, cut)
+        return records.case_at(case_id, cut)
 
     def as_happened(moment: datetime) -> object:
-        return case_of(happened_by(records.every_entry(case_id), moment), version=0)
+        current = records.get_case(case_id, copy=False).version
+        kept = happened_by(records.every_entry(case_id, current), moment)
+        start = unbroken(kept)
+        return case_of(kept, version=current, start=records.case_at(case_id, start) if start else None)
 
     def trajectory_then(moment: datetime) -> object:
         cut = records.versions_recorded_by(case_id, moment, records.get_case(case_id, copy=False).version)

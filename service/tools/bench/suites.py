@@ -212,7 +212,7 @@ class Bench:
                 f"GET /cases/{{id}}/trajectory p99, same case ({kind})",
                 "ms",
                 [p(t["trajectory"].latencies_ms, 99) for t in runs],
-                target="the page's charts read it",
+                target="- (the API's projection read; the page folds its own)",
                 higher_is_better=False,
             )
         )
