@@ -272,3 +272,36 @@ async def test_monthly_shares_count_the_part_days_at_either_end_of_the_period(
         m["month"]: (m["reviews"], m["median_days_to_decision"]) for m in response.json()["by_service_month"]
     }
     assert got == {month: (len(w), round(statistics.median(w), 1)) for month, w in expected.items()}
+
+
+async def test_a_review_moved_by_a_correction_moves_month_in_the_shares(
+    client: Client, auth: TokenFactory
+) -> None:
+    # The per-day summary follows the correction: the review leaves its first month for the new one.
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    headers = auth("clinician", "ra-move")
+    body = {
+        "person_ref": "P-move",
+        "service": service,
+        "opened_on": (NOW.date() - timedelta(days=200)).isoformat(),
+        "care_team": [],
+        "domains": [DOMAIN],
+    }
+    case_id = (await client.post("/cases", json=body, headers=headers)).json()["case_id"]
+    review = {"kind": "routine", "ratings": {DOMAIN: 5}, "confidence": 5, "autonomy": 5}
+    posted = await client.post(
+        f"/cases/{case_id}/reviews", json=review | {"occurred_at": _ago(120)}, headers=headers
+    )
+    correction = {
+        "corrects": posted.json()["entry_id"],
+        "reason": "wrong date",
+        "changes": {"occurred_at": _ago(20)},
+    }
+    corrected = await client.post(f"/cases/{case_id}/corrections", json=correction, headers=headers)
+    assert corrected.status_code == 201, corrected.text
+    response = await client.get(
+        f"/governance/review-impact?{_query(service, corrected.json()['position'])}",
+        headers=auth("governance", "ra-g"),
+    )
+    assert response.status_code == 200, response.text
+    assert [(m["month"], m["reviews"]) for m in response.json()["by_service_month"]] == [(_month(20), 1)]
