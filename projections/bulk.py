@@ -28,6 +28,7 @@ from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, r
 from projections.models.base import ReadModel, Statement
 from projections.parking import Parked, apply_or_park, is_event_fault, park
 from projections.schema import Table, generation_schema
+from projections.summaries import Summary
 
 __all__ = ["Progress", "bulk_load", "finish_bulk_load"]
 
@@ -201,6 +202,7 @@ async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel,
         derived_at = time.perf_counter()
         tables = await _largest_first(conn, schema, model)
         await _share((conn, helper), [partial(_index, schema, table) for table in tables])
+        await _share((conn, helper), [partial(_summarise, schema, summary) for summary in model.summaries])
     finally:
         await helper.close()
     log.info(
@@ -241,6 +243,15 @@ async def _index(schema: str, table: Table, conn: asyncpg.Connection) -> None:
     # slower) and no visibility map (without it no index-only scans); derived values also left
     # dead row versions behind.
     await conn.execute(f"VACUUM ANALYZE {schema}.{table.name}")
+
+
+async def _summarise(schema: str, summary: Summary, conn: asyncpg.Connection) -> None:
+    """Count the loaded rows and keep counting from here on (the source table is final now)."""
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL work_mem = '{BULK_MEMORY}'")
+        for statement in summary.create(schema) + summary.fill(schema) + summary.keep(schema):
+            await conn.execute(statement)
+    await conn.execute(f"VACUUM ANALYZE {schema}.{summary.name}")
 
 
 async def _largest_first(conn: asyncpg.Connection, schema: str, model: ReadModel) -> list[Table]:

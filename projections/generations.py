@@ -50,6 +50,10 @@ async def create_generation(
             await conn.execute(table.create(schema))
             for statement in table.create_indexes(schema) if with_indexes else ():
                 await conn.execute(statement)
+        for summary in model.summaries:
+            # Kept from the start when rows arrive one batch at a time; a bulk load fills it at the end.
+            for statement in summary.create(schema) + (summary.keep(schema) if with_indexes else []):
+                await conn.execute(statement)
         await conn.execute(
             "INSERT INTO read_meta.generations (name, generation, status, layout) VALUES ($1, $2, $3, $4)",
             model.name,
@@ -72,7 +76,7 @@ async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
     """Give a model a live generation (empty, at position 0) and its ``read`` views, if it has none."""
     if await live_generation(conn, model) is None:
         generation = await create_generation(conn, model, "live")
-        await install_views(conn, generation_schema(model.name, generation), model.tables)
+        await install_views(conn, generation_schema(model.name, generation), model.served())
 
 
 async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -157,9 +157,12 @@ def generation_schema(name: str, generation: int) -> str:
     return f"read_{name}_g{generation}"
 
 
-def layout_of(tables: tuple[Table, ...]) -> str:
-    """A fingerprint of the tables' layout: a change means the projection must be rebuilt."""
+def layout_of(tables: tuple[Table, ...], summaries: Sequence[str] = ()) -> str:
+    """A fingerprint of the tables' layout (and the summaries' definitions, if any): a change means
+    the projection must be rebuilt."""
     text = repr([(t.name, t.columns, t.indexes) for t in tables])
+    if summaries:  # without any, the fingerprint is what it was before summaries existed
+        text += repr(list(summaries))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -168,15 +171,15 @@ def key_of(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"waymark:{name}".encode()).digest()[:8], "big") >> 1
 
 
-async def install_views(conn: asyncpg.Connection, schema: str, tables: tuple[Table, ...]) -> None:
-    """Point the stable ``read.<table>`` views at a generation's tables."""
-    for table in tables:
-        statement = f"CREATE OR REPLACE VIEW read.{table.name} AS SELECT * FROM {schema}.{table.name}"
+async def install_views(conn: asyncpg.Connection, schema: str, tables: Iterable[str]) -> None:
+    """Point the stable ``read.<table>`` views at a generation's tables (by name)."""
+    for name in tables:
+        statement = f"CREATE OR REPLACE VIEW read.{name} AS SELECT * FROM {schema}.{name}"
         try:
             async with conn.transaction():
                 await conn.execute(statement)
         except asyncpg.InvalidTableDefinitionError:
             # The columns changed shape: replace the view (and anything built on it, such as the
             # reporting views, which are installed again afterwards).
-            await conn.execute(f"DROP VIEW IF EXISTS read.{table.name} CASCADE")
+            await conn.execute(f"DROP VIEW IF EXISTS read.{name} CASCADE")
             await conn.execute(statement)

@@ -30,7 +30,7 @@ def _positive(threshold: float) -> float:
     return threshold
 
 
-def _reaches(change: float, threshold: float) -> bool:
+def reaches(change: float, threshold: float) -> bool:
     """``change >= threshold``, counting a difference lost to binary rounding as reaching it."""
     return change >= threshold or math.isclose(change, threshold, rel_tol=1e-9, abs_tol=1e-12)
 
@@ -70,9 +70,9 @@ def change_category(
     known to have left the clinical range (an unknown cut-off never claims recovery)."""
     threshold = _positive(threshold)
     better = latest - baseline if higher_is_better else baseline - latest
-    if _reaches(-better, threshold):
+    if reaches(-better, threshold):
         return ChangeCategory.RELIABLY_DETERIORATED
-    if not _reaches(better, threshold):
+    if not reaches(better, threshold):
         return ChangeCategory.NO_RELIABLE_CHANGE
     if clinical_at_baseline is True and clinical_at_latest is False:
         return ChangeCategory.RECOVERED
@@ -219,14 +219,14 @@ def direction(
     if change is None or n < min_readings or span < min_span_days:
         return Direction(DirectionLabel.INSUFFICIENT_DATA, n, span, last, change, trend)
     steps = [b.value - a.value for a, b in itertools.pairwise(points)]
-    rises = any(_reaches(step, threshold) for step in steps)
-    falls = any(_reaches(-step, threshold) for step in steps)
+    rises = any(reaches(step, threshold) for step in steps)
+    falls = any(reaches(-step, threshold) for step in steps)
     better = change if higher_is_better else -change
     if rises and falls:
         label = DirectionLabel.FLUCTUATING
-    elif _reaches(better, threshold):
+    elif reaches(better, threshold):
         label = DirectionLabel.RELIABLE_IMPROVEMENT
-    elif _reaches(-better, threshold):
+    elif reaches(-better, threshold):
         label = DirectionLabel.RELIABLE_DETERIORATION
     else:
         label = DirectionLabel.STABLE

@@ -10,6 +10,7 @@ from uuid import UUID
 from events.codec import decode_entry, type_name
 from events.entries import Entry, EntryCorrected
 from projections.schema import Table, layout_of
+from projections.summaries import Summary
 
 __all__ = [
     "CORRECTION",
@@ -88,6 +89,8 @@ class ReadModel:
     """The stored type names this model reads (None: all), derived from ``decisions``; others are
     skipped without being decoded."""
     replace_on_correction: ClassVar[bool] = True
+    summaries: ClassVar[tuple[Summary, ...]] = ()
+    """Counts kept beside the tables by triggers (``projections.summaries``), served as ``read`` views."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -101,7 +104,12 @@ class ReadModel:
     @classmethod
     def layout(cls) -> str:
         """Fingerprint of the model's tables; a change needs a rebuild."""
-        return layout_of(cls.tables)
+        return layout_of(cls.tables, [summary.definition() for summary in cls.summaries])
+
+    @classmethod
+    def served(cls) -> list[str]:
+        """The tables and summaries a generation serves as ``read`` views."""
+        return [table.name for table in cls.tables] + [summary.name for summary in cls.summaries]
 
     def reads(self, topic: str) -> bool:
         """Whether entries of this type can change this model."""

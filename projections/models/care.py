@@ -11,7 +11,7 @@ from uuid import UUID
 from events.entries import Entry
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
-from projections.models.care_tables import TABLES
+from projections.models.care_tables import SUMMARIES, TABLES
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 
 __all__ = ["CareDelivery"]
@@ -35,6 +35,7 @@ class CareDelivery(ReadModel):
     name = "care"
     decisions = DECISIONS
     tables = TABLES
+    summaries = SUMMARIES
 
     def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:
         return stored_rows(topic, state) or super().rows_from(topic, state, at)

@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from projections.schema import Column, Table, tables_of
+from projections.summaries import Summary
 
-__all__ = ["TABLES", "CareRow"]
+__all__ = ["REVIEW_DAYS", "SUMMARIES", "TABLES", "CareRow"]
 
 CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
 OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
@@ -166,3 +167,34 @@ TABLES: tuple[Table, ...] = tables_of(
         "story_withdrawals": ("story_id",),
     },
 )
+
+REVIEW_DAYS = Summary(
+    name="review_days",
+    source="reviews",
+    columns=(
+        ("service", "text"),
+        ("day", "date"),
+        ("changed", "boolean"),
+        ("actioned", "boolean"),
+        ("decided", "boolean"),
+        ("tenths", "integer"),
+        ("reviews", "bigint"),
+    ),
+    key=("service", "day", "changed", "actioned", "decided", "tenths"),
+    select=(
+        "r.service",
+        "(r.occurred_at AT TIME ZONE 'UTC')::date",
+        "r.changed",
+        "r.actioned",
+        "r.first_decided_at IS NOT NULL",
+        "coalesce((date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int, 0)",
+        "1",
+    ),
+    where="r.service IS NOT NULL",
+)
+"""Reviews per service and UTC day, by what they led to and the days to the first decision (to the
+0.1 day review impact shows): a year of a service's monthly shares and medians is summed from a few
+thousand rows, where counting the reviews read every one of the year's (review impact,
+``projections/queries/impact.py``). A review counts once its service is derived (after its batch)."""
+
+SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS,)

@@ -1,9 +1,20 @@
 """How fast the action loop closes: from an item's flag to the action that cleared it, by service,
 month of the flag and kind, as a median and the share actioned within 28 days.
 
-Counted for the items the record lets us date both ends of: a review overdue (flagged on its due
-date, actioned by the next review) and a review with no decision after 28 days (flagged on day 28,
-actioned by the first decision naming it)."""
+Counted for the kinds the record lets us date both ends of:
+- review due (flagged 14 days before the due date) and review overdue (flagged on the due date),
+  both actioned by the next review;
+- a review with no decision after 28 days (flagged on day 28, actioned by the first decision
+  naming it);
+- escalations rising: flagged at an escalation when, at that moment, the rate per open day in the
+  last 90 days exceeded the 90 before (as the action list judges it), actioned by the first decision
+  naming that escalation or a later one of the case; while an item is open, later escalations add no
+  new item (the list shows one per case).
+
+Not counted: a plan change naming no cause (the read side keeps only the corrected plan change, so
+whether it first named no cause, and when a correction named one, cannot be told apart from a
+correction of its causes) and stalled or worsening domains (judged from the whole series of ratings
+at each reading; not yet reconstructed at each moment)."""
 
 from __future__ import annotations
 
@@ -14,8 +25,9 @@ from datetime import date, datetime
 import msgspec
 
 from projections.models.review_outcomes import ACTION_WITHIN_DAYS
-from projections.queries import Reader
-from projections.queries.actions import ActionKind
+from projections.queries import Reader, RowLike
+from projections.queries.actions import DUE_SOON_DAYS, ActionKind
+from projections.queries.rising import rising_flags
 
 __all__ = ["TimeToAction", "time_to_action"]
 
@@ -53,11 +65,16 @@ WITH waits AS (
          WHERE d.case_id = w.case_id AND d.review_interval_weeks IS NOT NULL AND d.occurred_at <= w.at
          ORDER BY d.occurred_at DESC LIMIT 1), $5)) AS due_at
     FROM waits w
+), waiting AS (
+    -- Due soon (listed 14 days ahead) and overdue: the same waits, flagged at two moments.
+    SELECT d.case_id, d.next_at, flag.kind, flag.at
+    FROM due d CROSS JOIN LATERAL (VALUES ('overdue', d.due_at),
+                                          ('due', d.due_at - interval '{DUE_SOON_DAYS} days')) flag(kind, at)
 ), flags AS (
-    SELECT c.service, 'overdue' AS kind, d.due_at AS flagged_at, d.next_at AS actioned_at
-    FROM due d JOIN read.cases c ON c.case_id = d.case_id
-    WHERE (d.next_at > d.due_at) OR (d.next_at IS NULL AND coalesce((
-        SELECT s.status FROM read.case_status s WHERE s.case_id = d.case_id
+    SELECT c.service, w.kind, w.at AS flagged_at, w.next_at AS actioned_at
+    FROM waiting w JOIN read.cases c ON c.case_id = w.case_id
+    WHERE (w.next_at > w.at) OR (w.next_at IS NULL AND coalesce((
+        SELECT s.status FROM read.case_status s WHERE s.case_id = w.case_id
          ORDER BY s.occurred_at DESC LIMIT 1), 'open') <> 'closed')
     UNION ALL
     SELECT r.service, 'undecided', r.occurred_at + {_DAYS}, r.first_decided_at
@@ -71,14 +88,21 @@ WHERE f.flagged_at >= $1 AND f.flagged_at < $2 AND ($3::text IS NULL OR f.servic
   AND f.flagged_at <= $4
 ORDER BY 1, 2, 3
 """
-_KINDS = {"overdue": ActionKind.REVIEW_OVERDUE, "undecided": ActionKind.NO_DECISION}
+_KINDS = {
+    "due": ActionKind.REVIEW_DUE,
+    "overdue": ActionKind.REVIEW_OVERDUE,
+    "undecided": ActionKind.NO_DECISION,
+    "rising": ActionKind.ESCALATIONS_RISING,
+}
 
 
 async def time_to_action(
     conn: Reader, start: datetime, end: datetime, service: str | None, *, now: datetime, interval_days: int
 ) -> list[TimeToAction]:
     """Per service, month of the flag and kind: flagged, actioned, median days and share within 28."""
-    rows = await conn.fetch(_FLAGS, start, end, service, now, interval_days)
+    rows: list[RowLike] = list(await conn.fetch(_FLAGS, start, end, service, now, interval_days))
+    rows += await rising_flags(conn, start, end, service, now)
+    rows.sort(key=lambda r: (r["service"], r["month"], r["kind"]))
     figures = []
     for (svc, month, kind), group in itertools.groupby(
         rows, key=lambda r: (r["service"], r["month"], r["kind"])

@@ -105,18 +105,34 @@ FROM scope s JOIN read.decisions d ON d.case_id = s.case_id
 WHERE d.kind = 'plan_changed' AND NOT d.caused
 """
 )
+# Rising compares rates, not counts: escalations per open day in the last 90 days against the 90
+# before, so a case open for only part of the earlier window (opened, or closed and reopened, within
+# it) is judged on the days it was open. With no open day in the earlier window there is nothing to
+# compare against, and it is not listed. Open spans as in service learning (see care_rows).
 _ESCALATIONS = (
     _SCOPE
     + """
 SELECT s.case_id, s.person_ref, s.service, latest.entry_id, latest.occurred_at AS flagged_at,
-       n.recent, n.previous
+       n.recent, n.previous, open.recent_days, open.previous_days
 FROM scope s
 JOIN LATERAL (
     SELECT count(*) FILTER (WHERE e.occurred_at >= $4::timestamptz - interval '90 days') AS recent,
            count(*) FILTER (WHERE e.occurred_at < $4::timestamptz - interval '90 days') AS previous
     FROM read.escalations e
     WHERE e.case_id = s.case_id AND e.occurred_at >= $4::timestamptz - interval '180 days'
-      AND e.occurred_at <= $4) n ON n.recent > n.previous
+      AND e.occurred_at <= $4) n ON n.recent > 0
+JOIN LATERAL (
+    SELECT coalesce(sum(greatest(0, date_part('epoch', least(o.until, $4::timestamptz)
+                                      - greatest(o.since, $4::timestamptz - interval '90 days')))), 0)
+               / 86400 AS recent_days,
+           coalesce(sum(greatest(0, date_part('epoch', least(o.until, $4::timestamptz - interval '90 days')
+                                      - greatest(o.since, $4::timestamptz - interval '180 days')))), 0)
+               / 86400 AS previous_days
+    FROM (SELECT st.status, st.occurred_at AS since,
+                 coalesce(lead(st.occurred_at) OVER (ORDER BY st.occurred_at), $4) AS until
+          FROM read.case_status st WHERE st.case_id = s.case_id AND st.occurred_at <= $4) o
+    WHERE o.status = 'open') open
+  ON open.previous_days > 0 AND n.recent * open.previous_days > n.previous * open.recent_days
 JOIN LATERAL (SELECT e.entry_id, e.occurred_at FROM read.escalations e WHERE e.case_id = s.case_id
                ORDER BY e.occurred_at DESC LIMIT 1) latest ON true
 WHERE NOT EXISTS (SELECT 1 FROM read.decision_causes dc WHERE dc.cause_id = latest.entry_id)
@@ -134,7 +150,7 @@ async def action_items(conn: Reader, scope: ActionScope, now: datetime) -> list[
         _item(
             ActionKind.ESCALATIONS_RISING,
             row,
-            {"last_90_days": row["recent"], "90_days_before": row["previous"]},
+            _rising(row),
         )
         for row in await conn.fetch(_ESCALATIONS, *args)
     ]
@@ -150,6 +166,19 @@ async def action_items(conn: Reader, scope: ActionScope, now: datetime) -> list[
         for stall in await stalled_domains(conn, _SCOPE, args)
     ]
     return sorted((i for i in items if i is not None), key=lambda i: (i.flagged_at, i.person_ref))
+
+
+def _rising(row: asyncpg.Record) -> dict[str, object]:
+    """The counts in each window, the days the case was open in each and the rate per 1,000 open days."""
+    recent_days, previous_days = float(row["recent_days"]), float(row["previous_days"])
+    return {
+        "last_90_days": row["recent"],
+        "90_days_before": row["previous"],
+        "open_days_last_90": round(recent_days, 1),
+        "open_days_90_before": round(previous_days, 1),
+        "per_1000_open_days_last_90": round(row["recent"] / recent_days * 1000, 3) if recent_days else None,
+        "per_1000_open_days_90_before": round(row["previous"] / previous_days * 1000, 3),
+    }
 
 
 def _due(row: asyncpg.Record, now: datetime) -> ActionItem | None:

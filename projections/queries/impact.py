@@ -89,11 +89,32 @@ FROM read.reviews r WHERE {_IN_PERIOD}
 
 # Counted per service, month, outcome and days to decision (to 0.1 day, the precision shown): the
 # shares and the median come from these counts, without sorting every review as percentile_cont does.
+# Whole UTC days of the period are read from the per-day summary (read.review_days); only the part
+# days at either end of the period are counted from the reviews themselves.
+_TENTHS = "(date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int"
+_UTC = "($1::timestamptz AT TIME ZONE 'UTC')"
+_WHOLE_DAYS = f"""
+    SELECT (CASE WHEN {_UTC} = date_trunc('day', {_UTC}) THEN {_UTC}::date ELSE {_UTC}::date + 1 END)
+               AS first_day,
+           ($2::timestamptz AT TIME ZONE 'UTC')::date AS end_day
+"""
 _BY_MONTH = f"""
-SELECT r.service, date_trunc('month', r.occurred_at)::date AS month, r.changed, r.actioned,
-       (date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int AS tenths,
-       count(*) AS n
-FROM read.reviews r WHERE {_IN_PERIOD}
+WITH days AS ({_WHOLE_DAYS})
+SELECT service, month, changed, actioned, tenths, sum(n)::bigint AS n FROM (
+    SELECT s.service, date_trunc('month', s.day)::date AS month, s.changed, s.actioned,
+           CASE WHEN s.decided THEN s.tenths END AS tenths, s.reviews AS n
+    FROM read.review_days s, days
+    WHERE s.day >= days.first_day AND s.day < days.end_day AND ($3::text IS NULL OR s.service = $3)
+    UNION ALL
+    SELECT r.service, date_trunc('month', r.occurred_at AT TIME ZONE 'UTC')::date, r.changed, r.actioned,
+           {_TENTHS}, 1
+    FROM days, LATERAL (VALUES
+        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
+        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
+                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)
+    JOIN read.reviews r ON r.occurred_at >= edge.lo AND r.occurred_at < edge.hi
+    WHERE ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
+) counted
 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2
 """
 

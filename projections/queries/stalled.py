@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader
-from projections.statistics import DirectionLabel, Reading, direction
+from projections.statistics import DirectionLabel, Reading, direction, reaches
 
 __all__ = ["FLAT_WINDOW_DAYS", "MIN_FLAT_SPAN_DAYS", "Stall", "stall_reason", "stalled_domains"]
 
@@ -47,11 +47,14 @@ def _threshold() -> float:
 def stall_reason(readings: Sequence[Reading]) -> str | None:
     """Why a domain's readings (days from any origin, oldest first) need action, or None."""
     threshold = _threshold()
-    whole = direction(readings, threshold=threshold, higher_is_better=True)
-    if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
-        return "reliable deterioration"
     if not readings:
         return None
+    # A reliable deterioration needs the net change to reach the threshold downwards: without that,
+    # the whole record's direction (and its trend, the costly part over a service) is not needed.
+    if reaches(readings[0].value - readings[-1].value, threshold):
+        whole = direction(readings, threshold=threshold, higher_is_better=True)
+        if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
+            return "reliable deterioration"
     recent = [r for r in readings if r.day >= readings[-1].day - FLAT_WINDOW_DAYS]
     window = direction(recent, threshold=threshold, higher_is_better=True)
     trend = window.trend
@@ -73,13 +76,17 @@ _RATINGS = """
     FROM scope s CROSS JOIN LATERAL unnest(s.domains) AS d(measure)
     CROSS JOIN LATERAL (SELECT max(g.occurred_at) AS at FROM read.ratings g
                          WHERE g.case_id = s.case_id AND g.measure = d.measure AND g.occurred_at <= $4) last
-    WHERE last.at IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM read.reviews r
-         WHERE r.case_id = s.case_id AND r.occurred_at = last.at AND r.first_decided_at IS NOT NULL)
+    -- A scalar subquery, one index probe per domain: written as NOT EXISTS, the planner hashed
+    -- every decided review of every service (the whole table) to rule out a few thousand.
+    WHERE last.at IS NOT NULL AND NOT coalesce((
+        SELECT bool_or(r.first_decided_at IS NOT NULL) FROM read.reviews r
+         WHERE r.case_id = s.case_id AND r.occurred_at = last.at), false)
 )
 SELECT u.case_id, u.person_ref, u.service, u.measure, g.occurred_at, g.value
+-- OFFSET 0 keeps the readings a per-domain index probe: flattened, the planner may scan every rating.
 FROM unconsidered u CROSS JOIN LATERAL (SELECT g.occurred_at, g.value FROM read.ratings g
-                     WHERE g.case_id = u.case_id AND g.measure = u.measure AND g.occurred_at <= $4) g
+                     WHERE g.case_id = u.case_id AND g.measure = u.measure AND g.occurred_at <= $4
+                     OFFSET 0) g
 ORDER BY u.case_id, u.measure, g.occurred_at
 """
 

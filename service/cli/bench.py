@@ -25,6 +25,13 @@ SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit")
     "--runs", default=3, show_default=True, type=click.IntRange(1), help="Runs per figure (median)."
 )
 @click.option("--seconds", default=20.0, show_default=True, help="Duration of each timed run.")
+@click.option(
+    "--requests",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Requests per query and run in the queries suite (fewer for a slow query at 10M events).",
+)
 @click.option("--rate", default=100.0, show_default=True, help="Writes per second during the lag runs.")
 @click.option(
     "--server",
@@ -52,6 +59,7 @@ def bench(
     events: int,
     runs: int,
     seconds: float,
+    requests: int,
     rate: float,
     servers: str,
     batch_size: int,
@@ -67,6 +75,7 @@ def bench(
         events=events,
         runs=runs,
         seconds=seconds,
+        requests=requests,
         rate=rate,
         servers=servers,
         batch_size=batch_size,

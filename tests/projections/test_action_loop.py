@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -134,18 +135,31 @@ async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client
     )
     del r250
     # (kind, flagged days ago, actioned days ago or None): r100's next review is due 16 days ago.
+    # Each wait is listed as due 14 days before it is overdue (r250 came before the first was).
     flags = [
+        ("review due", 180, 100),
+        ("review due", 30, None),
         ("review overdue", 166, 100),
         ("review overdue", 16, None),
         ("no decision after 28 days", 222, None),
         ("no decision after 28 days", 72, 50),
     ]
+    got = await _time_to_action(story, auth)
+    _assert_figures(got, flags)
+
+
+async def _time_to_action(story: Story, auth: TokenFactory) -> dict[tuple[str, str], dict[str, Any]]:
     period = f"from={ago(400)}&to={ago(-1)}&service={story.service}".replace("+", "%2B")
-    response = await client.get(
+    response = await story.client.get(
         f"/service/time-to-action?{period}&min_position={story.position}", headers=auth("governance", "al-g")
     )
     assert response.status_code == 200, response.text
-    got = {(f["month"], f["kind"]): f for f in response.json()}
+    return {(f["month"], f["kind"]): f for f in response.json()}
+
+
+def _assert_figures(
+    got: dict[tuple[str, str], dict[str, Any]], flags: Sequence[tuple[str, float, float | None]]
+) -> None:
     expected: dict[tuple[str, str], list[float | None]] = {}
     for kind, flagged, actioned in flags:
         month = (NOW - timedelta(days=flagged)).date().replace(day=1).isoformat()
@@ -161,3 +175,77 @@ async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client
         )
         assert got[key]["median_days_to_action"] == (round(statistics.median(done), 1) if done else None)
         assert got[key]["share_within_28_days"] == round(within / len(waits), 4)
+
+
+async def _rising(story: Story, escalated_days_ago: list[float]) -> list[dict[str, Any]]:
+    for days in escalated_days_ago:
+        await story.post(story.lead, "escalations", ESCALATION | {"occurred_at": ago(days)})
+    response = await story.client.get(
+        f"/cases/{story.case_id}/actions?min_position={story.position}", headers=story.headers[story.lead]
+    )
+    assert response.status_code == 200, response.text
+    return [item for item in response.json() if item["kind"] == "escalations rising"]
+
+
+async def test_escalations_rising_compares_rates_per_open_day_not_counts(
+    client: Client, auth: TokenFactory
+) -> None:
+    # Opened 100 days ago: open 10 of the earlier window's 90 days. One escalation in those 10 days
+    # is 100 per 1,000 open days; two in the last 90 days are 22.2: more escalations, but not rising.
+    story = Story(client, auth)
+    await story.open(days_ago=100)
+    assert await _rising(story, [95, 60, 20]) == []
+    # A third and fourth recent escalation still leave the recent rate (44.4) below the earlier one.
+    assert await _rising(story, [10, 5]) == []
+    # A case open all 180 days with the same counts (1 before, 4 recent) is rising.
+    steady = Story(client, auth)
+    await steady.open(days_ago=300)
+    (item,) = await _rising(steady, [95, 60, 20, 10, 5])
+    assert item["detail"] == {
+        "last_90_days": 4,
+        "90_days_before": 1,
+        "open_days_last_90": 90.0,
+        "open_days_90_before": 90.0,
+        "per_1000_open_days_last_90": round(4 / 90 * 1000, 3),
+        "per_1000_open_days_90_before": round(1 / 90 * 1000, 3),
+    }
+
+
+async def test_escalations_rising_counts_only_the_days_the_case_was_open(
+    client: Client, auth: TokenFactory
+) -> None:
+    # Closed 200 days ago and reopened 100 days ago: open 10 days of the earlier window.
+    story = Story(client, auth)
+    await story.open(days_ago=300)
+    await story.post(story.lead, "closure", {"reason": "transferred", "occurred_at": ago(200)})
+    await story.post(story.lead, "reopening", {"reason": "re-referral", "occurred_at": ago(100)})
+    assert await _rising(story, [95, 60, 20]) == []
+    (item,) = await _rising(story, [15, 10, 5, 2, 1, 0.5, 0.2, 0.1])  # 10 recent: 111 against 100
+    assert (item["detail"]["open_days_90_before"], item["detail"]["last_90_days"]) == (10.0, 10)
+
+
+async def test_escalations_are_not_rising_without_an_earlier_window_to_compare(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open(days_ago=60)
+    assert await _rising(story, [50, 30, 10]) == []
+
+
+async def test_time_from_escalations_rising_to_a_decision_naming_them(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open()  # opened 300 days ago
+    # At 150 days ago: one escalation in 90 days against none in the 60 open days before: rising.
+    # At 40 and 30 the item is still open; a decision naming the one at 30 clears it 20 days ago.
+    # At 10 days ago: 3 in the last 90 days against 1 in the 90 before: rising again, still open.
+    ids = {}
+    for days in (150, 40, 30):
+        ids[days] = await story.post(story.lead, "escalations", ESCALATION | {"occurred_at": ago(days)})
+    confirm = {"rationale": "no change, because", "because_of": [ids[30]], "occurred_at": ago(20)}
+    await story.post(story.lead, "plan-confirmations", confirm)
+    await story.post(story.lead, "escalations", ESCALATION | {"occurred_at": ago(10)})
+    got = await _time_to_action(story, auth)
+    rising = {key: figures for key, figures in got.items() if key[1] == "escalations rising"}
+    _assert_figures(rising, [("escalations rising", 150, 20), ("escalations rising", 10, None)])

@@ -207,3 +207,24 @@ async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     clean = await rebuild(fresh_database.url, MODELS["care"]())  # from the first event, into a new generation
     assert clean.events == head
     assert await fingerprints(fresh_database.url) == after_resume
+
+
+async def test_review_days_summary_counts_the_reviews_as_they_stand(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
+    # Kept live by triggers through decisions, corrections and derived values: the same rows as
+    # counting the reviews now.
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        kept = await conn.fetch("SELECT * FROM read.review_days ORDER BY 1, 2, 3, 4, 5, 6")
+        counted = await conn.fetch(
+            "SELECT service, (occurred_at AT TIME ZONE 'UTC')::date AS day, changed, actioned,"
+            " first_decided_at IS NOT NULL AS decided,"
+            " coalesce((date_part('epoch', first_decided_at - occurred_at) / 8640)::int, 0) AS tenths,"
+            " count(*) AS reviews FROM read.reviews GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+        )
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted]
+    assert any(r["decided"] for r in kept)
+    assert any(not r["decided"] for r in kept)

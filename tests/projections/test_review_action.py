@@ -5,6 +5,7 @@ as SPC metrics and in the reporting views, the same live, after a correction and
 from __future__ import annotations
 
 import itertools
+import statistics
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -217,3 +218,90 @@ async def test_led_to_change_and_action_follow_corrections_and_rebuilds(
 
 def _date_ago(days: float) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+async def test_monthly_shares_count_the_part_days_at_either_end_of_the_period(
+    client: Client, auth: TokenFactory
+) -> None:
+    # Whole days come from the per-day summary, the part days at the ends from the reviews: a review
+    # an hour inside each end counts, one an hour outside does not, and medians span both sources.
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    start = (NOW - timedelta(days=40)).replace(hour=12, minute=0, second=0)
+    end = (NOW - timedelta(days=5)).replace(hour=12, minute=0, second=0)
+    hour = timedelta(hours=1)
+    body = {
+        "person_ref": "P-edge",
+        "service": service,
+        "opened_on": (NOW.date() - timedelta(days=60)).isoformat(),
+        "care_team": [],
+        "domains": [DOMAIN],
+    }
+    headers = auth("clinician", "ra-edge")
+    opened = await client.post("/cases", json=body, headers=headers)
+    case_id = opened.json()["case_id"]
+    review = {"kind": "routine", "ratings": {DOMAIN: 5}, "confidence": 5, "autonomy": 5}
+    # (when, days to a plan confirmation naming it, or None)
+    written = [
+        (start - hour, 1.0),
+        (start + hour, 2.0),
+        (start + timedelta(days=10), 3.5),
+        (end - hour, 0.5),
+        (end + hour, 0.2),
+    ]
+    position = 0
+    for at, decided_after in written:
+        posted = await client.post(
+            f"/cases/{case_id}/reviews", json=review | {"occurred_at": at.isoformat()}, headers=headers
+        )
+        assert posted.status_code == 201, posted.text
+        confirm = CONFIRM | {"because_of": [posted.json()["entry_id"]]}
+        confirm |= {"occurred_at": (at + timedelta(days=decided_after)).isoformat()}
+        decided = await client.post(f"/cases/{case_id}/plan-confirmations", json=confirm, headers=headers)
+        assert decided.status_code == 201, decided.text
+        position = decided.json()["position"]
+    query = f"from={start.isoformat()}&to={end.isoformat()}&service={service}&min_position={position}"
+    response = await client.get(
+        "/governance/review-impact?" + query.replace("+", "%2B"), headers=auth("governance", "ra-g")
+    )
+    assert response.status_code == 200, response.text
+    inside = [(at, after) for at, after in written if start <= at < end]
+    expected: dict[str, list[float]] = {}
+    for at, after in inside:
+        expected.setdefault(at.date().replace(day=1).isoformat(), []).append(after)
+    got = {
+        m["month"]: (m["reviews"], m["median_days_to_decision"]) for m in response.json()["by_service_month"]
+    }
+    assert got == {month: (len(w), round(statistics.median(w), 1)) for month, w in expected.items()}
+
+
+async def test_a_review_moved_by_a_correction_moves_month_in_the_shares(
+    client: Client, auth: TokenFactory
+) -> None:
+    # The per-day summary follows the correction: the review leaves its first month for the new one.
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    headers = auth("clinician", "ra-move")
+    body = {
+        "person_ref": "P-move",
+        "service": service,
+        "opened_on": (NOW.date() - timedelta(days=200)).isoformat(),
+        "care_team": [],
+        "domains": [DOMAIN],
+    }
+    case_id = (await client.post("/cases", json=body, headers=headers)).json()["case_id"]
+    review = {"kind": "routine", "ratings": {DOMAIN: 5}, "confidence": 5, "autonomy": 5}
+    posted = await client.post(
+        f"/cases/{case_id}/reviews", json=review | {"occurred_at": _ago(120)}, headers=headers
+    )
+    correction = {
+        "corrects": posted.json()["entry_id"],
+        "reason": "wrong date",
+        "changes": {"occurred_at": _ago(20)},
+    }
+    corrected = await client.post(f"/cases/{case_id}/corrections", json=correction, headers=headers)
+    assert corrected.status_code == 201, corrected.text
+    response = await client.get(
+        f"/governance/review-impact?{_query(service, corrected.json()['position'])}",
+        headers=auth("governance", "ra-g"),
+    )
+    assert response.status_code == 200, response.text
+    assert [(m["month"], m["reviews"]) for m in response.json()["by_service_month"]] == [(_month(20), 1)]

@@ -40,12 +40,12 @@ class Story:
         body = {"kind": kind, "ratings": ratings, "confidence": 5, "autonomy": 5, "occurred_at": ago(days)}
         self.ids[name] = await self.post(who, "reviews", body)
 
-    async def open(self) -> None:
-        """Open the case, with both clinicians on its care team."""
+    async def open(self, days_ago: int = 300) -> None:
+        """Open the case ``days_ago`` days back, with both clinicians on its care team."""
         opening = {
             "person_ref": "P-drill",
             "service": self.service,
-            "opened_on": (NOW.date() - timedelta(days=300)).isoformat(),
+            "opened_on": (NOW.date() - timedelta(days=days_ago)).isoformat(),
             "care_team": [self.lead, self.other],
             "domains": [DOMAIN],
         }

@@ -36,18 +36,19 @@ async def catch_up(dsn: str) -> None:
 
 
 async def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
-    """Row count and an order-independent hash of every read table, as served through ``read``."""
+    """Row count and an order-independent hash of every read table and summary, as served through
+    ``read``."""
     conn = await asyncpg.connect(dsn)
     try:
         result = {}
         for model in models():
-            for table in model.tables:
+            for name in model.served():  # the tables and the summaries kept beside them
                 row = await conn.fetchrow(
                     f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"  # noqa: S608
-                    f" AS digest FROM read.{table.name} t"
+                    f" AS digest FROM read.{name} t"
                 )
                 assert row is not None  # an aggregate always answers one row
-                result[table.name] = (row["n"], row["digest"])
+                result[name] = (row["n"], row["digest"])
         return result
     finally:
         await conn.close()

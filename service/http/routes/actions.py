@@ -123,8 +123,9 @@ class ActionListController(Controller):
         service: ServiceFilter = None,
         min_position: MinPosition = None,
     ) -> list[TimeToAction]:
-        """By service, month of the flag and kind (review overdue; no decision after 28 days): flagged,
-        actioned, still open, median days from flag to action and the share within 28 days."""
+        """By service, month of the flag and kind (review due or overdue; no decision after 28 days;
+        escalations rising): flagged, actioned, still open, median days from flag to action and the
+        share within 28 days."""
         start, end = period(from_, to)
         await read_consistently(positions, READS, min_position)
         async with reads.service() as conn:

@@ -102,6 +102,7 @@ def run_bench(
     events: int,
     runs: int,
     seconds: float,
+    requests: int,
     rate: float,
     servers: str,
     batch_size: int,
@@ -115,7 +116,7 @@ def run_bench(
         raise click.ClickException(f"{', '.join(missing)} is not installed: pip install {' '.join(missing)}")
     runtime = start_runtime(database=database)
     report = Report()
-    runner = Bench(runtime, report, console, runs=runs, seconds=seconds)
+    runner = Bench(runtime, report, console, runs=runs, seconds=seconds, requests=requests)
     try:
         report.notes.append(f"dataset: {_dataset(runtime, events):,} events in database {database}")
         chosen = SUITES if which == "all" else (which,)

@@ -53,10 +53,17 @@ class Bench:
     """Runs suites against one runtime (the benchmark database) and a served Waymark."""
 
     def __init__(
-        self, runtime: Runtime, report: Report, console: Console, *, runs: int, seconds: float
+        self,
+        runtime: Runtime,
+        report: Report,
+        console: Console,
+        *,
+        runs: int,
+        seconds: float,
+        requests: int = 200,
     ) -> None:
         self.runtime, self.report, self.console = runtime, report, console
-        self.runs, self.seconds = runs, seconds
+        self.runs, self.seconds, self.requests = runs, seconds, requests
         # The servers under test get a secret made for this run, so tokens can be signed here.
         self.settings = Settings(database_url=runtime.address.url, jwt_secret=secrets.token_urlsafe(32))
         self.env = {"DATABASE_URL": runtime.address.url, "WAYMARK_JWT_SECRET": self.settings.jwt_secret or ""}
@@ -235,7 +242,7 @@ class Bench:
                         case_ids=case_ids,
                         service=service,
                         actor=actor,
-                        requests=200,
+                        requests=self.requests,
                     )
                 ),
             )
@@ -246,7 +253,9 @@ class Bench:
             watcher.stop()
         inside = self.repeat(
             "queries in process",
-            lambda: asyncio.run(queries_in_process(self.runtime.address.url, case_ids, service, actor, 200)),
+            lambda: asyncio.run(
+                queries_in_process(self.runtime.address.url, case_ids, service, actor, self.requests)
+            ),
         )
         for name in http[0]:
             self.report.add(

@@ -1,0 +1,109 @@
+"""Summaries: counts kept beside a read model's table, so a question over a year of a large service
+reads a few hundred rows instead of every row of the year.
+
+A summary is kept by statement-level triggers on its source table (with transition tables), so it
+changes in the same transaction as the rows it counts, whatever wrote them: a batch's rows, the
+values derived after it, a correction replacing rows, a retry of parked events. That is exactly once
+like the rest of the projection, and nothing that writes rows has to remember the summary. A
+rebuild's bulk load has no triggers while it loads; once the derived values are filled and the
+tables indexed, ``fill`` counts the whole table and the triggers are created (``keep``).
+
+Rows whose counts fall to zero are deleted, so a summary kept live and one filled by a rebuild hold
+the same rows (``tests/projections/test_rebuild.py`` compares them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Summary"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts of a source table's rows grouped by ``key``.
+
+    ``columns``: the summary's columns as (name, SQL type), the key's first, then the counts.
+    ``select``: the key's values and each count's contribution per source row, as SQL expressions
+    over ``r`` (a source row), in ``columns`` order; ``where``: which source rows count."""
+
+    name: str
+    source: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    select: tuple[str, ...]
+    where: str = "true"
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns if name not in self.key)
+
+    def definition(self) -> str:
+        """What a change to needs a rebuild (part of the model's layout fingerprint)."""
+        return repr((self.name, self.source, self.columns, self.key, self.select, self.where))
+
+    def create(self, schema: str) -> list[str]:
+        """DDL for the summary table and its key (the triggers come with ``keep``)."""
+        columns = ", ".join(f"{name} {kind} NOT NULL" for name, kind in self.columns)
+        table = f"{schema}.{self.name}"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} ({columns})",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {self.name}_key ON {table} ({', '.join(self.key)})",
+        ]
+
+    def _grouped(self, schema: str, rows: str, sign: str) -> str:
+        """Upsert the counts of ``rows`` (a table or transition table), added or taken away."""
+        values = ", ".join(
+            f"{sign}sum({expr})" if name in self.counts else expr
+            for (name, _), expr in zip(self.columns, self.select, strict=True)
+        )
+        keys = ", ".join(str(i + 1) for i in range(len(self.key)))
+        updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in self.counts)
+        return (
+            f"INSERT INTO {schema}.{self.name} AS t SELECT {values} FROM {rows} r WHERE {self.where}"
+            f" GROUP BY {keys} ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
+        )
+
+    def fill(self, schema: str) -> list[str]:
+        """Count the whole source table anew (after a bulk load, or when resuming one)."""
+        return [f"TRUNCATE {schema}.{self.name}", self._grouped(schema, f"{schema}.{self.source}", "")]
+
+    def keep(self, schema: str) -> list[str]:
+        """The trigger function and the triggers that keep the summary with its source table."""
+        function = f"{schema}.{self.name}_keep"
+        # Only keys this statement took from can have fallen to zero (every count with the first).
+        keys = ", ".join(self.select[: len(self.key)])
+        matched = " AND ".join(f"t.{k} = k.{k}" for k in self.key)
+        emptied = (
+            f"DELETE FROM {schema}.{self.name} t USING (SELECT DISTINCT {keys} FROM old_rows r"
+            f" WHERE {self.where}) k({', '.join(self.key)}) WHERE {matched} AND t.{self.counts[0]} = 0"
+        )
+        body = f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        {self._grouped(schema, "old_rows", "-")};
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        {self._grouped(schema, "new_rows", "")};
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        {emptied};
+    END IF;
+    RETURN NULL;
+END
+$body$"""
+        statements = [body]
+        table = f"{schema}.{self.source}"
+        for event, transitions in (
+            ("INSERT", "NEW TABLE AS new_rows"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("DELETE", "OLD TABLE AS old_rows"),
+        ):
+            trigger = f"{self.name}_{event.lower()}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
+                f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {transitions}"
+                f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ]
+        return statements
