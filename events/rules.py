@@ -9,6 +9,7 @@ from uuid import UUID
 
 from events.codec import type_name
 from events.entries import (
+    BreakGlassGranted,
     CaseOpened,
     CaseReopened,
     Entry,
@@ -127,7 +128,8 @@ def check_entry(state: CaseState, entry: Entry) -> None:
     """Raise the domain error for the first rule the entry would break on this case."""
     if isinstance(entry, CaseOpened):
         raise CaseExists
-    if state.status is CaseStatus.CLOSED and not isinstance(entry, CaseReopened):
+    # A closed record may still need opening in an emergency (its history), so a grant is allowed.
+    if state.status is CaseStatus.CLOSED and not isinstance(entry, CaseReopened | BreakGlassGranted):
         raise CaseIsClosed
     check_timing(state, entry)
     for rules in (_STATE, _REFERENCES):

@@ -18,7 +18,7 @@ from events.case import Case
 from events.entries import Entry
 from events.replay import Learned, case_of, happened_by, learned_since, unbroken
 from events.values import Actor
-from service.http.auth import authorise_logged
+from service.http.access import Purpose, authorise_logged
 from service.http.routes.parameters import invalid, replay_time
 from service.write.application import CaseRecords
 
@@ -85,11 +85,13 @@ def replay_case(
     point: ReplayPoint,
     *,
     entries: bool = False,
+    purpose: Purpose | None = None,
 ) -> Replayed:
     """The case as of ``point`` for a reader with a legitimate relationship to it, with its entries
-    if asked (``entries``); the read is logged with the version shown. Blocking: run in a thread."""
+    if asked (``entries``); the read is logged with the version shown and its purpose (governance
+    states one). Blocking: run in a thread."""
     current = records.get_case(case_id, copy=False)
-    authorise_logged(records, actor, current, point.view(view))
+    why = authorise_logged(records, actor, current, point.view(view), purpose)
     cut = current.version
     if point.recorded_until is not None:
         cut = records.versions_recorded_by(case_id, point.recorded_until, current.version)
@@ -109,7 +111,7 @@ def replay_case(
             raise invalid("occurred_until", "Nothing of this case had happened by then: send a later time.")
     else:
         case = _case_at(records, case_id, cut, current.version)
-    records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut)
+    records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut, purpose=why)
     return Replayed(case, current.version, shown)
 
 
@@ -124,7 +126,7 @@ def _case_at(records: CaseRecords, case_id: UUID, version: int, current: int) ->
 
 
 def learned_after(
-    records: CaseRecords, actor: Actor, case_id: UUID, recorded_after: datetime
+    records: CaseRecords, actor: Actor, case_id: UUID, recorded_after: datetime, purpose: Purpose | None
 ) -> tuple[Case, list[Learned]]:
     """The late entries and corrections recorded after ``recorded_after`` about the time before it,
     with the case as it stands (for linking corrections); logged as a view. Blocking."""
@@ -135,5 +137,6 @@ def learned_after(
         f"learned-since?{urlencode({'recorded_after': recorded_after.isoformat()})}",
         ReplayPoint(),
         entries=True,
+        purpose=purpose,
     )
     return replayed.case, learned_since(replayed.entries or [], recorded_after)

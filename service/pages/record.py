@@ -20,7 +20,7 @@ from events.entries import Entry
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
 from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.http.auth import authorise_logged
+from service.http.access import Purpose, authorise_logged
 from service.http.positions import PositionWatcher
 from service.http.problems import InvalidInput
 from service.http.reading import ReadPools
@@ -61,12 +61,20 @@ class Record:
 
 
 def read_record(
-    records: CaseRecords, actor: Actor, case_id: UUID, *, view: str, version: int | None, on: str | None
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    view: str,
+    version: int | None,
+    on: str | None,
+    purpose: Purpose | None = None,
 ) -> Record:
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``: the
     API's ``recorded_until`` at the end of that day); the read is logged once, with the version
     shown. Blocking: call it in a worker thread."""
-    authorise_logged(records, actor, records.get_case(case_id, copy=False), view)  # before any entry
+    # Before any entry is read (the purpose is checked again, and logged, with each read below).
+    authorise_logged(records, actor, records.get_case(case_id, copy=False), view, purpose)
     entries = records.every_entry(case_id)
     day, problem, case = parse_day(on), None, None
     if on and day is None:
@@ -74,11 +82,11 @@ def read_record(
     elif day is not None:
         point = ReplayPoint(recorded_until=min(end_of(day), datetime.now(UTC)))
         try:
-            case = replay_case(records, actor, case_id, view, point).case
+            case = replay_case(records, actor, case_id, view, point, purpose=purpose).case
         except InvalidInput:
             problem = f"The record was not yet opened on {day:%-d %b %Y}."
     if case is None:
-        case = read_case(records, actor, case_id, view, version=None if on else version)
+        case = read_case(records, actor, case_id, view, version=None if on else version, purpose=purpose)
     known = [(v, e) for v, e in entries if v <= case.version]
     replay = replay_of(entries, version=case.version, day=day, problem=problem)
     return Record(case_view(case), [history_item(case, v, e) for v, e in known], replay, known)

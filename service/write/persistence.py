@@ -113,8 +113,10 @@ class CaseStore(ApplicationRecorder):
         case_version: int | None,
         *,
         outcome: str = "served",
+        purpose: str | None = None,
     ) -> None:
         """Log that a named user read a person's record, or was refused it (``outcome`` "refused"),
+        and why (``purpose``: direct care, a break-glass grant, or the purpose governance stated),
         as NDG data security standards 2 and 4 ask."""
 
     @abstractmethod
@@ -158,6 +160,12 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                 " THEN ALTER TABLE {} ADD COLUMN outcome text NOT NULL DEFAULT 'served',"
                 " ADD COLUMN view_id bigint GENERATED ALWAYS AS IDENTITY; END IF; END $$"
             ).format(Literal(datastore.schema), self.views_table),
+            # Purpose of use (issue 12), added once to a log made before it.
+            SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM information_schema.columns"
+                " WHERE table_schema = {} AND table_name = 'case_record_views' AND column_name = 'purpose')"
+                " THEN ALTER TABLE {} ADD COLUMN purpose text; END IF; END $$"
+            ).format(Literal(datastore.schema), self.views_table),
             SQL("CREATE INDEX IF NOT EXISTS case_record_views_case ON {} (case_id, view_id)").format(
                 self.views_table
             ),
@@ -183,8 +191,8 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
             " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
         ).format(self.chain_table)
         self._insert_view = SQL(
-            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome, purpose)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(self.views_table)
         self._insert_key = SQL(
             "INSERT INTO {} (actor_id, key, request_hash, case_id, entry_id, case_version)"
@@ -284,8 +292,9 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         case_version: int | None,
         *,
         outcome: str = "served",
+        purpose: str | None = None,
     ) -> None:
-        row = (actor_id, role, case_id, view, case_version, outcome)
+        row = (actor_id, role, case_id, view, case_version, outcome, purpose)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._insert_view, row, prepare=True)
 

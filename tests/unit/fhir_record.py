@@ -9,6 +9,7 @@ from typing import Any
 
 from events.case import Case
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseReopened,
@@ -92,6 +93,7 @@ def full_record() -> Record:
     raised = escalation(case)
     case.record(make(EscalationResolved, escalation_id=raised.entry_id, resolution="settled"))
     case.record(sample(EscalationPlanAgreed))
+    case.record(sample(BreakGlassGranted))
     case.record(
         make(
             PlanChanged,

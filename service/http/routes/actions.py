@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from events.values import Actor, Role
 from projections.queries.action_times import TimeToAction, time_to_action
 from projections.queries.actions import ActionItem, ActionScope, action_items
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
@@ -45,10 +46,11 @@ class CaseActionsController(Controller):
         review_interval_days: NamedDependency[int],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> list[ActionItem]:
         """Review due or overdue, reviews with no decision after 28 days, plan changes naming no cause,
         stalled or worsening domains, escalations rising; oldest flag first."""
-        await authorise_person(request, records, case_id, "actions")
+        await authorise_person(request, records, case_id, "actions", purpose)
         await read_consistently(positions, READS, min_position)
         scope = ActionScope(case_id=case_id, review_interval_days=review_interval_days)
         async with reads.person() as conn:

@@ -15,6 +15,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -111,6 +112,7 @@ ROUTES = (
 ELSEWHERE: dict[type[Entry], str] = {
     CaseOpened: "opens the case: POST /cases (service/http/routes/cases.py), which makes the case id",
     CareTeamChanged: "decides who can read the record: PUT /cases/{case_id}/care-team, an admin's change",
+    BreakGlassGranted: "written by a clinician outside the care team: POST /cases/{case_id}/break-glass",
 }
 """Kinds with no route in ``ROUTES``, and why: with it every kind is written somewhere, or says why
 not (``tests/unit/test_registry.py``)."""

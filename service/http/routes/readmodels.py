@@ -23,7 +23,8 @@ from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.learning import LearningLog, learning_log
 from projections.queries.replayed import replayed_learning_log, replayed_trajectory
 from projections.queries.trajectory import Trajectory, trajectory
-from service.http.auth import authorise_logged, requires
+from service.http.access import Purpose, PurposeOfUse, authorise_logged
+from service.http.auth import requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.replaying import ReplayPoint, replay_case
@@ -70,34 +71,49 @@ def read_case(
     *,
     version: int | None = None,
     projections: bool = False,
+    purpose: Purpose | None = None,
 ) -> Case:
     """A case for a reader with a legitimate relationship to it, as it stands or at ``version``;
-    the read is logged. For a projection (``projections``) only the care team and version are looked
-    at, so the cached case is used without a copy. Blocking: call it in a worker thread."""
+    the read is logged with its purpose (governance states one). For a projection (``projections``)
+    only who may read and the version are looked at, so the cached case is used without a copy.
+    Blocking: call it in a worker thread."""
     case = records.get_case(case_id, copy=not projections)
-    authorise_logged(records, actor, case, view)
+    why = authorise_logged(records, actor, case, view, purpose)
     if version is not None and version > case.version:
         raise VersionNotFound(case.version)
     if version is not None and version < case.version:
         case = records.get_case(case_id, version)
-    records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
+    records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version, purpose=why)
     return case
 
 
 async def authorise_person(
-    request: Request[Actor, Any, Any], records: CaseRecords, case_id: UUID, view: str
+    request: Request[Actor, Any, Any],
+    records: CaseRecords,
+    case_id: UUID,
+    view: str,
+    purpose: Purpose | None = None,
 ) -> None:
-    """Governance and admin read every case's projections; a clinician only their care team's. Logged."""
-    await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, view, projections=True))
+    """Governance reads every case's projections, for a stated purpose; a clinician their care team's
+    (or under a break-glass grant). Logged."""
+    await anyio.to_thread.run_sync(
+        lambda: read_case(records, request.user, case_id, view, projections=True, purpose=purpose)
+    )
 
 
 def replay_entries(
-    records: CaseRecords, actor: Actor, case_id: UUID, view: str, point: ReplayPoint
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    view: str,
+    point: ReplayPoint,
+    *,
+    purpose: Purpose | None,
 ) -> list[tuple[int, Entry]]:
     """The entries a projection replayed at ``point`` is folded from (the write side holds every
     entry and correction; a projection keeps only the latest reading). Authorised as a read of the
     record and logged. Blocking: call it in a worker thread."""
-    return replay_case(records, actor, case_id, view, point, entries=True).entries or []
+    return replay_case(records, actor, case_id, view, point, entries=True, purpose=purpose).entries or []
 
 
 class PersonProjectionController(Controller):
@@ -122,6 +138,7 @@ class PersonProjectionController(Controller):
         min_position: MinPosition = None,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> LearningLog:
         """Contributing factors, risk management, learning and adaptation, each with the plan changes
         or confirmations it led to and the days it took; as of a replay point when one is sent."""
@@ -130,10 +147,11 @@ class PersonProjectionController(Controller):
             await read_consistently(positions, ["care"], min_position)
             return await anyio.to_thread.run_sync(
                 lambda: replayed_learning_log(
-                    case_id, replay_entries(records, request.user, case_id, "learning-log", point)
+                    case_id,
+                    replay_entries(records, request.user, case_id, "learning-log", point, purpose=purpose),
                 )
             )
-        await authorise_person(request, records, case_id, "learning-log")
+        await authorise_person(request, records, case_id, "learning-log", purpose)
         await read_consistently(positions, ["care"], min_position)
         async with reads.person() as conn:
             return await learning_log(conn, case_id)
@@ -150,6 +168,7 @@ class PersonProjectionController(Controller):
         min_position: MinPosition = None,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> Trajectory:
         """Per domain and instrument: readings, change since baseline with its reliable-change category,
         Theil-Sen trend per 90 days, label with n, span and last date, the last 90 days against the 90
@@ -160,10 +179,12 @@ class PersonProjectionController(Controller):
             await read_consistently(positions, ["trajectory", "care"], min_position)
             return await anyio.to_thread.run_sync(
                 lambda: replayed_trajectory(
-                    case_id, replay_entries(records, request.user, case_id, "trajectory", point), point.now()
+                    case_id,
+                    replay_entries(records, request.user, case_id, "trajectory", point, purpose=purpose),
+                    point.now(),
                 )
             )
-        await authorise_person(request, records, case_id, "trajectory")
+        await authorise_person(request, records, case_id, "trajectory", purpose)
         await read_consistently(positions, ["trajectory", "care"], min_position)
         async with reads.person() as conn:
             return await trajectory(conn, case_id, datetime.now(UTC))
