@@ -62,6 +62,7 @@ _NUMBERS = {
     "session_idle_minutes": "WAYMARK_SESSION_IDLE_MINUTES",
     "review_interval_days": "WAYMARK_REVIEW_INTERVAL_DAYS",
     "sso_keys_cooldown_seconds": "WAYMARK_SSO_KEYS_COOLDOWN_SECONDS",
+    "break_glass_seconds": "WAYMARK_BREAK_GLASS_SECONDS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -123,6 +124,8 @@ class Settings:
     """PEM Ed25519 public key checkpoints are verified with (else the signing key's own)."""
     review_interval_days: int = 84
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
+    break_glass_seconds: int = 4 * 3600
+    """How long a break-glass grant lets a clinician outside the care team read a record."""
 
     @classmethod
     def from_env(

@@ -18,6 +18,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
 from service.database import DatabaseAddress
+from service.write.break_glass import break_glass_statements
 from service.write.chain import GENESIS, Linked, link
 
 __all__ = ["CaseRecorder", "CaseStore", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
@@ -186,6 +187,7 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                 " signed_at timestamptz NOT NULL, signature bytea NOT NULL, public_key bytea NOT NULL)"
             ).format(Identifier(datastore.schema, f"{events_table_name}_checkpoints"))
         )
+        self.sql_create_statements += break_glass_statements(datastore.schema, events_table_name)
         self._insert_links = SQL(
             "INSERT INTO {} (position, previous, link)"
             " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
