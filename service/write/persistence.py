@@ -120,6 +120,13 @@ class CaseStore(ApplicationRecorder):
         and why (``purpose``: direct care, a break-glass grant, or the purpose governance stated),
         as NDG data security standards 2 and 4 ask."""
 
+    def record_list_view(
+        self, actor_id: str, role: str, case_ids: Sequence[UUID], view: str, purpose: str | None
+    ) -> None:
+        """Log a list naming these cases as a read of each (issue 12): one row per case."""
+        for case_id in case_ids:
+            self.record_view(actor_id, role, case_id, view, None, purpose=purpose)
+
     @abstractmethod
     def a_case_of(self, clinician_id: str) -> str | None:
         """The id of one case whose care team names the clinician."""
@@ -195,6 +202,10 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         self._insert_view = SQL(
             "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome, purpose)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(self.views_table)
+        self._insert_list_view = SQL(
+            "INSERT INTO {} (actor_id, role, case_id, view, outcome, purpose)"
+            " SELECT %s, %s, case_id, %s, 'served', %s FROM unnest(%s::uuid[]) AS named(case_id)"
         ).format(self.views_table)
         self._insert_key = SQL(
             "INSERT INTO {} (actor_id, key, request_hash, case_id, entry_id, case_version)"
@@ -299,6 +310,14 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         row = (actor_id, role, case_id, view, case_version, outcome, purpose)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._insert_view, row, prepare=True)
+
+    def record_list_view(
+        self, actor_id: str, role: str, case_ids: Sequence[UUID], view: str, purpose: str | None
+    ) -> None:
+        # One statement for the whole list: a page may name hundreds of cases.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            row = (actor_id, role, view, purpose, list(case_ids))
+            curs.execute(self._insert_list_view, row, prepare=True)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -26,8 +26,10 @@ from projections.queries.break_glass import (
     break_glass_accesses,
     close_review,
 )
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
 from service.http.inputs import build_entry, input_type
+from service.http.listing import log_named_cases
 from service.http.reading import ReadPools
 from service.http.routes.conditions import json_body_required, write_request, written
 from service.http.routes.parameters import After, Limit, invalid
@@ -97,7 +99,10 @@ class BreakGlassReviewController(Controller):
     async def accesses(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         reads: NamedDependency[ReadPools],
+        purpose: PurposeOfUse = None,
         open_only: OpenOnly = True,
         after: After = 0,
         limit: Limit = 100,
@@ -105,7 +110,9 @@ class BreakGlassReviewController(Controller):
         """Every break-glass access in the order granted, with who, which record, the reason and its
         free text, when it ends, and its outcome once reviewed; by default only those still open."""
         async with reads.service() as conn:
-            return await break_glass_accesses(conn, open_only=open_only, after=after, limit=limit)
+            page = await break_glass_accesses(conn, open_only=open_only, after=after, limit=limit)
+        await log_named_cases(records, request.user, page, "list break-glass", purpose)
+        return page
 
     @post(
         "/{entry_id:uuid}/review",

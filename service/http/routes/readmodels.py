@@ -25,6 +25,7 @@ from projections.queries.replayed import replayed_learning_log, replayed_traject
 from projections.queries.trajectory import Trajectory, trajectory
 from service.http.access import Purpose, PurposeOfUse, authorise_logged
 from service.http.auth import requires
+from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.replaying import ReplayPoint, replay_case
@@ -207,9 +208,12 @@ class GovernanceController(Controller):
         positions: NamedDependency[PositionWatcher],
         from_: From,
         to: To,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         service: ServiceFilter = None,
         limit: Limit = 100,
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> ReviewImpact:
         """Per review, the decisions that followed and days to decision; reviews with no decision after
         28 days; plan changes with nothing behind them; share of reviews leading to a change by service
@@ -217,7 +221,9 @@ class GovernanceController(Controller):
         start, end = period(from_, to)
         await read_consistently(positions, ["care"], min_position)
         async with reads.service() as conn:
-            return await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
+            impact = await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
+        await log_named_cases(records, request.user, impact, "list review-impact", purpose)
+        return impact
 
 
 class AuditController(Controller):
@@ -238,13 +244,18 @@ class AuditController(Controller):
         type_: TypeFilter = None,
         from_: RecordedFrom = None,
         to: RecordedTo = None,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         after: After = 0,
         limit: Limit = 100,
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> AuditPage:
         """Every entry with actor, role, recorded and occurred times, late-entry flag and its corrections."""
         recorded_from, recorded_to = recorded_between(from_, to)
         await read_consistently(positions, ["audit"], min_position)
         where = AuditFilter(case_id, actor, type_, recorded_from, recorded_to)
         async with reads.service() as conn:
-            return await audit_entries(conn, where, after=after, limit=limit)
+            page = await audit_entries(conn, where, after=after, limit=limit)
+        await log_named_cases(records, request.user, page, "list audit-entries", purpose)
+        return page
