@@ -20,7 +20,7 @@ from events.entries import Entry
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
 from projections.queries.trajectory import Series, Trajectory, trajectory
-from service.http.access import Purpose, authorise_logged
+from service.http.access import Purpose, PurposeOfUse, authorise_logged
 from service.http.positions import PositionWatcher
 from service.http.problems import InvalidInput
 from service.http.reading import ReadPools
@@ -29,6 +29,7 @@ from service.http.routes.readmodels import read_case, read_consistently
 from service.http.views import CaseView, HistoryItem, case_view, history_item
 from service.pages.caseload import LABEL_TAGS
 from service.pages.charts import Chart, Marker, chart
+from service.pages.purpose import ask_purpose, purpose_needed
 from service.pages.replay import Replay, end_of, parse_day, replay_of
 from service.pages.templating import KIND_NAMES
 from service.pages.timeline import TimelineEntry, timeline
@@ -148,12 +149,17 @@ async def record_page(
     domain: FromQuery[Domain] = None,
     page: FromQuery[PageNumber] = 1,
     min_position: FromQuery[MinPosition] = None,
+    purpose: FromQuery[PurposeOfUse] = None,
 ) -> Template:
-    """The record page."""
+    """The record page (governance first says why it opens it)."""
     actor = actor_of(request, pages)
+    if purpose_needed(actor, purpose):
+        return ask_purpose(request, pages)
     on = on or review_on  # the date field, else the past review picked
     record = await anyio.to_thread.run_sync(
-        lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
+        lambda: read_record(
+            records, actor, case_id, view="record-page", version=version, on=on, purpose=purpose
+        )
     )
     entries = timeline(record.items)
     shown = [e for e in entries if (not kind or e.item.type == kind) and (not domain or domain in e.domains)]
@@ -180,7 +186,9 @@ async def record_page(
         charts=_charts(found, markers_of(entries)),
         tags=LABEL_TAGS,
         names=EntryNames(record.items),
+        purpose=purpose.value if purpose else None,
         query_for=lambda number: _query(
+            purpose=purpose.value if purpose else None,
             on=record.replay.on.isoformat() if record.replay.on else None,
             version=None if record.replay.on else record.replay.version,
             kind=kind,
