@@ -46,6 +46,7 @@ from events.errors import (
     NothingChanged,
     OccurredBeforeCaseOpened,
     OccurredInFuture,
+    OnCareTeam,
     StrategyNotInPlan,
 )
 from events.state import CaseState, CaseStatus
@@ -257,6 +258,11 @@ def _story_named(state: CaseState, entry: StoryConsentWithdrawn) -> None:
         raise EntryNotFound(entry.story_id, field="story_id")
 
 
+def _outside_care_team(state: CaseState, entry: BreakGlassGranted) -> None:
+    if entry.actor.id in state.care_team:
+        raise OnCareTeam
+
+
 # Checks of an entry's own values and what it refers to: they hold whenever the entry is recorded or
 # corrected. Checks against the case as it stands only apply when an entry is recorded.
 _REFERENCES: dict[type[Entry], Check] = {
@@ -274,6 +280,7 @@ _REFERENCES: dict[type[Entry], Check] = {
     StoryConsentWithdrawn: _story_named,
 }
 _STATE: dict[type[Entry], Check] = {
+    BreakGlassGranted: _outside_care_team,
     CaseReopened: _reopened,
     GoalRevised: _goal_exists,
     MilestoneReached: _milestone_reached,

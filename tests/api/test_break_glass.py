@@ -151,3 +151,10 @@ async def test_the_free_text_never_reaches_a_log_line_or_a_problem(
         assert secret not in answer.text
     assert secret not in caplog.text
     assert caplog.records, "the requests were logged, so the check above looked at something"
+
+
+async def test_the_care_team_needs_no_break_glass(client: Client, auth: TokenFactory) -> None:
+    keyworker = auth("clinician", user())
+    case_id = await open_case(client, keyworker)
+    answer = await client.post(f"/cases/{case_id}/break-glass", json=_grant(), headers=keyworker)
+    assert_problem(answer, 409, "/problems/on-care-team")

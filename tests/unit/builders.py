@@ -261,3 +261,11 @@ def sample(cls: type[E]) -> E:
             corrected=corrected,
         )
     return make(cls, **SAMPLE_FIELDS[cls])
+
+
+def outsider_grant() -> BreakGlassGranted:
+    """The sample break-glass grant, by a clinician outside the test case's care team (the only one
+    a case takes)."""
+    return BreakGlassGranted(
+        **meta(actor=Actor(id="clin-outside", role=Role.CLINICIAN)), **SAMPLE_FIELDS[BreakGlassGranted]
+    )

@@ -9,7 +9,6 @@ from typing import Any
 
 from events.case import Case
 from events.entries import (
-    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseReopened,
@@ -44,6 +43,7 @@ from tests.unit.builders import (
     measure,
     milestone,
     opened,
+    outsider_grant,
     review,
     sample,
     setback,
@@ -93,7 +93,7 @@ def full_record() -> Record:
     raised = escalation(case)
     case.record(make(EscalationResolved, escalation_id=raised.entry_id, resolution="settled"))
     case.record(sample(EscalationPlanAgreed))
-    case.record(sample(BreakGlassGranted))
+    case.record(outsider_grant())
     case.record(
         make(
             PlanChanged,

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from events.entries import BreakGlassGranted, CareTeamChanged
+from events.errors import OnCareTeam
 from events.values import Actor, BreakGlassReason, Role
 from tests.unit.builders import NOW, SAMPLE_FIELDS, make, meta, open_case
 
@@ -53,3 +56,10 @@ def test_a_care_team_change_leaves_grants_as_they_were() -> None:
 
 def test_the_sample_names_a_reason_from_the_short_list() -> None:
     assert SAMPLE_FIELDS[BreakGlassGranted]["reason"] in set(BreakGlassReason)
+
+
+def test_a_member_of_the_care_team_needs_no_break_glass() -> None:
+    case = open_case()
+    with pytest.raises(OnCareTeam):
+        case.record(_grant(4, actor=Actor(id="clin-1", role=Role.CLINICIAN)))
+    assert case.state.grants == {}
