@@ -19,6 +19,7 @@ import msgspec
 from events.instruments import InstrumentCode, MeasureScore
 from events.values import (
     Actor,
+    BreakGlassReason,
     ClosureReason,
     ContributingFactor,
     GoalAchievement,
@@ -39,6 +40,7 @@ __all__ = [
     "ENTRY_KINDS",
     "LATE_AFTER",
     "AnyEntry",
+    "BreakGlassGranted",
     "CareTeamChanged",
     "CaseClosed",
     "CaseOpened",
@@ -287,6 +289,17 @@ class CaseReopened(Entry, tag="case_reopened", frozen=True, kw_only=True):
     reason: Text
 
 
+class BreakGlassGranted(Entry, tag="break_glass_granted", frozen=True, kw_only=True):
+    """A clinician outside the care team opened the record (break-glass), stating why: read access for
+    them alone until ``expires_at``, reviewed afterwards by governance."""
+
+    reason: BreakGlassReason
+    detail: Text
+    expires_at: datetime
+
+    server_fields: ClassVar[frozenset[str]] = frozenset({"expires_at"})
+
+
 CorrectableEntry = (
     CaseOpened
     | CareTeamChanged
@@ -307,6 +320,7 @@ CorrectableEntry = (
     | StoryConsentWithdrawn
     | CaseClosed
     | CaseReopened
+    | BreakGlassGranted
 )
 """The registry of entry kinds: every kind but corrections, which correct one of these. A new kind is
 added here, once: the decoder (``events.codec.ENTRY_TYPES``), what a correction may carry and

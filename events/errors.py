@@ -23,6 +23,7 @@ __all__ = [
     "NothingChanged",
     "OccurredBeforeCaseOpened",
     "OccurredInFuture",
+    "OnCareTeam",
     "StrategyNotInPlan",
 ]
 
@@ -54,6 +55,15 @@ class CaseIsClosed(CaseRuleBroken):
 
     def __init__(self) -> None:
         super().__init__("The case is closed: reopen it before adding entries.")
+
+
+class OnCareTeam(CaseRuleBroken):
+    rule = "on-care-team"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You are on this case's care team and may read it already: no break-glass is needed."
+        )
 
 
 class CaseAlreadyOpen(CaseRuleBroken):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from events.codec import type_name
 from events.entries import (
+    BreakGlassGranted,
     CaseOpened,
     CaseReopened,
     Entry,
@@ -45,6 +46,7 @@ from events.errors import (
     NothingChanged,
     OccurredBeforeCaseOpened,
     OccurredInFuture,
+    OnCareTeam,
     StrategyNotInPlan,
 )
 from events.state import CaseState, CaseStatus
@@ -127,7 +129,8 @@ def check_entry(state: CaseState, entry: Entry) -> None:
     """Raise the domain error for the first rule the entry would break on this case."""
     if isinstance(entry, CaseOpened):
         raise CaseExists
-    if state.status is CaseStatus.CLOSED and not isinstance(entry, CaseReopened):
+    # A closed record may still need opening in an emergency (its history), so a grant is allowed.
+    if state.status is CaseStatus.CLOSED and not isinstance(entry, CaseReopened | BreakGlassGranted):
         raise CaseIsClosed
     check_timing(state, entry)
     for rules in (_STATE, _REFERENCES):
@@ -255,6 +258,11 @@ def _story_named(state: CaseState, entry: StoryConsentWithdrawn) -> None:
         raise EntryNotFound(entry.story_id, field="story_id")
 
 
+def _outside_care_team(state: CaseState, entry: BreakGlassGranted) -> None:
+    if entry.actor.id in state.care_team:
+        raise OnCareTeam
+
+
 # Checks of an entry's own values and what it refers to: they hold whenever the entry is recorded or
 # corrected. Checks against the case as it stands only apply when an entry is recorded.
 _REFERENCES: dict[type[Entry], Check] = {
@@ -272,6 +280,7 @@ _REFERENCES: dict[type[Entry], Check] = {
     StoryConsentWithdrawn: _story_named,
 }
 _STATE: dict[type[Entry], Check] = {
+    BreakGlassGranted: _outside_care_team,
     CaseReopened: _reopened,
     GoalRevised: _goal_exists,
     MilestoneReached: _milestone_reached,

@@ -12,6 +12,7 @@ import msgspec
 
 from events.codec import type_name
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -60,6 +61,7 @@ StatefulEntry = (
     | EscalationPlanAgreed
     | PlanChanged
     | ReviewRecorded
+    | BreakGlassGranted
 )
 """Entries the current state is folded from; only these are kept in full (the latest review and
 escalation plan only).
@@ -145,6 +147,9 @@ class CaseState(msgspec.Struct, kw_only=True):
     """The escalation (crisis) plan in force: the last one agreed."""
     superseded_plan: UUID | None = None
     """The escalation plan the one in force superseded."""
+    grants: dict[str, datetime] = msgspec.field(default_factory=dict)
+    """Break-glass grants: each clinician outside the care team who opened the record, and when
+    their access ends (the latest grant's end)."""
     # Keyed by the entry id's text: a case may hold thousands of entries, and decoding and hashing
     # UUID keys made loading a long case three times slower.
     index: dict[str, EntryRef] = msgspec.field(default_factory=dict)
@@ -161,6 +166,14 @@ class CaseState(msgspec.Struct, kw_only=True):
     def ref(self, entry_id: UUID) -> EntryRef | None:
         """Where an entry sits in this case, if it is part of it."""
         return self.index.get(str(entry_id))
+
+    def may_read(self, user_id: str, now: datetime) -> bool:
+        """Whether a clinician has a legitimate relationship to the record at ``now``: on the care
+        team, or holding a break-glass grant that has not yet ended."""
+        if user_id in self.care_team:
+            return True
+        until = self.grants.get(user_id)
+        return until is not None and now < until
 
     def corrections_of(self, entry_id: UUID) -> list[UUID]:
         """The corrections recorded against an entry, oldest first."""
@@ -207,10 +220,12 @@ class CaseState(msgspec.Struct, kw_only=True):
         self.stateful[corrected.entry_id] = corrected
         self.goals, self.milestones, self.escalations = {}, {}, {}
         self.plan, self.last_review, self.escalation_plan = Plan(), None, None
+        self.grants = {}
         for entry in self.stateful.values():
             self._fold(entry)
 
-    def _fold(self, entry: StatefulEntry) -> None:
+    def _fold_access(self, entry: CaseOpened | CareTeamChanged | BreakGlassGranted) -> None:
+        """Who may read the record: the care team, and break-glass grants beside it."""
         match entry:
             case CaseOpened():
                 self.person_ref, self.service, self.opened_on = (
@@ -221,6 +236,14 @@ class CaseState(msgspec.Struct, kw_only=True):
                 self.care_team, self.domains = list(entry.care_team), list(entry.domains)
             case CareTeamChanged():
                 self.care_team = list(entry.care_team)
+            case BreakGlassGranted():
+                until = max(entry.expires_at, self.grants.get(entry.actor.id, entry.expires_at))
+                self.grants[entry.actor.id] = until
+
+    def _fold(self, entry: StatefulEntry) -> None:
+        match entry:
+            case CaseOpened() | CareTeamChanged() | BreakGlassGranted():
+                self._fold_access(entry)
             case GoalSet():
                 self.goals[entry.entry_id] = Goal(
                     goal_id=entry.entry_id,

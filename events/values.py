@@ -9,6 +9,7 @@ import msgspec
 
 __all__ = [
     "Actor",
+    "BreakGlassReason",
     "ClosureReason",
     "ContributingFactor",
     "GoalAchievement",
@@ -114,6 +115,15 @@ class StatementMaker(enum.StrEnum):
 
     PERSON = "person"
     REPRESENTATIVE = "representative"
+
+
+class BreakGlassReason(enum.StrEnum):
+    """Why a clinician outside the care team opened a record: the short list a break-glass grant
+    names (with free text beside it)."""
+
+    EMERGENCY = "emergency"
+    DUTY_COVER = "duty_cover"
+    SAFEGUARDING = "safeguarding"
 
 
 class Actor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

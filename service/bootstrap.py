@@ -22,6 +22,7 @@ from service.http.reading import ReadPools
 from service.pages import pages_plugin
 from service.settings import Settings
 from service.write.application import CaseRecords
+from service.write.periodic import keep_checkpoints, periodic_checkpoints
 from service.write.persistence import eventsourcing_env
 
 __all__ = [
@@ -151,6 +152,8 @@ async def read_side(
     live = projector(address)
     await live.setup()
     task = asyncio.create_task(live.run(stop)) if run_projector else None
+    signing = periodic_checkpoints(settings)
+    signer = asyncio.create_task(keep_checkpoints(address, *signing, stop)) if signing else None
     reads = await ReadPools.open(address.url, settings)
     positions = PositionWatcher(address.url)
     await positions.start()
@@ -162,6 +165,8 @@ async def read_side(
         await reads.close()
         if task is not None:
             await task
+        if signer is not None:
+            await signer
 
 
 def app_extensions(settings: Settings, *, demo: bool = False) -> Sequence[AppExtension]:

@@ -63,6 +63,9 @@ _NUMBERS = {
     "session_idle_minutes": "WAYMARK_SESSION_IDLE_MINUTES",
     "review_interval_days": "WAYMARK_REVIEW_INTERVAL_DAYS",
     "sso_keys_cooldown_seconds": "WAYMARK_SSO_KEYS_COOLDOWN_SECONDS",
+    "break_glass_seconds": "WAYMARK_BREAK_GLASS_SECONDS",
+    "audit_checkpoint_entries": "WAYMARK_AUDIT_CHECKPOINT_ENTRIES",
+    "audit_checkpoint_minutes": "WAYMARK_AUDIT_CHECKPOINT_MINUTES",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -122,11 +125,19 @@ class Settings:
     """PEM Ed25519 private key that signs checkpoints of the hash chain (``waymark audit checkpoint``)."""
     audit_public_key: str | None = None
     """PEM Ed25519 public key checkpoints are verified with (else the signing key's own)."""
+    audit_checkpoint_entries: int = 10_000
+    """With a signing key, a serving process signs a checkpoint once this many entries are unsigned..."""
+    audit_checkpoint_minutes: int = 60
+    """... or this long after the last checkpoint, when any entry is unsigned."""
+    audit_checkpoint_check_seconds: float = 5.0
+    """How often a serving process looks whether a checkpoint is due (not read from the environment)."""
     review_interval_days: int = 84
     metrics_token: str | None = None
     """When set, ``/metrics`` answers only a scraper sending it as a bearer token; unset, it is open
     (it names no person: route templates, entry kinds, counts and positions)."""
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
+    break_glass_seconds: int = 4 * 3600
+    """How long a break-glass grant lets a clinician outside the care team read a record."""
 
     @classmethod
     def from_env(

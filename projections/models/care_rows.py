@@ -18,6 +18,7 @@ import msgspec
 
 from events.codec import current_version, encode_entry, type_name
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -210,6 +211,7 @@ DECISIONS: dict[type[Entry], Decision] = {
     StoryConsentWithdrawn: _withdrawal,
     CaseClosed: _closed,
     CaseReopened: _reopened,
+    BreakGlassGranted: Ignored("access to the record, not care: governance reviews it from the log"),
     EntryCorrected: applies_corrections,
 }
 """What the care model does with every kind of entry."""

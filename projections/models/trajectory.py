@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -120,6 +121,7 @@ _DECISIONS: dict[type[Entry], Decision] = {
     StoryConsentWithdrawn: _NO_READING,
     CaseClosed: _NO_READING,
     CaseReopened: _NO_READING,
+    BreakGlassGranted: _NO_READING,
     EntryCorrected: applies_corrections,
 }
 """What the trajectory model does with every kind of entry."""

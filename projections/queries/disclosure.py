@@ -18,7 +18,7 @@ __all__ = ["CSV_COLUMNS", "Disclosure", "DisclosureFilter", "DisclosurePage", "d
 
 
 class Disclosure(msgspec.Struct, frozen=True):
-    """One read of a person's record, or one refused."""
+    """One read of a person's record, or one refused, and its purpose of use."""
 
     view_id: int
     viewed_at: datetime
@@ -28,6 +28,8 @@ class Disclosure(msgspec.Struct, frozen=True):
     view: str
     case_version: int | None
     outcome: str
+    purpose: str | None
+    """Why: direct_care (the care team), break_glass (a grant), or the purpose governance stated."""
 
 
 CSV_COLUMNS = tuple(Disclosure.__struct_fields__)

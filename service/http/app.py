@@ -23,6 +23,7 @@ from service.http.positions import PositionWatcher
 from service.http.problems import exception_handlers, problem_details
 from service.http.reading import ReadPools
 from service.http.routes.actions import ActionListController, CaseActionsController
+from service.http.routes.break_glass import BreakGlassController, BreakGlassReviewController
 from service.http.routes.cases import CaseController
 from service.http.routes.disclosure import DisclosureController
 from service.http.routes.drilldown import DrillDownController
@@ -63,6 +64,9 @@ def create_app(
     def provide_review_interval_days() -> int:
         return runtime.settings.review_interval_days
 
+    def provide_break_glass_seconds() -> int:
+        return runtime.settings.break_glass_seconds
+
     @contextlib.asynccontextmanager
     async def reading(app: Litestar) -> AsyncIterator[None]:
         async with read_side(runtime.settings, runtime.address, run_projector=run_projector) as side:
@@ -91,6 +95,8 @@ def create_app(
             CaseActionsController,
             ActionListController,
             ExportController,
+            BreakGlassController,
+            BreakGlassReviewController,
             health,
             ready,
             metrics,
@@ -100,6 +106,7 @@ def create_app(
             "reads": Provide(provide_reads, sync_to_thread=False),
             "positions": Provide(provide_positions, sync_to_thread=False),
             "review_interval_days": Provide(provide_review_interval_days, sync_to_thread=False),
+            "break_glass_seconds": Provide(provide_break_glass_seconds, sync_to_thread=False),
         },
         lifespan=[reading],
         # Guards log refused reads through the records; /metrics reads the telemetry.

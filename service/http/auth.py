@@ -21,13 +21,11 @@ from events.case import Case
 from events.values import Actor, Role
 from service.http.sso import IdentityProviderTokens
 from service.settings import Settings
-from service.write.application import CaseRecords
 
 __all__ = [
     "AccessDenied",
     "LifetimeTooLong",
     "VerifiedTokens",
-    "authorise_read",
     "authorise_write",
     "issue_token",
     "jwt_auth",
@@ -231,23 +229,3 @@ def authorise_write(actor: Actor, case: Case) -> None:
     """Clinicians write only to cases whose care team includes them."""
     if actor.role is not Role.CLINICIAN or actor.id not in case.state.care_team:
         raise AccessDenied
-
-
-def authorise_read(actor: Actor, case: Case) -> None:
-    """Governance reads every case; a clinician reads the cases whose care team includes them; an admin
-    manages care teams and reads no clinical content."""
-    if actor.role is Role.GOVERNANCE:
-        return
-    if actor.role is Role.CLINICIAN and actor.id in case.state.care_team:
-        return
-    raise AccessDenied
-
-
-def authorise_logged(records: CaseRecords, actor: Actor, case: Case, view: str) -> None:
-    """``authorise_read``, with a refusal logged as one (who tried to read which record, and how)
-    before it is answered 403. Blocking: call it in a worker thread."""
-    try:
-        authorise_read(actor, case)
-    except AccessDenied:
-        records.case_recorder.record_view(actor.id, actor.role.value, case.id, view, None, outcome="refused")
-        raise

@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import CaseRuleBroken, InvalidEntry
+from projections.queries.break_glass import AlreadyReviewed, GrantNotFound
 from service.http.auth import AccessDenied
 from service.http.field_errors import FieldError, describe
 from service.http.positions import ProjectionBehind
@@ -111,6 +112,10 @@ PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
         headers={"Retry-After": "1"}),
     AccessDenied: lambda _: HttpProblem(403, "not-on-care-team", "No access to this record",
         "Only the person's care team (and governance, for reading) may use this record."),
+    GrantNotFound: lambda _: HttpProblem(404, "grant-not-found", "No such break-glass access",
+        "No break-glass grant has this entry id: take it from GET /governance/break-glass."),
+    AlreadyReviewed: lambda _: HttpProblem(409, "already-reviewed", "Already reviewed",
+        "This break-glass access was already closed with an outcome."),
     IdempotencyKeyReused: lambda _: HttpProblem(422, "idempotency-key-reused", "Idempotency-Key reused",
         "This Idempotency-Key was used for a different request: send a new key.", field="Idempotency-Key"),
     WriteContention: lambda _: HttpProblem(503, "unavailable", "Service unavailable",

@@ -22,7 +22,7 @@ from events.case import Case
 from events.entries import Entry
 from events.replay import Learned, case_of, happened_by, learned_since, unbroken
 from events.values import Actor
-from service.http.auth import authorise_logged
+from service.http.access import Purpose, authorise_logged
 from service.http.routes.parameters import invalid, replay_time
 from service.write.application import CaseRecords, VersionNotFound
 from service.write.recent import up_to
@@ -123,12 +123,13 @@ def replay_case(
     *,
     version: int | None = None,
     entries: bool = False,
+    purpose: Purpose | None = None,
 ) -> Replayed:
     """The case as of ``point`` (or at ``version``) for a reader with a legitimate relationship to
-    it, with its entries if asked (``entries``); the read is logged with the version shown.
-    Blocking: run it in a worker thread."""
+    it, with its entries if asked (``entries``); the read is logged with the version shown and its
+    purpose (governance states one). Blocking: run it in a worker thread."""
     current = records.get_case(case_id, copy=False)
-    authorise_logged(records, actor, current, point.view(view))
+    why = authorise_logged(records, actor, current, point.view(view), purpose)
     cut = current.version
     if version is not None:
         if version > current.version:
@@ -153,12 +154,12 @@ def replay_case(
         case = _LATEST.copy_of(current)
     else:
         case = records.case_at(case_id, cut)  # from the entries held, without a query
-    records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut)
+    records.case_recorder.record_view(actor.id, actor.role.value, case_id, point.view(view), cut, purpose=why)
     return Replayed(case, current.version, shown)
 
 
 def learned_after(
-    records: CaseRecords, actor: Actor, case_id: UUID, recorded_after: datetime
+    records: CaseRecords, actor: Actor, case_id: UUID, recorded_after: datetime, purpose: Purpose | None
 ) -> tuple[Case, list[Learned]]:
     """The late entries and corrections recorded after ``recorded_after`` about the time before it,
     with the case as it stands (for linking corrections); logged as a view. Blocking."""
@@ -169,5 +170,6 @@ def learned_after(
         f"learned-since?{urlencode({'recorded_after': recorded_after.isoformat()})}",
         ReplayPoint(),
         entries=True,
+        purpose=purpose,
     )
     return replayed.case, learned_since(replayed.entries or [], recorded_after)

@@ -14,6 +14,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from service.http.auth import AccessDenied
+from service.pages.break_glass import BREAK_GLASS_ROUTES, refused_record
 from service.pages.caseload import CASELOAD_ROUTES
 from service.pages.governance import GOVERNANCE_ROUTES
 from service.pages.learning import LEARNING_ROUTES
@@ -67,12 +69,14 @@ def pages_plugin(settings: Settings, *, demo_sign_in: bool = False) -> Callable[
                 *RECORD_ROUTES,
                 *REVIEW_ROUTES,
                 *LEARNING_ROUTES,
+                *BREAK_GLASS_ROUTES,
                 *GOVERNANCE_ROUTES,
                 *REPORT_ROUTES,
             ],
             dependencies={"pages": Provide(provide_pages, sync_to_thread=False)},
             middleware=[DefineMiddleware(pages_middleware, pages=pages)],
-            exception_handlers=page_exception_handlers(),
+            # A refused record offers a clinician break-glass (service.pages.break_glass).
+            exception_handlers={**page_exception_handlers(), AccessDenied: refused_record},
             include_in_schema=False,
             opt=SIGNED_IN_BY_SESSION,
         )

@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from projections.queries.learning import learning_log
+from service.http.access import PurposeOfUse
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.readmodels import read_case, read_consistently
 from service.http.views import case_view
+from service.pages.purpose import ask_purpose, purpose_needed
 from service.pages.web import Pages, actor_of, render
 from service.write.application import CaseRecords
 
@@ -50,10 +52,15 @@ async def learning_page(
     positions: NamedDependency[PositionWatcher],
     case_id: FromPath[UUID],
     min_position: FromQuery[Annotated[int | None, QueryParameter(ge=1)]] = None,
+    purpose: FromQuery[PurposeOfUse] = None,
 ) -> Template:
-    """The learning log of one person's record."""
+    """The learning log of one person's record (governance first says why it opens it)."""
     actor = actor_of(request, pages)
-    case = await anyio.to_thread.run_sync(lambda: read_case(records, actor, case_id, "learning-log-page"))
+    if purpose_needed(actor, purpose):
+        return ask_purpose(request, pages)
+    case = await anyio.to_thread.run_sync(
+        lambda: read_case(records, actor, case_id, "learning-log-page", purpose=purpose)
+    )
     await read_consistently(positions, ["care"], min_position)
     async with reads.person() as conn:
         log = await learning_log(conn, case_id)

@@ -21,6 +21,7 @@ from events.case import Case
 from events.entries import Entry
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
+from service.http.access import Purpose, PurposeOfUse
 from service.http.positions import PositionWatcher
 from service.http.problems import InvalidInput
 from service.http.replaying import ReplayPoint, replay_case
@@ -28,6 +29,7 @@ from service.http.routes.readmodels import read_consistently
 from service.http.views import case_view
 from service.pages.charts import Marker
 from service.pages.fragments import Remembered, figures, timeline_entries
+from service.pages.purpose import ask_purpose, purpose_needed
 from service.pages.replay import Replay, ReviewMark, end_of, parse_day, replay_of, review_marks
 from service.pages.templating import KIND_NAMES
 from service.pages.timeline import EntryNames, TimelineEntry, timeline
@@ -79,7 +81,14 @@ class Record:
 
 
 def read_record(
-    records: CaseRecords, actor: Actor, case_id: UUID, *, view: str, version: int | None, on: str | None
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    view: str,
+    version: int | None,
+    on: str | None,
+    purpose: Purpose | None = None,
 ) -> Record:
     """The case and its entries as it stands, at ``version`` or as recorded on a date (``on``: the
     API's ``recorded_until`` at the end of that day); the read is logged once, with the version
@@ -89,10 +98,12 @@ def read_record(
         problem = "Enter the date as a real date, such as 2026-03-03."
     point = ReplayPoint(recorded_until=min(end_of(day), datetime.now(UTC))) if day else ReplayPoint()
     try:  # authorised (and a refusal logged) before any entry is read
-        replayed = replay_case(records, actor, case_id, view, point, version=None if on else version)
+        replayed = replay_case(
+            records, actor, case_id, view, point, version=None if on else version, purpose=purpose
+        )
     except InvalidInput:
         problem = f"The record was not yet opened on {day:%-d %b %Y}."
-        replayed = replay_case(records, actor, case_id, view, ReplayPoint())
+        replayed = replay_case(records, actor, case_id, view, ReplayPoint(), purpose=purpose)
     case = replayed.case
     entries = records.every_entry(case_id, replayed.current)
     entries = up_to(entries, replayed.current)  # not any written since the case was read
@@ -132,12 +143,17 @@ async def record_page(
     domain: FromQuery[Domain] = None,
     page: FromQuery[PageNumber] = 1,
     min_position: FromQuery[MinPosition] = None,
+    purpose: FromQuery[PurposeOfUse] = None,
 ) -> Template:
-    """The record page."""
+    """The record page (governance first says why it opens it)."""
     actor = actor_of(request, pages)
+    if purpose_needed(actor, purpose):
+        return ask_purpose(request, pages)
     on = on or review_on  # the date field, else the past review picked
     record = await anyio.to_thread.run_sync(
-        lambda: read_record(records, actor, case_id, view="record-page", version=version, on=on)
+        lambda: read_record(
+            records, actor, case_id, view="record-page", version=version, on=on, purpose=purpose
+        )
     )
     # The same versions of a case always make the same timeline: worked out once for them.
     drawn = _TIMELINES.of((case_id, record.case.version), lambda: _Timeline.of(record))
@@ -169,7 +185,9 @@ async def record_page(
         domain=domain or "",
         charts=charts,
         names=names,
+        purpose=purpose.value if purpose else None,
         query_for=lambda number: _query(
+            purpose=purpose.value if purpose else None,
             on=record.replay.on.isoformat() if record.replay.on else None,
             version=None if record.replay.on else record.replay.version,
             kind=kind,

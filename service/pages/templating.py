@@ -28,6 +28,7 @@ DOMAIN_NAMES = {
 KIND_NAMES = {
     "case_opened": "Case opened",
     "care_team_changed": "Care team changed",
+    "break_glass_granted": "Break-glass access",
     "goal_set": "Goal set",
     "goal_revised": "Goal revised",
     "milestone_added": "Milestone added",

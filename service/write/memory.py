@@ -17,7 +17,7 @@ from service.write.persistence import CaseStore, KeyUse
 
 __all__ = ["MemoryCaseRecorder", "MemoryFactory", "RecordView", "memory_env"]
 
-RecordView = tuple[str, str, UUID, str, int | None, str]
+RecordView = tuple[str, str, UUID, str, int | None, str, str | None]
 """One logged read of a record: actor id, role, case id, view, case version, served or refused."""
 
 
@@ -63,9 +63,10 @@ class MemoryCaseRecorder(POPOApplicationRecorder, CaseStore):
         case_version: int | None,
         *,
         outcome: str = "served",
+        purpose: str | None = None,
     ) -> None:
         with self._database_lock:
-            self.views.append((actor_id, role, case_id, view, case_version, outcome))
+            self.views.append((actor_id, role, case_id, view, case_version, outcome, purpose))
 
     def a_case_of(self, clinician_id: str) -> str | None:
         with self._database_lock:

@@ -18,6 +18,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
 from service.database import DatabaseAddress
+from service.write.break_glass import break_glass_statements
 from service.write.chain import GENESIS, Linked, link
 
 __all__ = ["CaseRecorder", "CaseStore", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
@@ -113,9 +114,18 @@ class CaseStore(ApplicationRecorder):
         case_version: int | None,
         *,
         outcome: str = "served",
+        purpose: str | None = None,
     ) -> None:
         """Log that a named user read a person's record, or was refused it (``outcome`` "refused"),
+        and why (``purpose``: direct care, a break-glass grant, or the purpose governance stated),
         as NDG data security standards 2 and 4 ask."""
+
+    def record_list_view(
+        self, actor_id: str, role: str, case_ids: Sequence[UUID], view: str, purpose: str | None
+    ) -> None:
+        """Log a list naming these cases as a read of each (issue 12): one row per case."""
+        for case_id in case_ids:
+            self.record_view(actor_id, role, case_id, view, None, purpose=purpose)
 
     @abstractmethod
     def a_case_of(self, clinician_id: str) -> str | None:
@@ -158,6 +168,12 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                 " THEN ALTER TABLE {} ADD COLUMN outcome text NOT NULL DEFAULT 'served',"
                 " ADD COLUMN view_id bigint GENERATED ALWAYS AS IDENTITY; END IF; END $$"
             ).format(Literal(datastore.schema), self.views_table),
+            # Purpose of use (issue 12), added once to a log made before it.
+            SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM information_schema.columns"
+                " WHERE table_schema = {} AND table_name = 'case_record_views' AND column_name = 'purpose')"
+                " THEN ALTER TABLE {} ADD COLUMN purpose text; END IF; END $$"
+            ).format(Literal(datastore.schema), self.views_table),
             SQL("CREATE INDEX IF NOT EXISTS case_record_views_case ON {} (case_id, view_id)").format(
                 self.views_table
             ),
@@ -178,13 +194,18 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                 " signed_at timestamptz NOT NULL, signature bytea NOT NULL, public_key bytea NOT NULL)"
             ).format(Identifier(datastore.schema, f"{events_table_name}_checkpoints"))
         )
+        self.sql_create_statements += break_glass_statements(datastore.schema, events_table_name)
         self._insert_links = SQL(
             "INSERT INTO {} (position, previous, link)"
             " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
         ).format(self.chain_table)
         self._insert_view = SQL(
-            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome, purpose)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(self.views_table)
+        self._insert_list_view = SQL(
+            "INSERT INTO {} (actor_id, role, case_id, view, outcome, purpose)"
+            " SELECT %s, %s, case_id, %s, 'served', %s FROM unnest(%s::uuid[]) AS named(case_id)"
         ).format(self.views_table)
         self._insert_key = SQL(
             "INSERT INTO {} (actor_id, key, request_hash, case_id, entry_id, case_version)"
@@ -284,10 +305,19 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         case_version: int | None,
         *,
         outcome: str = "served",
+        purpose: str | None = None,
     ) -> None:
-        row = (actor_id, role, case_id, view, case_version, outcome)
+        row = (actor_id, role, case_id, view, case_version, outcome, purpose)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._insert_view, row, prepare=True)
+
+    def record_list_view(
+        self, actor_id: str, role: str, case_ids: Sequence[UUID], view: str, purpose: str | None
+    ) -> None:
+        # One statement for the whole list: a page may name hundreds of cases.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            row = (actor_id, role, view, purpose, list(case_ids))
+            curs.execute(self._insert_list_view, row, prepare=True)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -25,7 +25,7 @@ async def test_every_read_of_a_person_s_record_is_not_stored(client: Client, aut
     await client.post(f"/cases/{case_id}/goals", json=GOAL, headers=clinician)
     reads: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         (f"/cases/{case_id}", {}, clinician),
-        (f"/cases/{case_id}", {"version": "1"}, governance),
+        (f"/cases/{case_id}", {"version": "1", "purpose": "complaint"}, governance),
         (f"/cases/{case_id}/history", {}, clinician),
         (f"/cases/{case_id}/trajectory", {}, clinician),
         (f"/cases/{case_id}/learning-log", {}, clinician),

@@ -47,4 +47,6 @@ async def test_a_correction_cannot_point_a_record_at_another_person(
     assert "misfiled-record procedure" in problem["detail"]
     assert "P-other" not in response.text
     assert await record_state(client, governance, case_id) == before
-    assert (await client.get(f"/cases/{case_id}", headers=governance)).json()["person_ref"] == "P-right"
+    assert (await client.get(f"/cases/{case_id}?purpose=audit", headers=governance)).json()[
+        "person_ref"
+    ] == "P-right"

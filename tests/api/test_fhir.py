@@ -29,7 +29,7 @@ from tests.support.tokens import TokenFactory
 
 
 async def _bundle(client: Client, headers: dict[str, str], case_id: str) -> dict[str, Any]:
-    response = await client.get(f"/cases/{case_id}/fhir", headers=headers)
+    response = await client.get(f"/cases/{case_id}/fhir", params={"purpose": "audit"}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/fhir+json")
     assert response.headers["cache-control"] == "no-store"

@@ -33,7 +33,9 @@ async def test_sql_and_script_fragments_in_free_text_are_stored_verbatim_as_data
     response = await write.send(body={**SETBACK, "what_happened": fragment, "learning": fragment})
     assert response.status_code == 201, response.text
     assert await write.state() == (version + 1, entries + 1)
-    history = (await client.get(f"/cases/{write.case_id}/history?limit=500", headers=write.reader)).json()
+    history = (
+        await client.get(f"/cases/{write.case_id}/history?limit=500&purpose=audit", headers=write.reader)
+    ).json()
     data = history["items"][-1]["data"]
     assert (data["what_happened"], data["learning"]) == (fragment, fragment)
     # The events table the first fragment names is still there and still takes writes.

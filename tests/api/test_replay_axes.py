@@ -228,7 +228,13 @@ async def test_learned_since_lists_the_late_entry_and_the_correction_with_both_t
     client: Client, auth: TokenFactory, story: Story
 ) -> None:
     headers = auth("governance", "g-axes")
-    learned = await get(client, headers, f"/cases/{story.case_id}/learned-since", recorded_after=stamp(25))
+    learned = await get(
+        client,
+        headers,
+        f"/cases/{story.case_id}/learned-since",
+        recorded_after=stamp(25),
+        purpose="complaint",
+    )
     items = learned["items"]
     assert [(i["kind"], i["entry"]["entry_id"]) for i in items] == [
         ("correction", str(story.correction)),
@@ -244,7 +250,9 @@ async def test_learned_since_lists_the_late_entry_and_the_correction_with_both_t
     assert late["entry"]["recorded_at"] == stamp(10)
     assert late["entry"]["late"] is True
     assert late["reason"] is None
-    later = await get(client, headers, f"/cases/{story.case_id}/learned-since", recorded_after=stamp(8))
+    later = await get(
+        client, headers, f"/cases/{story.case_id}/learned-since", recorded_after=stamp(8), purpose="complaint"
+    )
     assert later["items"] == []  # the statement of 5 days ago is about 5 days ago
 
 
@@ -323,22 +331,44 @@ async def test_every_replayed_read_is_in_the_access_log_with_the_version_shown(
     reader = f"c-reader-{uuid.uuid4().hex[:8]}"
     headers = auth("governance", reader)
     at = stamp(25)
-    await get(client, headers, f"/cases/{story.case_id}", recorded_until=at)
-    await get(client, headers, f"/cases/{story.case_id}/history", occurred_until=at)
-    await get(client, headers, f"/cases/{story.case_id}/trajectory", recorded_until=at)
-    await get(client, headers, f"/cases/{story.case_id}/learned-since", recorded_after=at)
+    why = "incident_review"
+    await get(client, headers, f"/cases/{story.case_id}", recorded_until=at, purpose=why)
+    await get(client, headers, f"/cases/{story.case_id}/history", occurred_until=at, purpose=why)
+    await get(client, headers, f"/cases/{story.case_id}/trajectory", recorded_until=at, purpose=why)
+    await get(client, headers, f"/cases/{story.case_id}/learned-since", recorded_after=at, purpose=why)
     with psycopg.connect(**database.connect_kwargs(), row_factory=dict_row) as conn:
         rows = conn.execute(
-            "SELECT role, view, case_version FROM case_record_views WHERE actor_id = %s ORDER BY viewed_at",
+            "SELECT role, view, case_version, purpose FROM case_record_views"
+            " WHERE actor_id = %s ORDER BY viewed_at",
             (reader,),
         ).fetchall()
     at_25 = ago(25).isoformat().replace(":", "%3A").replace("+", "%2B")
     shown_then, current = 9, 12  # the review of day 30 was the ninth entry; the statement the twelfth
     assert rows == [
-        {"role": "governance", "view": f"case?recorded_until={at_25}", "case_version": shown_then},
-        {"role": "governance", "view": f"history?occurred_until={at_25}", "case_version": current},
-        {"role": "governance", "view": f"trajectory?recorded_until={at_25}", "case_version": shown_then},
-        {"role": "governance", "view": f"learned-since?recorded_after={at_25}", "case_version": current},
+        {
+            "role": "governance",
+            "view": f"case?recorded_until={at_25}",
+            "case_version": shown_then,
+            "purpose": why,
+        },
+        {
+            "role": "governance",
+            "view": f"history?occurred_until={at_25}",
+            "case_version": current,
+            "purpose": why,
+        },
+        {
+            "role": "governance",
+            "view": f"trajectory?recorded_until={at_25}",
+            "case_version": shown_then,
+            "purpose": why,
+        },
+        {
+            "role": "governance",
+            "view": f"learned-since?recorded_after={at_25}",
+            "case_version": current,
+            "purpose": why,
+        },
     ]
 
 

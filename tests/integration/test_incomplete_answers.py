@@ -67,20 +67,22 @@ async def test_an_entry_no_projection_can_apply_marks_only_its_case_incomplete(
     position = (await post(client, clinician, f"/cases/{good}/setbacks", SETBACK))["position"]
 
     current = await client.get(
-        f"/cases/{good}/learning-log", params={"min_position": position}, headers=governance
+        f"/cases/{good}/learning-log",
+        params={"min_position": position, "purpose": "audit"},
+        headers=governance,
     )
     assert current.status_code == 200, current.text
     assert (len(current.json()["items"]), current.json()["incomplete"]) == (1, None)
     for view in ("learning-log", "trajectory"):
         answer = await client.get(
-            f"/cases/{bad}/{view}", params={"min_position": position}, headers=governance
+            f"/cases/{bad}/{view}", params={"min_position": position, "purpose": "audit"}, headers=governance
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["incomplete"] == INCOMPLETE
 
     # The write side still reads the case, the entry's time as it was stored.
     for view in ("", "/history"):
-        shown = await client.get(f"/cases/{bad}{view}", headers=governance)
+        shown = await client.get(f"/cases/{bad}{view}", params={"purpose": "audit"}, headers=governance)
         assert shown.status_code == 200, shown.text
 
     ready = await client.get("/ready")

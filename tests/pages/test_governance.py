@@ -111,9 +111,18 @@ def test_drill_from_a_figure_to_a_review_to_the_record(
     expect(card).to_contain_text("Strategies added: walk")
     assert_accessible(page)
     card.get_by_role("link", name=f"Open {person}'s record").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Why are you opening this record?")
+    assert_accessible(page)
+    page.get_by_label("An incident review").check()
+    page.get_by_role("button", name="Open the record").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(person)
-    views = "SELECT view, role FROM case_record_views WHERE actor_id = %s AND case_id = %s"
-    assert query(database, views, (lead, case_id)) == [{"view": "record-page", "role": "governance"}]
+    views = (
+        "SELECT view, role, purpose FROM case_record_views"
+        " WHERE actor_id = %s AND case_id = %s AND view NOT LIKE 'list %%'"
+    )
+    assert query(database, views, (lead, case_id)) == [
+        {"view": "record-page", "role": "governance", "purpose": "incident_review"}
+    ]
 
 
 def test_an_overdue_review_is_on_the_caseload_until_a_review_is_recorded(

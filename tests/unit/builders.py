@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from events.case import Case
 from events.corrections import derive_fields
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -34,6 +35,7 @@ from events.entries import (
 from events.instruments import InstrumentCode
 from events.values import (
     Actor,
+    BreakGlassReason,
     ClosureReason,
     ContributingFactor,
     GoalAchievement,
@@ -238,6 +240,11 @@ SAMPLE_FIELDS: dict[type[Entry], dict[str, Any]] = {
     },
     CaseClosed: {"reason": ClosureReason.GOALS_MET, "note": "planned ending"},
     CaseReopened: {"reason": "re-referral"},
+    BreakGlassGranted: {
+        "reason": BreakGlassReason.DUTY_COVER,
+        "detail": "covering the keyworker's caseload on the night shift",
+        "expires_at": datetime(2026, 6, 1, 16, 0, tzinfo=UTC),
+    },
 }
 """Valid values, every optional field set, for every entry type but corrections."""
 
@@ -254,3 +261,11 @@ def sample(cls: type[E]) -> E:
             corrected=corrected,
         )
     return make(cls, **SAMPLE_FIELDS[cls])
+
+
+def outsider_grant() -> BreakGlassGranted:
+    """The sample break-glass grant, by a clinician outside the test case's care team (the only one
+    a case takes)."""
+    return BreakGlassGranted(
+        **meta(actor=Actor(id="clin-outside", role=Role.CLINICIAN)), **SAMPLE_FIELDS[BreakGlassGranted]
+    )

@@ -43,6 +43,7 @@ from tests.unit.builders import (
     measure,
     milestone,
     opened,
+    outsider_grant,
     review,
     sample,
     setback,
@@ -92,6 +93,7 @@ def full_record() -> Record:
     raised = escalation(case)
     case.record(make(EscalationResolved, escalation_id=raised.entry_id, resolution="settled"))
     case.record(sample(EscalationPlanAgreed))
+    case.record(outsider_grant())
     case.record(
         make(
             PlanChanged,

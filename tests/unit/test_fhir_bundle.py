@@ -35,6 +35,7 @@ IN_RECORD_ORDER = (
     "story_consent_withdrawn",
     "case_closed",
     "case_reopened",
+    "break_glass_granted",
     "entry_corrected",
 )
 """The golden corpus's documents in an order a case could have recorded them (the review names the

@@ -9,13 +9,25 @@ import pytest
 
 from events.case import Case, CaseEvent
 from events.codec import ENTRY_TYPES
-from events.entries import CaseClosed, CaseOpened, CaseReopened, Entry, EntryCorrected, GoalSet
+from events.entries import (
+    BreakGlassGranted,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    Entry,
+    EntryCorrected,
+    GoalSet,
+)
 from events.errors import CaseAlreadyOpen, CaseExists, CaseIsClosed, EntryNotFound, OccurredInFuture
 from events.state import CaseStatus
-from tests.unit.builders import NOW, STABILITY, goal, make, opened, sample
+from tests.unit.builders import NOW, STABILITY, goal, make, opened, outsider_grant, sample
 
 RECORDABLE = sorted(
-    (cls for cls in ENTRY_TYPES.values() if cls not in (CaseOpened, CaseReopened, EntryCorrected)),
+    (
+        cls
+        for cls in ENTRY_TYPES.values()
+        if cls not in (CaseOpened, CaseReopened, EntryCorrected, BreakGlassGranted)
+    ),
     key=lambda cls: cls.__name__,
 )
 
@@ -53,6 +65,13 @@ def test_a_closed_case_refuses_every_entry_but_reopening(opened_case: Case, cls:
     with pytest.raises(CaseIsClosed):
         opened_case.record(sample(cls))
     assert opened_case.version == 2
+
+
+def test_a_closed_case_may_still_be_opened_by_break_glass(opened_case: Case) -> None:
+    """An emergency may need a closed record's history: a grant is the one entry a closed case takes."""
+    close(opened_case)
+    opened_case.record(outsider_grant())
+    assert (opened_case.version, opened_case.state.status) == (3, CaseStatus.CLOSED)
 
 
 def test_a_closed_case_refuses_corrections(opened_case: Case) -> None:

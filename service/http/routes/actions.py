@@ -14,7 +14,9 @@ from litestar.params import FromPath
 from events.values import Actor, Role
 from projections.queries.action_times import TimeToAction, time_to_action
 from projections.queries.actions import ActionItem, ActionScope, action_items
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
+from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.drilldown import TeamMember
@@ -45,10 +47,11 @@ class CaseActionsController(Controller):
         review_interval_days: NamedDependency[int],
         case_id: FromPath[UUID],
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> list[ActionItem]:
         """Review due or overdue, reviews with no decision after 28 days, plan changes naming no cause,
         stalled or worsening domains, escalations rising; oldest flag first."""
-        await authorise_person(request, records, case_id, "actions")
+        await authorise_person(request, records, case_id, "actions", purpose)
         await read_consistently(positions, READS, min_position)
         scope = ActionScope(case_id=case_id, review_interval_days=review_interval_days)
         async with reads.person() as conn:
@@ -94,9 +97,12 @@ class ActionListController(Controller):
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         review_interval_days: NamedDependency[int],
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         service: ServiceFilter = None,
         care_team_member: TeamMember = None,
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> list[ActionItem]:
         """Every open case's items (or one service's, or one clinician's caseload), oldest flag first."""
         await read_consistently(positions, READS, min_position)
@@ -104,7 +110,9 @@ class ActionListController(Controller):
             service=service, care_team_member=care_team_member, review_interval_days=review_interval_days
         )
         async with reads.service() as conn:
-            return await action_items(conn, scope, datetime.now(UTC))
+            items = await action_items(conn, scope, datetime.now(UTC))
+        await log_named_cases(records, request.user, items, "list service-actions", purpose)
+        return items
 
     @get(
         "/service/time-to-action",

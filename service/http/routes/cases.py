@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody
 from events.codec import type_name
 from events.entries import CareTeamChanged, CaseOpened
 from events.values import Actor, Role
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
 from service.http.inputs import build_entry, input_type
 from service.http.replaying import ReplayPoint, learned_after, replay_case
@@ -97,6 +98,7 @@ class CaseController(Controller):
         version: AtVersion = None,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> Response[CaseView]:
         """Status, care team, goals and milestones, open escalations, current plan and last review.
 
@@ -108,12 +110,12 @@ class CaseController(Controller):
             raise invalid("version", "Send either `version` or a replay time, not both.")
         if point.active:
             replayed = await anyio.to_thread.run_sync(
-                lambda: replay_case(records, request.user, case_id, "case", point)
+                lambda: replay_case(records, request.user, case_id, "case", point, purpose=purpose)
             )
             case, tag = replayed.case, point.etag(replayed.current)
         else:
             case = await anyio.to_thread.run_sync(
-                lambda: read_case(records, request.user, case_id, "case", version=version)
+                lambda: read_case(records, request.user, case_id, "case", version=version, purpose=purpose)
             )
             tag = etag(case.version)
         if not_modified(request, tag):
@@ -136,18 +138,23 @@ class CaseController(Controller):
         limit: Limit = 100,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> HistoryPage:
         """Entries in the order they were recorded, with corrections linked both ways; page with ``after``.
         ``recorded_until`` and ``occurred_until`` replay it as ``GET /cases/{id}`` does."""
         point = ReplayPoint.of(recorded_until, occurred_until)
         if point.active:
             replayed = await anyio.to_thread.run_sync(
-                lambda: replay_case(records, request.user, case_id, "history", point, entries=True)
+                lambda: replay_case(
+                    records, request.user, case_id, "history", point, entries=True, purpose=purpose
+                )
             )
             kept = [(v, e) for v, e in replayed.entries or [] if v > after]
             items = [history_item(replayed.case, v, e) for v, e in kept[:limit]]
             return HistoryPage(case_id, items, items[-1].version if len(kept) > limit else None)
-        case = await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, "history"))
+        case = await anyio.to_thread.run_sync(
+            lambda: read_case(records, request.user, case_id, "history", purpose=purpose)
+        )
         page = await anyio.to_thread.run_sync(lambda: records.entries(case_id, after=after, limit=limit))
         items = [history_item(case, version, entry) for version, entry in page]
         more = bool(items) and items[-1].version < case.version
@@ -165,12 +172,13 @@ class CaseController(Controller):
         records: NamedDependency[CaseRecords],
         case_id: FromPath[UUID],
         recorded_after: RecordedAfter,
+        purpose: PurposeOfUse = None,
     ) -> LearnedSince:
         """Late entries and corrections recorded after ``recorded_after`` about what happened by then,
         each with when it happened, when it was recorded, who recorded it and why."""
         after = replay_instant("recorded_after", recorded_after)
         case, learned = await anyio.to_thread.run_sync(
-            lambda: learned_after(records, request.user, case_id, after)
+            lambda: learned_after(records, request.user, case_id, after, purpose)
         )
         items = [
             LearnedItem(

@@ -4,13 +4,13 @@ each with what followed. Governance and admin only: they carry case ids and plan
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from events.values import ContributingFactor, ReviewKind, Role, UserId
+from events.values import Actor, ContributingFactor, ReviewKind, Role, UserId
 from projections.queries.follow_up import Cursor
 from projections.queries.learning_drilldown import (
     LearningFilter,
@@ -19,11 +19,14 @@ from projections.queries.learning_drilldown import (
     setbacks_page,
 )
 from projections.queries.review_drilldown import ReviewFilter, ReviewLed, ReviewsPage, reviews_page
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
+from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.parameters import From, MinPosition, ServiceFilter, To, invalid, like, period
 from service.http.routes.readmodels import read_consistently
+from service.write.application import CaseRecords
 
 __all__ = ["DrillDownController", "PageAfter", "PageSize", "page_cursor"]
 
@@ -79,8 +82,11 @@ class DrillDownController(Controller):
     async def reviews(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
+        purpose: PurposeOfUse = None,
         from_: From,
         to: To,
         service: ServiceFilter = None,
@@ -109,14 +115,19 @@ class DrillDownController(Controller):
             led_to=led_to,
         )
         async with reads.service() as conn:
-            return await reviews_page(conn, where, after=cursor, limit=limit, now=datetime.now(UTC))
+            page = await reviews_page(conn, where, after=cursor, limit=limit, now=datetime.now(UTC))
+        await log_named_cases(records, request.user, page, "list service-reviews", purpose)
+        return page
 
     @get("/setbacks", operation_id="getServiceSetbacks", summary="Setbacks in a period, what was learned")
     async def setbacks(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
+        purpose: PurposeOfUse = None,
         from_: From,
         to: To,
         service: ServiceFilter = None,
@@ -142,7 +153,9 @@ class DrillDownController(Controller):
             factor=factor,
         )
         async with reads.service() as conn:
-            return await setbacks_page(conn, where, after=cursor, limit=limit)
+            page = await setbacks_page(conn, where, after=cursor, limit=limit)
+        await log_named_cases(records, request.user, page, "list service-setbacks", purpose)
+        return page
 
     @get(
         "/escalations", operation_id="getServiceEscalations", summary="Escalations in a period, what followed"
@@ -150,8 +163,11 @@ class DrillDownController(Controller):
     async def escalations(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
+        purpose: PurposeOfUse = None,
         from_: From,
         to: To,
         service: ServiceFilter = None,
@@ -177,4 +193,6 @@ class DrillDownController(Controller):
             least_severity=least_severity,
         )
         async with reads.service() as conn:
-            return await escalations_page(conn, where, after=cursor, limit=limit)
+            page = await escalations_page(conn, where, after=cursor, limit=limit)
+        await log_named_cases(records, request.user, page, "list service-escalations", purpose)
+        return page

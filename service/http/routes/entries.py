@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody
 
 from events.codec import type_name
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -113,6 +114,7 @@ ROUTES = (
 ELSEWHERE: dict[type[Entry], str] = {
     CaseOpened: "opens the case: POST /cases (service/http/routes/cases.py), which makes the case id",
     CareTeamChanged: "decides who can read the record: PUT /cases/{case_id}/care-team, an admin's change",
+    BreakGlassGranted: "written by a clinician outside the care team: POST /cases/{case_id}/break-glass",
 }
 """Kinds with no route in ``ROUTES``, and why: with it every kind is written somewhere, or says why
 not (``tests/unit/test_registry.py``)."""

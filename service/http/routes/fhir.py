@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from events.values import Actor, Role
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
 from service.http.routes.readmodels import read_case
 from service.interop.fhir import FHIR_JSON, case_bundle
@@ -33,13 +34,14 @@ async def case_fhir(
     request: Request[Actor, Any, Any],
     records: NamedDependency[CaseRecords],
     case_id: FromPath[UUID],
+    purpose: PurposeOfUse = None,
 ) -> Response[dict[str, Any]]:
     """A Bundle (type collection) of the case as it stands: EpisodeOfCare, CareTeam, CarePlan, Goals,
     Observations, QuestionnaireResponses, ClinicalImpressions, Communications and a Provenance for
     every entry (corrections as amendments). docs/fhir.md has the mapping."""
 
     def read() -> dict[str, Any]:
-        case = read_case(records, request.user, case_id, "fhir")
+        case = read_case(records, request.user, case_id, "fhir", purpose=purpose)
         entries = [entry for _, entry in records.entries(case_id, after=0, limit=case.version)]
         return case_bundle(case_id, case.version, entries, assembled_at=datetime.now(UTC))
 

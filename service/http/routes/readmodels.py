@@ -23,7 +23,9 @@ from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.learning import LearningLog, learning_log
 from projections.queries.replayed import replayed_learning_log, replayed_trajectory
 from projections.queries.trajectory import Trajectory, trajectory
-from service.http.auth import authorise_logged, requires
+from service.http.access import Purpose, PurposeOfUse, authorise_logged
+from service.http.auth import requires
+from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.replaying import ReplayPoint, replay_case
@@ -70,32 +72,48 @@ def read_case(
     *,
     version: int | None = None,
     projections: bool = False,
+    purpose: Purpose | None = None,
 ) -> Case:
     """A case for a reader with a legitimate relationship to it, as it stands or at ``version``;
-    the read is logged. For a projection (``projections``) only the care team and version are looked
-    at, so the cached case is used without a copy. Blocking: call it in a worker thread."""
+    the read is logged with its purpose (governance states one). For a projection (``projections``)
+    only who may read and the version are looked at, so the cached case is used without a copy.
+    Blocking: call it in a worker thread."""
     if not projections:
-        return replay_case(records, actor, case_id, view, ReplayPoint(), version=version).case
+        point = ReplayPoint()
+        return replay_case(records, actor, case_id, view, point, version=version, purpose=purpose).case
     case = records.get_case(case_id, copy=False)
-    authorise_logged(records, actor, case, view)
-    records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version)
+    why = authorise_logged(records, actor, case, view, purpose)
+    records.case_recorder.record_view(actor.id, actor.role.value, case_id, view, case.version, purpose=why)
     return case
 
 
 async def authorise_person(
-    request: Request[Actor, Any, Any], records: CaseRecords, case_id: UUID, view: str
+    request: Request[Actor, Any, Any],
+    records: CaseRecords,
+    case_id: UUID,
+    view: str,
+    purpose: Purpose | None = None,
 ) -> None:
-    """Governance and admin read every case's projections; a clinician only their care team's. Logged."""
-    await anyio.to_thread.run_sync(lambda: read_case(records, request.user, case_id, view, projections=True))
+    """Governance reads every case's projections, for a stated purpose; a clinician their care team's
+    (or under a break-glass grant). Logged."""
+    await anyio.to_thread.run_sync(
+        lambda: read_case(records, request.user, case_id, view, projections=True, purpose=purpose)
+    )
 
 
 def replay_entries(
-    records: CaseRecords, actor: Actor, case_id: UUID, view: str, point: ReplayPoint
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    view: str,
+    point: ReplayPoint,
+    *,
+    purpose: Purpose | None,
 ) -> list[tuple[int, Entry]]:
     """The entries a projection replayed at ``point`` is folded from (the write side holds every
     entry and correction; a projection keeps only the latest reading). Authorised as a read of the
     record and logged. Blocking: call it in a worker thread."""
-    return replay_case(records, actor, case_id, view, point, entries=True).entries or []
+    return replay_case(records, actor, case_id, view, point, entries=True, purpose=purpose).entries or []
 
 
 class PersonProjectionController(Controller):
@@ -120,6 +138,7 @@ class PersonProjectionController(Controller):
         min_position: MinPosition = None,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> LearningLog:
         """Contributing factors, risk management, learning and adaptation, each with the plan changes
         or confirmations it led to and the days it took; as of a replay point when one is sent."""
@@ -128,10 +147,11 @@ class PersonProjectionController(Controller):
             await read_consistently(positions, ["care"], min_position)
             return await anyio.to_thread.run_sync(
                 lambda: replayed_learning_log(
-                    case_id, replay_entries(records, request.user, case_id, "learning-log", point)
+                    case_id,
+                    replay_entries(records, request.user, case_id, "learning-log", point, purpose=purpose),
                 )
             )
-        await authorise_person(request, records, case_id, "learning-log")
+        await authorise_person(request, records, case_id, "learning-log", purpose)
         await read_consistently(positions, ["care"], min_position)
         async with reads.person() as conn:
             return await learning_log(conn, case_id)
@@ -148,6 +168,7 @@ class PersonProjectionController(Controller):
         min_position: MinPosition = None,
         recorded_until: RecordedUntil = None,
         occurred_until: OccurredUntil = None,
+        purpose: PurposeOfUse = None,
     ) -> Trajectory:
         """Per domain and instrument: readings, change since baseline with its reliable-change category,
         Theil-Sen trend per 90 days, label with n, span and last date, the last 90 days against the 90
@@ -158,10 +179,12 @@ class PersonProjectionController(Controller):
             await read_consistently(positions, ["trajectory", "care"], min_position)
             return await anyio.to_thread.run_sync(
                 lambda: replayed_trajectory(
-                    case_id, replay_entries(records, request.user, case_id, "trajectory", point), point.now()
+                    case_id,
+                    replay_entries(records, request.user, case_id, "trajectory", point, purpose=purpose),
+                    point.now(),
                 )
             )
-        await authorise_person(request, records, case_id, "trajectory")
+        await authorise_person(request, records, case_id, "trajectory", purpose)
         await read_consistently(positions, ["trajectory", "care"], min_position)
         async with reads.person() as conn:
             return await trajectory(conn, case_id, datetime.now(UTC))
@@ -184,9 +207,12 @@ class GovernanceController(Controller):
         positions: NamedDependency[PositionWatcher],
         from_: From,
         to: To,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         service: ServiceFilter = None,
         limit: Limit = 100,
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> ReviewImpact:
         """Per review, the decisions that followed and days to decision; reviews with no decision after
         28 days; plan changes with nothing behind them; share of reviews leading to a change by service
@@ -194,7 +220,9 @@ class GovernanceController(Controller):
         start, end = period(from_, to)
         await read_consistently(positions, ["care"], min_position)
         async with reads.service() as conn:
-            return await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
+            impact = await review_impact(conn, ImpactQuery(start, end, service, limit), datetime.now(UTC))
+        await log_named_cases(records, request.user, impact, "list review-impact", purpose)
+        return impact
 
 
 class AuditController(Controller):
@@ -215,13 +243,18 @@ class AuditController(Controller):
         type_: TypeFilter = None,
         from_: RecordedFrom = None,
         to: RecordedTo = None,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
         after: After = 0,
         limit: Limit = 100,
         min_position: MinPosition = None,
+        purpose: PurposeOfUse = None,
     ) -> AuditPage:
         """Every entry with actor, role, recorded and occurred times, late-entry flag and its corrections."""
         recorded_from, recorded_to = recorded_between(from_, to)
         await read_consistently(positions, ["audit"], min_position)
         where = AuditFilter(case_id, actor, type_, recorded_from, recorded_to)
         async with reads.service() as conn:
-            return await audit_entries(conn, where, after=after, limit=limit)
+            page = await audit_entries(conn, where, after=after, limit=limit)
+        await log_named_cases(records, request.user, page, "list audit-entries", purpose)
+        return page

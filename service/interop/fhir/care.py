@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -22,6 +23,7 @@ from service.interop.fhir.codes import IDENTIFIER, LOCAL, concept, day, instant
 from service.interop.fhir.record import FhirRecord, reference, resource_id
 
 __all__ = [
+    "break_glass_granted",
     "care_team_changed",
     "case_closed",
     "case_opened",
@@ -103,6 +105,12 @@ def plan_confirmed(record: FhirRecord, entry: PlanConfirmed) -> list[str]:
     plan = record.get(record.case_part(PLAN))
     _note(record, plan, entry.rationale, entry)
     return [plan["id"]]
+
+
+def break_glass_granted(_: FhirRecord, __: BreakGlassGranted) -> list[str]:
+    """Who opened the record by break-glass is access, not care: it belongs in an audit trail
+    (FHIR AuditEvent), not in the record's bundle, so it makes no resource."""
+    return []
 
 
 def escalation_plan_agreed(record: FhirRecord, entry: EscalationPlanAgreed) -> list[str]:

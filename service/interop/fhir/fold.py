@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from events.entries import (
+    BreakGlassGranted,
     CareTeamChanged,
     CaseClosed,
     CaseOpened,
@@ -55,6 +56,7 @@ HANDLERS: dict[type[Entry], Handler] = {
     ReviewRecorded: review.review_recorded,
     StoryAgreed: stories.story_agreed,
     StoryConsentWithdrawn: stories.story_consent_withdrawn,
+    BreakGlassGranted: care.break_glass_granted,
 }
 """What each kind of entry (other than a correction) records, and the resources it makes or changes."""
 

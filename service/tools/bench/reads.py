@@ -73,7 +73,7 @@ def _targets(
     drill = ReviewFilter(start=year_ago, end=now, service=service)
     return {
         "trajectory": (
-            lambda: f"/cases/{pick(case_ids)}/trajectory",
+            lambda: f"/cases/{pick(case_ids)}/trajectory?purpose=audit",
             lambda pool: _on_one(pool, lambda conn: trajectory(conn, pick(case_ids), now)),
         ),
         "review impact": (
