@@ -155,7 +155,7 @@ async def read_side(
     signing = periodic_checkpoints(settings)
     signer = asyncio.create_task(keep_checkpoints(address, *signing, stop)) if signing else None
     reads = await ReadPools.open(address.url, settings)
-    positions = PositionWatcher(address.url)
+    positions = PositionWatcher(address.url, wait_seconds=settings.read_your_writes_wait_ms / 1000)
     await positions.start()
     try:
         yield ReadSide(reads, positions)

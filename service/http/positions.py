@@ -32,8 +32,8 @@ class PositionWatcher:
     position taken from the payload would let it make reads claim writes they have not seen.
     """
 
-    def __init__(self, dsn: str, *, poll_seconds: float = 1.0) -> None:
-        self.dsn, self.poll_seconds = dsn, poll_seconds
+    def __init__(self, dsn: str, *, poll_seconds: float = 1.0, wait_seconds: float = 2.0) -> None:
+        self.dsn, self.poll_seconds, self.wait_seconds = dsn, poll_seconds, wait_seconds
         self.positions: dict[str, int] = {}
         self._moved = asyncio.Event()
         self._hinted = asyncio.Event()
@@ -58,11 +58,12 @@ class PositionWatcher:
         if task.done() and not task.cancelled():
             task.exception()  # retrieved, so asyncio does not report it as never retrieved
 
-    async def wait_for(self, names: Iterable[str], position: int, wait_seconds: float) -> None:
-        """Return once every named projection has applied ``position``; else ProjectionBehind."""
+    async def wait_for(self, names: Iterable[str], position: int, wait_seconds: float | None = None) -> None:
+        """Return once every named projection has applied ``position`` (waiting at most ``wait_seconds``,
+        by default the watcher's own); else ProjectionBehind."""
         names = list(names)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_seconds
+        deadline = loop.time() + (self.wait_seconds if wait_seconds is None else wait_seconds)
         while min((self.positions.get(name, 0) for name in names), default=0) < position:
             moved = self._moved
             remaining = deadline - loop.time()

@@ -115,7 +115,9 @@ async def test_projection_positions_lag_and_pools_are_read_at_each_scrape(
 async def guarded(settings: Settings, runtime: Runtime) -> AsyncIterator[tuple[Client, str]]:
     """The app with a metrics token set."""
     token = uuid.uuid4().hex
-    app = create_app(Runtime(replace(settings, metrics_token=token), runtime.address, runtime.records))
+    app = create_app(
+        Runtime(replace(settings, metrics_token=token), runtime.address, runtime.records), run_projector=False
+    )
     async with AsyncTestClient(app=app) as test_client:
         yield test_client, token
 

@@ -32,9 +32,10 @@ def provider() -> Iterator[LocalOpenIDProvider]:
     started.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def sso(settings: Settings, runtime: Runtime, provider: LocalOpenIDProvider) -> AsyncIterator[Client]:
-    """The app trusting the provider's tokens (no cool-down between key fetches, for the rotation)."""
+    """The app trusting the provider's tokens (no cool-down between key fetches, for the rotation),
+    one for the module: building an app costs more than most tests here."""
     trusting = replace(
         settings, sso_issuer=provider.issuer, sso_audience=AUDIENCE, sso_keys_cooldown_seconds=0
     )

@@ -90,8 +90,8 @@ def test_a_correction_cannot_be_corrected(opened_case: Case) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("entry_id", str(uuid.uuid4())),
-        ("case_id", str(uuid.uuid4())),
+        ("entry_id", "37571072-2441-4ade-9cc8-a163a571d722"),
+        ("case_id", "c0a1600f-f307-436d-ab72-ad1b254fc3eb"),
         ("actor", {"id": "clin-9", "role": "clinician"}),
         ("recorded_at", "2026-05-01T10:00:00Z"),
         ("class_version", 2),

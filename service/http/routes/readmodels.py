@@ -55,13 +55,11 @@ __all__ = [
     "read_consistently",
 ]
 
-WAIT_SECONDS = 2.0
-
 
 async def read_consistently(positions: PositionWatcher, names: list[str], min_position: int | None) -> None:
     """Wait until the named projections have applied ``min_position`` (else 503 with Retry-After)."""
     if min_position is not None:
-        await positions.wait_for(names, min_position, WAIT_SECONDS)
+        await positions.wait_for(names, min_position)
 
 
 def read_case(

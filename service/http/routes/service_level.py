@@ -18,7 +18,7 @@ from service.http.auth import requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.parameters import From, MinPosition, Rebase, ServiceFilter, To, period, report_dates
-from service.http.routes.readmodels import WAIT_SECONDS, read_consistently
+from service.http.routes.readmodels import read_consistently
 
 __all__ = ["ServiceController", "report_for"]
 
@@ -114,7 +114,7 @@ async def report_for(
     start, end = period(from_, to)
     async with reads.service() as conn:
         head = await head_position(conn)  # type: ignore[arg-type]
-    await positions.wait_for(["care", "trajectory"], head, WAIT_SECONDS)
+    await positions.wait_for(["care", "trajectory"], head)
     async with reads.within_limit():
         return await service_report(
             reads.service_pool,
