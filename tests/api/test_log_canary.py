@@ -15,7 +15,7 @@ from tests.api.helpers import WRITE_ROUTES, Client, PreparedWrite, opening, prep
 from tests.support.logs import LogLines, captured_logs
 from tests.support.tokens import TokenFactory
 
-CANARY = "tangerine lighthouse whispers 7431"
+CANARY = "tangerine lighthouse whispers quietly"  # no word that hex ids or times could hold
 WORDS = CANARY.split()
 JSON = {"Content-Type": "application/json"}
 
