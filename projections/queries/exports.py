@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
@@ -16,10 +17,24 @@ import pyarrow.parquet as pq
 
 from projections.queries import Reader
 
-__all__ = ["EXPORTS", "Export", "csv_chunks", "parquet_chunks"]
+__all__ = ["EXPORTS", "Export", "ExportView", "csv_chunks", "parquet_chunks"]
 
 ROWS_PER_GROUP = 50_000
 """Rows per Parquet row group: one group is built in memory at a time."""
+
+
+class ExportView(StrEnum):
+    """The reporting views that can be exported."""
+
+    PEOPLE = "people"
+    CASE_STATUS = "case_status"
+    REVIEWS = "reviews"
+    PLAN_DECISIONS = "plan_decisions"
+    DECISION_CAUSES = "decision_causes"
+    SETBACKS = "setbacks"
+    ESCALATIONS = "escalations"
+    RATINGS = "ratings"
+    OUTCOME_MEASURES = "outcome_measures"
 
 
 @dataclass(frozen=True)
@@ -36,19 +51,14 @@ class Export:
 
 
 _WHEN = "occurred_at >= $1 AND occurred_at < $2"
-EXPORTS: Mapping[str, Export] = {
-    "people": Export("people", "opened_on < $2::timestamptz::date AND opened_on >= $1::timestamptz::date"),
-    "case_status": Export("case_status", _WHEN),
-    "reviews": Export("reviews", _WHEN),
-    "plan_decisions": Export("plan_decisions", _WHEN),
-    "decision_causes": Export(
-        "decision_causes",
-        f"decision_key IN (SELECT decision_key FROM reporting.plan_decisions WHERE {_WHEN})",
+_PERIODS = {
+    ExportView.PEOPLE: "opened_on < $2::timestamptz::date AND opened_on >= $1::timestamptz::date",
+    ExportView.DECISION_CAUSES: (
+        f"decision_key IN (SELECT decision_key FROM reporting.plan_decisions WHERE {_WHEN})"
     ),
-    "setbacks": Export("setbacks", _WHEN),
-    "escalations": Export("escalations", _WHEN),
-    "ratings": Export("ratings", _WHEN),
-    "outcome_measures": Export("outcome_measures", _WHEN),
+}
+EXPORTS: Mapping[ExportView, Export] = {
+    view: Export(view.value, _PERIODS.get(view, _WHEN)) for view in ExportView
 }
 """Every exportable view; people by the date their case opened, decision causes by their decision's date."""
 

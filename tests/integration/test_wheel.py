@@ -141,6 +141,7 @@ def test_installed_wheel_serves_every_get_route(server: Server, installed: Path,
         case_id, position = _case_with_entries(http, auth)
         schema = http.get("/schema/openapi.json")
         assert schema.status_code == 200, schema.text
+        components = schema.json()["components"]["schemas"]
         routes = [
             (path, operation)
             for path, item in schema.json()["paths"].items()
@@ -149,7 +150,7 @@ def test_installed_wheel_serves_every_get_route(server: Server, installed: Path,
         assert "/cases/{case_id}/trajectory" in dict(routes)
         failures: list[str] = []
         for path, operation in routes:
-            for url, params in _requests(path, operation, case_id, position):
+            for url, params in _requests(path, operation, components, case_id, position):
                 failures += _call_in_every_role(http, auth, url, params)
     assert failures == [], server.output()
 
@@ -169,14 +170,17 @@ def _case_with_entries(http: httpx.Client, auth: TokenFactory) -> tuple[str, int
 
 
 def _requests(
-    path: str, operation: dict[str, Any], case_id: str, position: int
+    path: str, operation: dict[str, Any], components: dict[str, Any], case_id: str, position: int
 ) -> list[tuple[str, dict[str, str]]]:
-    """The requests that call a GET operation: each value of an enumerated path parameter, the case for
+    """The requests that call a GET operation: each value of an enumerated path parameter (inline or
+    a component), the case for
     a case id, the last year for ``from`` and ``to``, and the last write's position to wait for."""
     urls = [path]
     params: dict[str, str] = {}
     for parameter in operation.get("parameters", []):
         name, schema = parameter["name"], parameter.get("schema", {})
+        if ref := schema.get("$ref"):  # an enumeration of its own, such as ExportView
+            schema = components[ref.rsplit("/", 1)[-1]]
         if parameter["in"] == "path":
             values = schema.get("enum") or ([case_id] if schema.get("format") == "uuid" else [])
             assert values, f"no value for the path parameter {name} of {path}"

@@ -154,7 +154,7 @@ async def test_only_reporting_and_governance_export_and_bad_requests_name_the_pa
     reporting = auth("reporting", "bi-bad")
     unknown = assert_problem(await client.get("/exports/case_notes", params=period, headers=reporting), 422)
     assert unknown["errors"][0]["field"] == "view"
-    assert "reviews" in unknown["errors"][0]["message"]
+    assert "reviews" in unknown["errors"][0]["allowed"]
     backwards = {"from": end.isoformat(), "to": start.isoformat()}
     problem = assert_problem(await client.get("/exports/reviews", params=backwards, headers=reporting), 422)
     assert problem["errors"][0]["field"] == "to"

@@ -16,11 +16,11 @@ from litestar.response import Stream
 
 from events.values import Role
 from projections.queries import Reader
-from projections.queries.exports import EXPORTS, Export, csv_chunks, parquet_chunks
+from projections.queries.exports import EXPORTS, Export, ExportView, csv_chunks, parquet_chunks
 from service.http.auth import requires
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
-from service.http.routes.parameters import From, MinPosition, To, invalid, period
+from service.http.routes.parameters import From, MinPosition, To, period
 from service.http.routes.readmodels import read_consistently
 
 __all__ = ["ExportController"]
@@ -53,7 +53,7 @@ class ExportController(Controller):
         *,
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
-        view: FromPath[str],
+        view: FromPath[ExportView],
         from_: From,
         to: To,
         format_: Format = "csv",
@@ -61,14 +61,13 @@ class ExportController(Controller):
     ) -> Stream:
         """Every row of the view in the period (by ``occurred_at``; people by the date their case
         opened), streamed. The views are documented in the `reporting` schema's comments."""
-        if (export := EXPORTS.get(view)) is None:
-            raise invalid("view", f"Send one of: {', '.join(EXPORTS)}.")
+        export = EXPORTS[view]
         start, end = period(from_, to)
         await read_consistently(positions, ["care", "trajectory"], min_position)
         chunks, media_type = _FORMATS[format_]
         # Taken before the answer starts, so an unreachable database is a 503, not a cut-off file.
         conn = await reads.service_pool.acquire()
-        filename = f"waymark-{view}-{start:%Y%m%d}-{end:%Y%m%d}.{format_}"
+        filename = f"waymark-{view.value}-{start:%Y%m%d}-{end:%Y%m%d}.{format_}"
         return Stream(
             _released(reads, conn, chunks(conn, export, start, end)),
             media_type=media_type,
