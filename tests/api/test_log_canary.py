@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.api.helpers import WRITE_ROUTES, Client, PreparedWrite, opening, prepare, user
+from tests.api.helpers import WRITE_ROUTES, Client, PreparedWrite, each_route, opening, prepare, user
 from tests.support.logs import LogLines, captured_logs
 from tests.support.tokens import TokenFactory
 
@@ -49,18 +50,27 @@ async def send_canaries(write: PreparedWrite) -> list[httpx.Response]:
     return answers
 
 
-async def test_a_canary_in_every_string_of_every_write_route_reaches_no_log_line(
+@pytest.mark.parametrize("name", each_route(WRITE_ROUTES))
+async def test_a_canary_in_every_string_of_a_write_route_reaches_no_log_line(
+    client: Client, auth: TokenFactory, name: str
+) -> None:
+    with captured_logs() as logs:
+        answers = await send_canaries(await prepare(client, auth, name))
+    # Stored where the field is free text, refused where it is a code or an id; malformed always.
+    assert 400 in {answer.status_code for answer in answers}
+    assert_no_canary(logs, answers)
+
+
+async def test_a_canary_in_every_string_of_a_case_opening_reaches_no_log_line(
     client: Client, auth: TokenFactory
 ) -> None:
     clinician = auth("clinician", user())
-    answers: list[httpx.Response] = []
     with captured_logs() as logs:
-        for path in string_fields(opening()):
-            answers.append(await client.post("/cases", json=with_canary(opening(), path), headers=clinician))
-        for name in WRITE_ROUTES:
-            answers += await send_canaries(await prepare(client, auth, name))
-    statuses = {answer.status_code for answer in answers}
-    assert {201, 400, 422} <= statuses, statuses
+        answers = [
+            await client.post("/cases", json=with_canary(opening(), path), headers=clinician)
+            for path in string_fields(opening())
+        ]
+    assert {201, 422} <= {answer.status_code for answer in answers}
     assert_no_canary(logs, answers)
 
 

@@ -132,6 +132,7 @@ def test_the_events_table_has_the_library_layout(database: DatabaseAddress, runt
     ]
 
 
+@pytest.mark.slow  # the 205-entry case they share takes seconds to write
 async def test_stored_state_is_plain_json_whose_type_is_the_topic(
     database: DatabaseAddress, long_case: UUID
 ) -> None:
@@ -176,6 +177,7 @@ async def test_appends_take_the_table_lock_whatever_the_process_environment_says
         app.close()
 
 
+@pytest.mark.slow  # the 205-entry case they share takes seconds to write
 async def test_snapshots_every_hundred_versions_load_to_the_replayed_case(
     database: DatabaseAddress, long_case: UUID
 ) -> None:
@@ -204,6 +206,7 @@ async def test_snapshots_every_hundred_versions_load_to_the_replayed_case(
         app.close()
 
 
+@pytest.mark.slow  # the 205-entry case they share takes seconds to write
 async def test_a_snapshot_under_a_stale_layout_is_dropped_when_case_records_starts(
     database: DatabaseAddress, long_case: UUID
 ) -> None:
