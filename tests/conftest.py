@@ -24,8 +24,8 @@ from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
 from tests.support.databases import (
+    Copies,
     Drops,
-    copy_database,
     create_database,
     database_name,
     drop_database,
@@ -63,13 +63,19 @@ def drops(pg_server: DatabaseAddress) -> Iterator[Drops]:
     dropping.close()
 
 
+@pytest.fixture(scope="session")
+def copies(pg_server: DatabaseAddress, template_database: DatabaseAddress) -> Iterator[Copies]:
+    """Copies of the template, each made while the test before the one that takes it runs."""
+    copying = Copies(pg_server, template_database)
+    yield copying
+    copying.close()
+
+
 @pytest.fixture
-def fresh_database(
-    pg_server: DatabaseAddress, template_database: DatabaseAddress, drops: Drops
-) -> Iterator[DatabaseAddress]:
+def fresh_database(copies: Copies, drops: Drops) -> Iterator[DatabaseAddress]:
     """A new database for one test, holding the schema Waymark sets up on first start (copied from the
     session's template, not set up again), dropped afterwards."""
-    address = copy_database(pg_server, template_database)
+    address = copies.take()
     yield address
     drops.drop(address)
 

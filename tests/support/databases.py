@@ -110,6 +110,32 @@ class Drops:
             dropped.result()
 
 
+class Copies:
+    """Copies of the template made one ahead in a background thread: a test takes the copy made while
+    the test before it ran, and the next copy starts at once. A copy costs about 0.2 s of the server's
+    disk, which the running test would otherwise wait for."""
+
+    def __init__(self, server: DatabaseAddress, template: DatabaseAddress) -> None:
+        self._server = server
+        self._template = template
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-database")
+        self._next: Future[DatabaseAddress] | None = None
+
+    def take(self) -> DatabaseAddress:
+        ready = self._next or self._copy()
+        self._next = self._copy()
+        return ready.result()
+
+    def _copy(self) -> Future[DatabaseAddress]:
+        return self._pool.submit(copy_database, self._server, self._template)
+
+    def close(self) -> None:
+        """Drop the copy made ahead that no test took."""
+        self._pool.shutdown(wait=True)
+        if self._next is not None:
+            drop_database(self._server, self._next.result())
+
+
 def query(database: DatabaseAddress, statement: str, params: Any = ()) -> list[dict[str, Any]]:
     """Run one statement on a database (autocommit) and return its rows."""
     with psycopg.connect(**database.connect_kwargs(), autocommit=True, row_factory=dict_row) as conn:
