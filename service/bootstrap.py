@@ -147,15 +147,19 @@ async def read_side(
     settings: Settings, address: DatabaseAddress, *, run_projector: bool
 ) -> AsyncIterator[ReadSide]:
     """The read side for a serving process: read models set up, the projector running in this process
-    (unless ``run_projector`` is off: it runs elsewhere), the read pools and the position watcher."""
+    (unless ``run_projector`` is off: it runs elsewhere), the read pools and the position watcher, on
+    the read replica when there is one (``READ_DATABASE_URL``)."""
     stop = asyncio.Event()
     live = projector(address)
     await live.setup()
     task = asyncio.create_task(live.run(stop)) if run_projector else None
     signing = periodic_checkpoints(settings)
     signer = asyncio.create_task(keep_checkpoints(address, *signing, stop)) if signing else None
-    reads = await ReadPools.open(address.url, settings)
-    positions = PositionWatcher(address.url, wait_seconds=settings.read_your_writes_wait_ms / 1000)
+    served_from = settings.read_database_url or address.url
+    reads = await ReadPools.open(served_from, settings)
+    positions = PositionWatcher(
+        served_from, hints_dsn=address.url, wait_seconds=settings.read_your_writes_wait_ms / 1000
+    )
     await positions.start()
     try:
         yield ReadSide(reads, positions)

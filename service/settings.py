@@ -48,6 +48,8 @@ _TEXT = {
     "sso_audience": "WAYMARK_SSO_AUDIENCE",
     "session_secret": "WAYMARK_SESSION_SECRET",
     "metrics_token": "WAYMARK_METRICS_TOKEN",
+    # Beyond one machine (issue 13): projection reads from a streaming replica.
+    "read_database_url": "READ_DATABASE_URL",
 }
 _NUMBERS = {
     "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
@@ -80,6 +82,10 @@ class Settings:
     """
 
     database_url: str | None = None
+    read_database_url: str | None = None
+    """A streaming replica of ``database_url`` that projection reads (records' projections, reports,
+    exports, the feed) are served from; writes, the access log and the projector stay on the primary,
+    and ``min_position`` waits for the replica to replay that far."""
     data_dir: Path = field(default_factory=_default_data_dir)
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
@@ -136,10 +142,10 @@ class Settings:
     audit_checkpoint_check_seconds: float = 5.0
     """How often a serving process looks whether a checkpoint is due (not read from the environment)."""
     review_interval_days: int = 84
+    """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
     metrics_token: str | None = None
     """When set, ``/metrics`` answers only a scraper sending it as a bearer token; unset, it is open
     (it names no person: route templates, entry kinds, counts and positions)."""
-    """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
     break_glass_seconds: int = 4 * 3600
     """How long a break-glass grant lets a clinician outside the care team read a record."""
 

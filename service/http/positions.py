@@ -30,13 +30,29 @@ class PositionWatcher:
 
     A notification is only a hint to look: any login may NOTIFY the channel with any payload, and a
     position taken from the payload would let it make reads claim writes they have not seen.
+
+    With a read replica, ``dsn`` is the replica (positions are read where the reads are served, so a
+    position reached there means the replica has replayed the rows too) and ``hints_dsn`` the primary:
+    a standby cannot LISTEN. A hint arrives before the replica has replayed the commit, so while a
+    reader waits the replica is read again every ``behind_poll_seconds``.
     """
 
-    def __init__(self, dsn: str, *, poll_seconds: float = 1.0, wait_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        hints_dsn: str | None = None,
+        poll_seconds: float = 1.0,
+        wait_seconds: float = 2.0,
+        behind_poll_seconds: float = 0.01,
+    ) -> None:
         self.dsn, self.poll_seconds, self.wait_seconds = dsn, poll_seconds, wait_seconds
+        self.hints_dsn = hints_dsn or dsn
+        self.behind_poll_seconds = behind_poll_seconds
         self.positions: dict[str, int] = {}
         self._moved = asyncio.Event()
         self._hinted = asyncio.Event()
+        self._waiting = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -64,13 +80,19 @@ class PositionWatcher:
         names = list(names)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.wait_seconds if wait_seconds is None else wait_seconds)
-        while min((self.positions.get(name, 0) for name in names), default=0) < position:
-            moved = self._moved
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ProjectionBehind(position)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(moved.wait(), timeout=min(remaining, self.poll_seconds))
+        self._waiting += 1
+        try:
+            while min((self.positions.get(name, 0) for name in names), default=0) < position:
+                moved = self._moved
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise ProjectionBehind(position)
+                if self.hints_dsn != self.dsn:
+                    self._hinted.set()  # a replica replays behind the hints: look again now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(moved.wait(), timeout=min(remaining, self.poll_seconds))
+        finally:
+            self._waiting -= 1
 
     def _advance(self, name: str, position: int) -> None:
         if position > self.positions.get(name, 0):
@@ -84,22 +106,36 @@ class PositionWatcher:
     async def _follow(self) -> None:
         while True:
             try:
-                conn = await asyncpg.connect(self.dsn)
-                try:
-                    await conn.add_listener(POSITIONS_CHANNEL, self._on_notify)
+                async with contextlib.AsyncExitStack() as connections:
+                    conn = await self._connect(connections, self.dsn)
+                    hints = (
+                        conn
+                        if self.hints_dsn == self.dsn
+                        else await self._connect(connections, self.hints_dsn)
+                    )
+                    await hints.add_listener(POSITIONS_CHANNEL, self._on_notify)
                     while True:
                         # Cleared before reading: a notification during the read means read again.
                         self._hinted.clear()
                         await self._poll(conn)
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._hinted.wait(), timeout=self.poll_seconds)
-                finally:
-                    # Closed at once, not gracefully: a graceful close after a cancelled query could
-                    # wait for ever, and shutting down hung (a LISTEN connection holds nothing to keep).
-                    conn.terminate()
+                            await asyncio.wait_for(self._hinted.wait(), timeout=self._next_look())
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("position watcher: %s; reconnecting", type(error).__name__)
                 await asyncio.sleep(self.poll_seconds)
+
+    def _next_look(self) -> float:
+        """How long to wait for a hint before reading the positions again."""
+        replica = self.hints_dsn != self.dsn
+        return self.behind_poll_seconds if replica and self._waiting else self.poll_seconds
+
+    @staticmethod
+    async def _connect(connections: contextlib.AsyncExitStack, dsn: str) -> asyncpg.Connection:
+        conn = await asyncpg.connect(dsn)
+        # Closed at once, not gracefully: a graceful close after a cancelled query could wait for
+        # ever, and shutting down hung (a LISTEN connection holds nothing to keep).
+        connections.callback(conn.terminate)
+        return conn
 
     async def _poll(self, conn: asyncpg.Connection) -> None:
         # The app prepares the read side before it starts the watcher, so the table is there.
