@@ -9,7 +9,7 @@ import click
 
 __all__ = ["SUITES", "bench"]
 
-SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit")
+SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit", "replica")
 
 
 @click.command()

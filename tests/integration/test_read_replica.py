@@ -23,7 +23,7 @@ from service.http.auth import issue_token
 from service.settings import Settings
 from tests.api.helpers import Client, open_case, post
 from tests.support.polling import eventually
-from tests.support.replica import Replicated, replicated_postgres
+from service.tools.replica import Replicated, replicated_postgres
 
 pytestmark = pytest.mark.slow
 

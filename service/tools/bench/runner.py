@@ -19,6 +19,7 @@ from service.tools.bench.audit import run_audit
 from service.tools.bench.dataset import ensure_events
 from service.tools.bench.lag import measure_lag
 from service.tools.bench.rebuild import raw_audit_rebuild, rebuild_rate
+from service.tools.bench.replica import measure_replica_reads
 from service.tools.bench.report import Figure, Report
 from service.tools.bench.serving import watch_peak_rss_mb
 from service.tools.bench.suites import Bench, p
@@ -96,6 +97,23 @@ def run_lag(runner: Bench, *, rate: float) -> None:
     )
 
 
+def run_replica(runner: Bench, *, writes: int = 200) -> None:
+    """Read-your-writes through a streaming replica, beside reads on the primary, alternated per run."""
+    console.print(f"replica: {runner.runs} runs of {writes} writes each read back, replica then primary")
+    runs = measure_replica_reads(runner.runs, writes)
+    for q in (50, 99):
+        runner.report.add(
+            Figure(
+                f"write then min_position read p{q}, reads on a streaming replica",
+                "ms",
+                [p(run.replica_ms, q) for run in runs],
+                [p(run.primary_ms, q) for run in runs],
+                f"reads on the primary p{q}",
+                higher_is_better=False,
+            )
+        )
+
+
 def run_bench(
     *,
     which: str,
@@ -126,6 +144,8 @@ def run_bench(
             run_lag(runner, rate=rate)
         if "audit" in chosen:
             run_audit(runtime.address, report, runs)
+        if "replica" in chosen:
+            run_replica(runner)
         for kind in kinds:
             if "commands" in chosen:
                 runner.commands(kind)

