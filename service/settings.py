@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -50,6 +51,7 @@ _TEXT = {
     "metrics_token": "WAYMARK_METRICS_TOKEN",
     # Beyond one machine (issue 13): projection reads from a streaming replica.
     "read_database_url": "READ_DATABASE_URL",
+    "organisation_claim": "WAYMARK_ORGANISATION_CLAIM",
 }
 _NUMBERS = {
     "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
@@ -87,6 +89,14 @@ class Settings:
     exports, the feed) are served from; writes, the access log and the projector stay on the primary,
     and ``min_position`` waits for the replica to replay that far."""
     data_dir: Path = field(default_factory=_default_data_dir)
+    organisations: Mapping[str, str] = field(default_factory=dict)
+    """Several organisations on one installation: each organisation's id and its own database URL
+    (``WAYMARK_ORGANISATIONS``, a JSON object). Each gets a whole Waymark of its own on that database;
+    a request's organisation is the one its token names in ``organisation_claim``."""
+    organisation_claim: str = "org"
+    """The token claim naming the user's organisation, when there are several."""
+    organisation: str | None = None
+    """The organisation this Waymark serves, when there are several (tokens must name it)."""
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwt_private_key: str | None = None
@@ -167,6 +177,7 @@ class Settings:
             audit_signing_key=_read_key(env, "WAYMARK_AUDIT_SIGNING_KEY"),
             audit_public_key=_read_key(env, "WAYMARK_AUDIT_PUBLIC_KEY"),
             run_projector=env.get("WAYMARK_PROJECTOR", "on") != "off",
+            organisations=_organisations(env.get("WAYMARK_ORGANISATIONS")),
             **given,
         )
 
@@ -207,6 +218,28 @@ class Settings:
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _organisations(text: str | None) -> dict[str, str]:
+    """``WAYMARK_ORGANISATIONS``: a JSON object of organisation ids and database URLs."""
+    if not text:
+        return {}
+    try:
+        given = json.loads(text)
+    except ValueError:
+        given = None
+    if (
+        not isinstance(given, dict)
+        or not given
+        or not all(
+            isinstance(key, str) and key and isinstance(value, str) and value for key, value in given.items()
+        )
+    ):
+        raise SettingsError(
+            "WAYMARK_ORGANISATIONS must be a JSON object of organisation ids and database URLs, "
+            'e.g. {"north": "postgresql://.../waymark_north"}'
+        )
+    return given
 
 
 def _read_key(env: Mapping[str, str], name: str) -> str | None:

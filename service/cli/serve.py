@@ -11,8 +11,10 @@ import uvicorn
 from rich.console import Console
 
 from service.bootstrap import app_extensions
-from service.cli.common import start_runtime
+from service.cli.common import read_settings, start_runtime
 from service.http.app import create_app
+from service.http.organisations import organisations_app
+from service.settings import Settings
 
 __all__ = ["serve"]
 
@@ -36,6 +38,9 @@ console = Console(stderr=True)
 )
 def serve(host: str, port: int, data_dir: Path | None, projector: bool | None, demo: bool | None) -> None:
     """Serve the HTTP API (OpenAPI browser at /schema)."""
+    if (several := read_settings(data_dir, serving=True)).organisations:
+        _serve_organisations(several, host, port, projector)
+        return
     runtime = start_runtime(data_dir, serving=True)
     settings = runtime.settings
     # Only the embedded demo database (a throwaway on this machine) offers its demo users a sign-in
@@ -66,6 +71,20 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool | None, d
         uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
     finally:
         runtime.close()
+
+
+def _serve_organisations(settings: Settings, host: str, port: int, projector: bool | None) -> None:
+    """Several organisations (``WAYMARK_ORGANISATIONS``): a Waymark each on its own database, behind one
+    router choosing by the token's organisation claim. No demo data and no pages' sign-in."""
+    app = organisations_app(
+        settings, run_projector=settings.run_projector if projector is None else projector
+    )
+    url = f"http://{host}:{port}"
+    console.print(
+        f"\n[bold]Waymark[/bold] is starting at {url} for {len(settings.organisations)} organisations "
+        f"(tokens name theirs in the '{settings.organisation_claim}' claim)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
 def _announce_demo(url: str) -> None:

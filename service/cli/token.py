@@ -24,11 +24,22 @@ __all__ = ["token"]
     help="Lifetime in seconds, at most WAYMARK_JWT_MAX_LIFETIME_SECONDS (default 43200).",
 )
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory holding the local secret.")
-def token(sub: str, role: str, ttl: int, data_dir: Path | None) -> None:
+@click.option(
+    "--organisation",
+    help="The user's organisation, when one installation serves several (WAYMARK_ORGANISATIONS).",
+)
+def token(sub: str, role: str, ttl: int, data_dir: Path | None, organisation: str | None) -> None:
     """Print a signed bearer token for local use."""
     settings = read_settings(data_dir, serving=True)
+    if settings.organisations and organisation not in settings.organisations:
+        choices = ", ".join(settings.organisations)
+        raise click.BadParameter(
+            f"name one of the organisations served: {choices}", param_hint="'--organisation'"
+        )
     try:
-        click.echo(issue_token(settings, sub=sub, role=Role(role), ttl_seconds=ttl))
+        click.echo(
+            issue_token(settings, sub=sub, role=Role(role), ttl_seconds=ttl, organisation=organisation)
+        )
     except PermissionError as error:
         raise SettingsProblem(str(error)) from None
     except LifetimeTooLong as error:

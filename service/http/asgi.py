@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from typing import Any
 
 from service.bootstrap import Runtime
 from service.http.app import create_app
+from service.http.organisations import organisations_app
 from service.logs import configure_logging, log_format
 from service.settings import Settings
 
 __all__ = ["app"]
 
 
-def app() -> Litestar:
-    """Start Waymark from the environment (``WAYMARK_PROJECTOR=off``: projecting runs elsewhere)."""
+def app() -> Any:
+    """Start Waymark from the environment (``WAYMARK_PROJECTOR=off``: projecting runs elsewhere); with
+    ``WAYMARK_ORGANISATIONS``, a Waymark for each organisation behind one router."""
     configure_logging(log_format())
     settings = Settings.from_env()
+    if settings.organisations:
+        return organisations_app(settings, run_projector=settings.run_projector)
     return create_app(Runtime.start(settings), run_projector=settings.run_projector, owns_runtime=True)

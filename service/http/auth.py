@@ -79,11 +79,17 @@ class _RememberingMiddleware(JWTAuthenticationMiddleware):
     route, so the memory lives in the app's auth config and is handed to each)."""
 
     def __init__(
-        self, *args: Any, verified: VerifiedTokens, provider: IdentityProviderTokens | None, **kwargs: Any
+        self,
+        *args: Any,
+        verified: VerifiedTokens,
+        provider: IdentityProviderTokens | None,
+        organisation: tuple[str, str] | None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._verified = verified
         self._provider = provider
+        self._organisation = organisation
         self._key_id = hashlib.sha256(f"{self.algorithm}\n{self.token_secret}".encode()).digest()
         self._provider_id = hashlib.sha256(f"sso\n{provider.issuer if provider else ''}".encode()).digest()
 
@@ -97,11 +103,23 @@ class _RememberingMiddleware(JWTAuthenticationMiddleware):
                 return remembered
         if self._provider is not None and self._provider.signed(encoded_token):
             result = await self._provider.authenticate(encoded_token)
-            self._verified.remember(self._provider_id, encoded_token, result)
-            return result
-        result = await super().authenticate_token(encoded_token, connection)
-        self._verified.remember(self._key_id, encoded_token, result)
+            key_id = self._provider_id
+        else:
+            result = await super().authenticate_token(encoded_token, connection)
+            key_id = self._key_id
+        self._of_this_organisation(result)
+        self._verified.remember(key_id, encoded_token, result)
         return result
+
+    def _of_this_organisation(self, result: AuthenticationResult) -> None:
+        """With several organisations on one installation, each Waymark serves only tokens naming
+        its own organisation (the router chose it by the same claim; this is the second lock)."""
+        if self._organisation is None:
+            return
+        claim, organisation = self._organisation
+        named = result.auth.extras.get(claim) if isinstance(result.auth, Token) else None
+        if named != organisation:
+            raise NotAuthorizedException("the token names another organisation")
 
 
 @dataclass
@@ -111,6 +129,8 @@ class _RememberingJWTAuth(JWTAuth[Actor, Token]):
     verified: VerifiedTokens = field(default_factory=VerifiedTokens)
     provider: IdentityProviderTokens | None = None
     """The organisation's identity provider, when API clients sign in through it (single sign-on)."""
+    organisation: tuple[str, str] | None = None
+    """The claim and the organisation every token must name, when one installation serves several."""
     authentication_middleware_class: type[JWTAuthenticationMiddleware] = _RememberingMiddleware
 
     @property
@@ -119,6 +139,7 @@ class _RememberingJWTAuth(JWTAuth[Actor, Token]):
         defined = super().middleware
         defined.kwargs["verified"] = self.verified
         defined.kwargs["provider"] = self.provider
+        defined.kwargs["organisation"] = self.organisation
         return defined
 
 
@@ -140,9 +161,11 @@ def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
             role_claim=settings.oidc_role_claim,
             longest_seconds=longest,
             cooldown=settings.sso_keys_cooldown_seconds,
+            kept_claims=(settings.organisation_claim,),
         )
     return _RememberingJWTAuth(
         provider=provider,
+        organisation=(settings.organisation_claim, settings.organisation) if settings.organisation else None,
         retrieve_user_handler=_actor_from_token,
         revoked_token_handler=lives_too_long,
         token_secret=key,
@@ -160,7 +183,9 @@ class LifetimeTooLong(ValueError):
     """A token was asked to live longer than the server accepts."""
 
 
-def issue_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int) -> str:
+def issue_token(
+    settings: Settings, *, sub: str, role: Role, ttl_seconds: int, organisation: str | None = None
+) -> str:
     """Sign a token for local use (demo and tests): HS256 with the secret, or RS256 with the private key.
 
     Never one the server would refuse: ``ttl_seconds`` beyond the longest lifetime raises LifetimeTooLong.
@@ -179,6 +204,8 @@ def issue_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int) -
         "iat": now,
         "exp": now + ttl_seconds,
     }
+    if organisation is not None:
+        claims[settings.organisation_claim] = organisation
     if settings.jwt_public_key:
         if not settings.jwt_private_key:
             raise PermissionError("Signing RS256 tokens needs WAYMARK_JWT_PRIVATE_KEY[_FILE]")

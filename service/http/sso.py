@@ -40,6 +40,8 @@ class IdentityProviderTokens:
     role_claim: str
     longest_seconds: int
     cooldown: float = 10.0
+    kept_claims: tuple[str, ...] = ()
+    """Claims beside the role kept with the verified token (the organisation's, when there are several)."""
     _keys: jwt.PyJWKClient | None = field(default=None, init=False)
 
     def signed(self, token: str) -> bool:
@@ -65,7 +67,8 @@ class IdentityProviderTokens:
             iat=datetime.fromtimestamp(claims["iat"], UTC),
             iss=self.issuer,
             aud=self.audience,
-            extras={"role": actor.role.value},
+            extras={"role": actor.role.value}
+            | {name: claims[name] for name in self.kept_claims if name in claims},
         )
         return AuthenticationResult(user=actor, auth=issued)
 

@@ -21,9 +21,9 @@ from service.bootstrap import Runtime
 from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
+from service.tools.replica import Replicated, replicated_postgres
 from tests.api.helpers import Client, open_case, post
 from tests.support.polling import eventually
-from service.tools.replica import Replicated, replicated_postgres
 
 pytestmark = pytest.mark.slow
 
