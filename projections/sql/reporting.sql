@@ -111,7 +111,7 @@ CREATE OR REPLACE VIEW reporting.horizon AS
            greatest((SELECT max(position) FROM read.care_changes WHERE view = '*'),
                     (SELECT max(position) FROM read.trajectory_changes WHERE view = '*'), 0) AS reload_at
     FROM read_meta.generations WHERE status = 'live' AND name IN ('care', 'trajectory');
-COMMENT ON VIEW reporting.horizon IS 'position: no change at or below it is still to come, so a reader that applied every change up to it remembers it; reload_at: a reader that remembered less must read the views afresh (a rebuild).';
+COMMENT ON VIEW reporting.horizon IS 'position: no change at or below it is still to come, so a reader that applied every change up to it remembers it; reload_at: when it differs from the value a reader saw last, the views were rebuilt and the reader must read them afresh.';
 
 -- Before the HMAC key: an md5 of a salt, through a function the reporting role could call.
 DROP FUNCTION IF EXISTS reporting.pseudonym(uuid);
