@@ -23,7 +23,7 @@ from projections.schema import EVENTS_CHANNEL, EVENTS_TABLE, POSITIONS_CHANNEL
 from service.tools.bench.commands import open_cases, review
 from service.write.application import CaseRecords
 
-__all__ = ["LagRun", "measure_lag"]
+__all__ = ["LagRun", "measure_lag", "write_steadily"]
 
 
 @dataclass
@@ -61,7 +61,7 @@ async def measure_lag(records: CaseRecords, dsn: str, *, seconds: float, rate: f
         async with _following_projections(dsn, projected), _raw_tailing(dsn, raw):
             cases = await asyncio.to_thread(open_cases, records, 50)
             await asyncio.sleep(1.0)
-            acks = await _write_steadily(records, cases, seconds=seconds, rate=rate)
+            acks = await write_steadily(records, cases, seconds=seconds, rate=rate)
             await asyncio.sleep(1.0)
     finally:
         stop.set()
@@ -120,7 +120,7 @@ async def _raw_tailing(dsn: str, advances: _Advances) -> AsyncIterator[None]:
         await reader.close()
 
 
-async def _write_steadily(
+async def write_steadily(
     records: CaseRecords, cases: list[uuid.UUID], *, seconds: float, rate: float
 ) -> list[tuple[int, float]]:
     """Append at a steady rate (each write in a thread, so a slow one never delays the schedule)."""
