@@ -14,10 +14,24 @@ import msgspec
 
 from projections.queries import Reader
 
-__all__ = ["FEED_PROJECTIONS", "Change", "FeedPage", "Position", "read_feed"]
+__all__ = ["ENTRY_KEYS", "FEED_PROJECTIONS", "Change", "FeedPage", "Position", "read_feed"]
 
 FEED_PROJECTIONS = ("care", "trajectory")
 """The projections whose change logs the feed reads (the horizon is the lower of their positions)."""
+
+ENTRY_KEYS = {
+    "people": "entry_key",
+    "case_status": "entry_key",
+    "reviews": "review_key",
+    "plan_decisions": "decision_key",
+    "decision_causes": "decision_key",
+    "setbacks": "setback_key",
+    "escalations": "escalation_key",
+    "ratings": "entry_key",
+    "outcome_measures": "entry_key",
+}
+"""The column of each reporting view holding the key a change names (the view's own key where it
+has one, else ``entry_key``)."""
 
 _PAGE = """
 WITH horizon AS (SELECT position FROM reporting.horizon),

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from projections.queries.exports import ExportView
+from projections.queries.feed import ENTRY_KEYS
 
 Rows = dict[str, list[tuple[Any, ...]]]
 """A view's rows by entry key."""
@@ -41,7 +42,7 @@ class IncrementalReader:
                 # An entry's rows all carry its last change's position: those read replace the copy's.
                 fresh: Rows = {}
                 for row in await conn.fetch(f"SELECT * FROM reporting.{view} WHERE position > $1", after):  # noqa: S608
-                    fresh.setdefault(row["entry_key"], []).append(tuple(row.values()))
+                    fresh.setdefault(row[ENTRY_KEYS[view]], []).append(tuple(row.values()))
                 rows.update(fresh)
             # Not the highest position seen: a change at or below the horizon can still commit.
             self.position = horizon["position"]
