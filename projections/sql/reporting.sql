@@ -122,7 +122,7 @@ CREATE OR REPLACE VIEW reporting.changes AS
     SELECT c.position, c.view, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.entry_id))), 'hex') AS entry_key, c.removed, c.updated_at
     FROM (SELECT * FROM read.care_changes UNION ALL SELECT * FROM read.trajectory_changes) c
     CROSS JOIN read_meta.pseudonym_key k;
-COMMENT ON VIEW reporting.changes IS 'Which entry''s rows changed in which view at which log position (removed: it has none left; view ''*'': the views were rebuilt, read them afresh). A change means: replace every row of that entry_key in that view.';
+COMMENT ON VIEW reporting.changes IS 'Which entry''s rows changed in which view at which log position (removed: it has none left; view ''*'': the views were rebuilt, read them afresh). A change means: replace every row of that entry in that view (its key is the view''s own key where it has one, review_key, decision_key, setback_key, escalation_key, else entry_key).';
 
 CREATE OR REPLACE VIEW reporting.horizon AS
     SELECT coalesce(min(position), 0) AS position,
