@@ -84,10 +84,12 @@ async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
     if live is None:
         generation = await create_generation(conn, model, "live")
         await install_views(conn, generation_schema(model.name, generation), model.published())
-    elif model.tracked:
+        return
+    schema = generation_schema(model.name, live["generation"])
+    log = f"{schema}.{changes.change_tables(model.name)[0]}"
+    if model.tracked and await conn.fetchval("SELECT to_regclass($1) IS NULL", log):
         # A generation from before change logs: empty ones let the reporting views install; its
         # layout differs, so the projector rebuilds it (filling them) before applying anything.
-        schema = generation_schema(model.name, live["generation"])
         for statement in changes.tables(schema, model.name):
             await conn.execute(statement)
         await install_views(conn, schema, model.published())

@@ -4,22 +4,27 @@ unevenly, ends with exactly the rows a fresh full read gives."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
 
 from events.entries import EntryCorrected
 from events.errors import CaseRuleBroken
 from events.values import ReviewKind
 from projections.generations import step
 from projections.models import MODELS
+from projections.models.care import CareDelivery
+from projections.projector import Projector
 from projections.rebuild import rebuild
 from service.database import DatabaseAddress
 from service.tools.demo import DemoPlan, write_demo
 from service.write.application import CaseRecords
+from tests.support.polling import eventually
 from tests.support.projections import catch_up, meta
 from tests.support.reporting import IncrementalReader, flattened, full_read
 
@@ -107,4 +112,41 @@ async def test_loading_changes_after_a_position_ends_equal_to_a_full_read(
     assert removals > 0
     assert changes > 0
     assert all(expected[view] for view in ("people", "reviews", "ratings", "decision_causes"))
+    assert flattened(reader) == expected
+
+
+@pytest.mark.slow  # a projector's start-up and rebuild: seconds
+async def test_a_projection_from_before_the_change_log_is_rebuilt_with_one(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    dsn = fresh_database.url
+    write_demo(records, DemoPlan(people=2, months=2, seed=3))
+    await catch_up(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        # As the version before left it: no change log, no triggers, another layout.
+        schema = "read_care_g1"
+        for tracked in CareDelivery.tracked:
+            await conn.execute(f"DROP FUNCTION {schema}.{tracked.table}_changes() CASCADE")
+        await conn.execute(f"DROP TABLE {schema}.care_changes, {schema}.care_row_versions CASCADE")
+        await conn.execute("UPDATE read_meta.generations SET layout = 'before' WHERE name = 'care'")
+        stop = asyncio.Event()
+        running = asyncio.create_task(Projector(dsn, [m() for m in MODELS.values()]).run(stop))
+
+        async def rebuilt() -> bool:
+            live = await conn.fetchval(
+                "SELECT generation FROM read_meta.generations WHERE name = 'care' AND status = 'live'"
+            )
+            return bool(live == 2)
+
+        await eventually(rebuilt, seconds=30)
+        stop.set()
+        await running
+        reader = IncrementalReader()
+        await reader.load(conn)
+        expected = await full_read(conn)
+    finally:
+        await conn.close()
+    assert expected["people"]
+    assert expected["reviews"]
     assert flattened(reader) == expected

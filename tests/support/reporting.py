@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import asyncpg
@@ -51,10 +50,10 @@ class IncrementalReader:
 
 async def full_read(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every reporting view read afresh, each as a sorted list of rows."""
-    views: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    views: dict[str, list[tuple[Any, ...]]] = {}
     for view in ExportView:
-        for row in await conn.fetch(f"SELECT * FROM reporting.{view.value}"):  # noqa: S608
-            views[view.value].append(tuple(row.values()))
+        rows = await conn.fetch(f"SELECT * FROM reporting.{view.value}")  # noqa: S608
+        views[view.value] = [tuple(row.values()) for row in rows]
     return {view: sorted(rows, key=repr) for view, rows in views.items()}
 
 
