@@ -64,6 +64,8 @@ def tables(schema: str, model: str) -> list[str]:
         " PRIMARY KEY (position, view, entry_id))",
         f"CREATE TABLE IF NOT EXISTS {schema}.{versions} (view text NOT NULL, entry_id uuid NOT NULL,"
         " position bigint NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (view, entry_id))",
+        # A reader's "rows changed after P" reads a few recent versions, never all of them.
+        f"CREATE INDEX IF NOT EXISTS {versions}_by_position ON {schema}.{versions} (view, position)",
     ]
 
 
