@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 
+from projections import changes
 from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, read_events
 from projections.models.base import ReadModel, Statement
 from projections.parking import Parked, apply_or_park, is_event_fault, park
@@ -203,6 +204,7 @@ async def finish_bulk_load(dsn: str, conn: asyncpg.Connection, model: ReadModel,
         tables = await _largest_first(conn, schema, model)
         await _share((conn, helper), [partial(_index, schema, table) for table in tables])
         await _share((conn, helper), [partial(_summarise, schema, summary) for summary in model.summaries])
+        await _track_changes(conn, model, generation)
     finally:
         await helper.close()
     log.info(
@@ -252,6 +254,24 @@ async def _summarise(schema: str, summary: Summary, conn: asyncpg.Connection) ->
         for statement in summary.create(schema) + summary.fill(schema) + summary.keep(schema):
             await conn.execute(statement)
     await conn.execute(f"VACUUM ANALYZE {schema}.{summary.name}")
+
+
+async def _track_changes(conn: asyncpg.Connection, model: ReadModel, generation: int) -> None:
+    """Date every loaded row from the load's position, and log changes from here on."""
+    if not model.tracked:
+        return
+    schema = generation_schema(model.name, generation)
+    async with conn.transaction():
+        position = await conn.fetchval(
+            "SELECT position FROM read_meta.generations WHERE name = $1 AND generation = $2",
+            model.name,
+            generation,
+        )
+        statements = changes.fill(schema, model.name, model.tracked, int(position))
+        for tracked in model.tracked:
+            statements += changes.keep(schema, model.name, tracked)
+        for statement in statements:
+            await conn.execute(statement)
 
 
 async def _largest_first(conn: asyncpg.Connection, schema: str, model: ReadModel) -> list[Table]:

@@ -7,6 +7,7 @@ from functools import partial
 
 import asyncpg
 
+from projections import changes
 from projections.batch import apply_events, read_events
 from projections.models.base import ReadModel
 from projections.parking import apply_or_park, park
@@ -50,6 +51,11 @@ async def create_generation(
             await conn.execute(table.create(schema))
             for statement in table.create_indexes(schema) if with_indexes else ():
                 await conn.execute(statement)
+        for statement in changes.tables(schema, model.name) if model.tracked else ():
+            await conn.execute(statement)
+        for tracked in model.tracked if with_indexes else ():  # a bulk load starts them when done
+            for statement in changes.keep(schema, model.name, tracked):
+                await conn.execute(statement)
         for summary in model.summaries:
             # Kept from the start when rows arrive one batch at a time; a bulk load fills it at the end.
             for statement in summary.create(schema) + (summary.keep(schema) if with_indexes else []):
@@ -74,9 +80,19 @@ async def live_generation(conn: asyncpg.Connection, model: ReadModel) -> asyncpg
 
 async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
     """Give a model a live generation (empty, at position 0) and its ``read`` views, if it has none."""
-    if await live_generation(conn, model) is None:
+    live = await live_generation(conn, model)
+    if live is None:
         generation = await create_generation(conn, model, "live")
-        await install_views(conn, generation_schema(model.name, generation), model.served())
+        await install_views(conn, generation_schema(model.name, generation), model.published())
+        return
+    schema = generation_schema(model.name, live["generation"])
+    log = f"{schema}.{changes.change_tables(model.name)[0]}"
+    if model.tracked and await conn.fetchval("SELECT to_regclass($1) IS NULL", log):
+        # A generation from before change logs: empty ones let the reporting views install; its
+        # layout differs, so the projector rebuilds it (filling them) before applying anything.
+        for statement in changes.tables(schema, model.name):
+            await conn.execute(statement)
+        await install_views(conn, schema, model.published())
 
 
 async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int) -> int:
@@ -99,9 +115,10 @@ async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_si
         if not records:
             return 0
         schema = generation_schema(model.name, row["generation"])
+        last = records[-1]["notification_id"]
+        await changes.mark_position(conn, last)  # the batch's changes are logged at its last position
         parked = await apply_or_park(conn, records, partial(apply_events, conn, model, schema))
         await park(conn, model.name, row["generation"], parked)
-        last = records[-1]["notification_id"]
         await conn.execute(
             "UPDATE read_meta.generations SET position = $3, updated_at = now(), stalled = NULL"
             " WHERE name = $1 AND generation = $2",

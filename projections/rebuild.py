@@ -100,7 +100,7 @@ async def _switch(conn: asyncpg.Connection, model: ReadModel, generation: int, b
             model.name,
             generation,
         )
-        await install_views(conn, generation_schema(model.name, generation), model.served())
+        await install_views(conn, generation_schema(model.name, generation), model.published())
         await install_reporting(conn)
         # The new generation tried every event again: what it parked is what is parked now.
         await conn.execute(

@@ -8,6 +8,7 @@ role. Replacing the key (``rotate_pseudonym_key``) changes every pseudonym at on
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from importlib import resources
 
@@ -33,8 +34,16 @@ async def install_reporting(conn: asyncpg.Connection) -> None:
     """Create or refresh the reporting views and the pseudonym key (made once), then let the
     reporting role read the views."""
     script = resources.files("projections").joinpath("sql/reporting.sql").read_text()
+    try:
+        async with conn.transaction():
+            await conn.execute(script)
+    except asyncpg.InvalidTableDefinitionError:
+        # A view's columns changed other than at its end, which CREATE OR REPLACE cannot do.
+        views = re.findall(r"CREATE OR REPLACE VIEW (reporting\.\w+)", script)
+        async with conn.transaction():
+            await conn.execute(f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
+            await conn.execute(script)
     async with conn.transaction():
-        await conn.execute(script)
         await conn.execute(
             "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2)"
             " ON CONFLICT DO NOTHING",

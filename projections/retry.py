@@ -16,7 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
-from projections.batch import SELECT_AT_POSITIONS, SELECT_LATER_CORRECTIONS, BatchWriter
+from projections.batch import SELECT_AT_POSITIONS, SELECT_LATER_CORRECTIONS, BatchWriter, head_position
+from projections.changes import mark_position
 from projections.models.base import ReadModel
 from projections.parking import Parked, apply_or_park, entry_id_of, park
 from projections.schema import generation_schema
@@ -52,6 +53,9 @@ async def retry_parked(conn: asyncpg.Connection, model: ReadModel) -> Retried:
         )
         records = await conn.fetch(SELECT_AT_POSITIONS, positions)
         schema = generation_schema(model.name, generation)
+        # Late rows are logged as changes at the head of the log: past every position a reader can
+        # have read up to, unless it is at the head already (see docs/operations.md).
+        await mark_position(conn, await head_position(conn))
         late = partial(_apply_late, conn, model, schema, applied_up_to=live["position"], parked=positions)
         still = await apply_or_park(conn, records, late)
         failing = {p.position for p in still}

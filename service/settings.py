@@ -61,6 +61,7 @@ _NUMBERS = {
     "read_pool_size": "WAYMARK_READ_POOL_SIZE",
     "service_pool_size": "WAYMARK_SERVICE_POOL_SIZE",
     "read_timeout_ms": "WAYMARK_READ_TIMEOUT_MS",
+    "export_timeout_ms": "WAYMARK_EXPORT_TIMEOUT_MS",
     "read_your_writes_wait_ms": "WAYMARK_READ_YOUR_WRITES_WAIT_MS",
     "read_work_mem_kb": "WAYMARK_READ_WORK_MEM_KB",
     "read_temp_file_limit_kb": "WAYMARK_READ_TEMP_FILE_LIMIT_KB",
@@ -115,6 +116,9 @@ class Settings:
     apart so a clinician's read never waits behind reports."""
     read_timeout_ms: int = 10_000
     """The longest a projection query may run before it is cancelled and answered with a 503."""
+    export_timeout_ms: int = 600_000
+    """The longest an export (``GET /exports/{view}``) may stream: a year of a large provider's
+    ratings takes tens of seconds, far past the read limit (after it the file ends short)."""
     read_your_writes_wait_ms: int = 2_000
     """How long a read asking for ``min_position`` waits for the projections to reach it before
     answering 503 with Retry-After."""

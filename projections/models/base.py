@@ -9,6 +9,7 @@ from uuid import UUID
 
 from events.codec import decode_entry, type_name
 from events.entries import Entry, EntryCorrected
+from projections.changes import Tracked, change_tables
 from projections.schema import Table, layout_of
 from projections.summaries import Summary
 
@@ -91,6 +92,8 @@ class ReadModel:
     replace_on_correction: ClassVar[bool] = True
     summaries: ClassVar[tuple[Summary, ...]] = ()
     """Counts kept beside the tables by triggers (``projections.summaries``), served as ``read`` views."""
+    tracked: ClassVar[tuple[Tracked, ...]] = ()
+    """Tables a reporting view reads, whose changes are logged (``projections.changes``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -104,12 +107,19 @@ class ReadModel:
     @classmethod
     def layout(cls) -> str:
         """Fingerprint of the model's tables; a change needs a rebuild."""
-        return layout_of(cls.tables, [summary.definition() for summary in cls.summaries])
+        definitions = [summary.definition() for summary in cls.summaries] + [repr(t) for t in cls.tracked]
+        return layout_of(cls.tables, definitions)
 
     @classmethod
     def served(cls) -> list[str]:
         """The tables and summaries a generation serves as ``read`` views."""
         return [table.name for table in cls.tables] + [summary.name for summary in cls.summaries]
+
+    @classmethod
+    def published(cls) -> list[str]:
+        """Everything served as ``read`` views: the tables and summaries, and the change log, which
+        differs between generations (rebuild comparisons read ``served`` only)."""
+        return cls.served() + (list(change_tables(cls.name)) if cls.tracked else [])
 
     def reads(self, topic: str) -> bool:
         """Whether entries of this type can change this model."""

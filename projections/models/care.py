@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from events.entries import Entry
+from projections.changes import Tracked
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
 from projections.models.care_tables import SUMMARIES, TABLES
@@ -36,6 +37,17 @@ class CareDelivery(ReadModel):
     decisions = DECISIONS
     tables = TABLES
     summaries = SUMMARIES
+    tracked = (
+        Tracked("cases", "people"),
+        Tracked("case_status", "case_status"),
+        Tracked("reviews", "reviews"),
+        Tracked("decisions", "plan_decisions"),
+        Tracked("decision_causes", "decision_causes"),
+        Tracked("setbacks", "setbacks"),
+        Tracked("escalations", "escalations"),
+        # A resolution shows as its escalation's resolved_at.
+        Tracked("escalation_resolutions", "escalations", key="escalation_id", owner="escalations"),
+    )
 
     def rows_from(self, topic: str, state: bytes, at: EventAt) -> tuple[UUID, Iterable[Row]]:
         return stored_rows(topic, state) or super().rows_from(topic, state, at)

@@ -30,6 +30,7 @@ from events.entries import (
     StoryAgreed,
     StoryConsentWithdrawn,
 )
+from projections.changes import Tracked
 from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
 from projections.schema import Column, tables_of
 
@@ -132,6 +133,7 @@ class Trajectories(ReadModel):
 
     name = "trajectory"
     decisions = _DECISIONS
+    tracked = (Tracked("ratings", "ratings"), Tracked("measures", "outcome_measures"))
     tables = tables_of(
         TrajectoryRow,
         indexes={

@@ -135,15 +135,19 @@ async def parquet_chunks(
     schema = pa.schema([(a.name, _ARROW_TYPES[a.type.name]) for a in statement.get_attributes()])
     sink = _Sink()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    rows: list[dict[str, Any]] = []
     async with conn.transaction(readonly=True):
-        async for record in statement.cursor(start, end, prefetch=5_000):
-            rows.append(dict(record))
-            if len(rows) == ROWS_PER_GROUP:
-                writer.write_table(pa.Table.from_pylist(rows, schema))
-                rows = []
-                yield sink.take()
-    if rows:
-        writer.write_table(pa.Table.from_pylist(rows, schema))
+        cursor = await statement.cursor(start, end)
+        while rows := await cursor.fetch(ROWS_PER_GROUP):
+            writer.write_table(_table(rows, schema))
+            yield sink.take()
     writer.close()
     yield sink.take()
+
+
+def _table(rows: list[Any], schema: pa.Schema) -> pa.Table:
+    """A row group built column by column (a dict per row cost twice the time)."""
+    columns = list(zip(*rows, strict=True))  # never empty: a cursor's empty fetch ends the loop
+    return pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)],
+        schema=schema,
+    )

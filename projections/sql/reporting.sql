@@ -7,6 +7,12 @@
 -- case id it has seen. HMAC (RFC 2104) is written out with the built-in sha256() over the key's
 -- inner and outer pads (pgcrypto is not in the embedded PostgreSQL):
 --     encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(id))), 'hex')
+-- Person keys are made once per case (the subquery "p", kept whole by OFFSET 0) and joined, not made
+-- again for each of a case's thousands of rows: two SHA-256 per row were most of an export's time.
+--
+-- Every row carries the position and time of its entry's last change in this view; the entry is
+-- named by the view's own key where it has one (review_key, decision_key, setback_key,
+-- escalation_key), else by entry_key. reporting.changes names entries by the same key.
 
 CREATE SCHEMA IF NOT EXISTS reporting;
 COMMENT ON SCHEMA reporting IS 'Pseudonymised, free-text-free views of Waymark projections for reporting tools.';
@@ -21,65 +27,109 @@ COMMENT ON TABLE read_meta.pseudonym_key IS 'The HMAC key of reporting pseudonym
 REVOKE ALL ON read_meta.pseudonym_key FROM PUBLIC;
 
 CREATE OR REPLACE VIEW reporting.people AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           service, opened_on, domains
-    FROM read.cases CROSS JOIN read_meta.pseudonym_key k;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex') AS person_key,
+           x.service, x.opened_on, x.domains,
+           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+    FROM read.cases x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'people' AND v.entry_id = x.entry_id;
 COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, service, opening date and the outcome domains in their plan.';
 
 CREATE OR REPLACE VIEW reporting.case_status AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, status, reason
-    FROM read.case_status CROSS JOIN read_meta.pseudonym_key k;
+    SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.status, x.reason,
+           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+    FROM read.case_status x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'case_status' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.case_status IS 'Openings (from the start of the opening date), closures (with coded reason) and reopenings (when they happened); open days are counted from these.';
 
 CREATE OR REPLACE VIEW reporting.reviews AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(entry_id))), 'hex') AS review_key,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, kind, corrected, changed AS led_to_change, actioned AS led_to_action
-    FROM read.reviews CROSS JOIN read_meta.pseudonym_key k;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS review_key,
+           coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.kind, x.corrected, x.changed AS led_to_change, x.actioned AS led_to_action,
+           v.position, v.updated_at
+    FROM read.reviews x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'reviews' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.reviews IS 'Reviews held (routine, formal, mdt, supervision); led_to_change = a plan change named the review within 28 days; led_to_action = a plan change or a "no change, because" confirmation named it within 28 days.';
 
 CREATE OR REPLACE VIEW reporting.plan_decisions AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(entry_id))), 'hex') AS decision_key,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, kind, support_hours_per_week, caused, corrected
-    FROM read.decisions CROSS JOIN read_meta.pseudonym_key k;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS decision_key,
+           coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.kind, x.support_hours_per_week, x.caused, x.corrected,
+           v.position, v.updated_at
+    FROM read.decisions x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'plan_decisions' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.plan_decisions IS 'Plan changes and confirmations ("no change, because"); caused = names a review, setback or escalation.';
 
 CREATE OR REPLACE VIEW reporting.decision_causes AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(entry_id))), 'hex') AS decision_key,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(cause_id))), 'hex') AS cause_key
-    FROM read.decision_causes CROSS JOIN read_meta.pseudonym_key k;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS decision_key,
+           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.cause_id))), 'hex') AS cause_key,
+           v.position, v.updated_at
+    FROM read.decision_causes x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'decision_causes' AND v.entry_id = x.entry_id;
 COMMENT ON VIEW reporting.decision_causes IS 'Which review, setback or escalation (cause_key) each plan decision names.';
 
 CREATE OR REPLACE VIEW reporting.setbacks AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(entry_id))), 'hex') AS setback_key,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, domains, contributing_factors, corrected
-    FROM read.setbacks CROSS JOIN read_meta.pseudonym_key k;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS setback_key,
+           coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.domains, x.contributing_factors, x.corrected,
+           v.position, v.updated_at
+    FROM read.setbacks x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'setbacks' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.setbacks IS 'Setbacks with their outcome domains and coded contributing factors.';
 
 CREATE OR REPLACE VIEW reporting.escalations AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(e.entry_id))), 'hex') AS escalation_key,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(e.case_id))), 'hex') AS person_key,
-           e.occurred_at, e.severity, e.plan_used_early, e.domains, r.occurred_at AS resolved_at,
-           e.corrected
-    FROM read.escalations e CROSS JOIN read_meta.pseudonym_key k
-    LEFT JOIN read.escalation_resolutions r ON r.escalation_id = e.entry_id;
+    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS escalation_key,
+           coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.severity, x.plan_used_early, x.domains, r.occurred_at AS resolved_at,
+           x.corrected, v.position, v.updated_at
+    FROM read.escalations x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.care_row_versions v ON v.view = 'escalations' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id
+    LEFT JOIN read.escalation_resolutions r ON r.escalation_id = x.entry_id;
 COMMENT ON VIEW reporting.escalations IS 'Escalations: severity 1-4, whether the escalation plan was used early, when resolved.';
 
 CREATE OR REPLACE VIEW reporting.ratings AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, measure, value, corrected
-    FROM read.ratings CROSS JOIN read_meta.pseudonym_key k;
+    SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.measure, x.value, x.corrected,
+           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+    FROM read.ratings x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.trajectory_row_versions v ON v.view = 'ratings' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.ratings IS 'Review ratings 1-10 per outcome domain, plus confidence and autonomy.';
 
 CREATE OR REPLACE VIEW reporting.outcome_measures AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(case_id))), 'hex') AS person_key,
-           occurred_at, instrument, instrument_version, score, raw_total, higher_is_better,
-           clinical_range, band, cutoff, clinical_when, reliable_change, source, domain, corrected
-    FROM read.measures CROSS JOIN read_meta.pseudonym_key k;
+    SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
+           x.occurred_at, x.instrument, x.instrument_version, x.score, x.raw_total, x.higher_is_better,
+           x.clinical_range, x.band, x.cutoff, x.clinical_when, x.reliable_change, x.source, x.domain,
+           x.corrected, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+    FROM read.measures x CROSS JOIN read_meta.pseudonym_key k
+    JOIN read.trajectory_row_versions v ON v.view = 'outcome_measures' AND v.entry_id = x.entry_id
+    LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
+               FROM read.cases c CROSS JOIN read_meta.pseudonym_key k OFFSET 0) p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.outcome_measures IS 'Scored standard measures with the thresholds (and their source) each label was derived with.';
+
+CREATE OR REPLACE VIEW reporting.changes AS
+    SELECT c.position, c.view, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.entry_id))), 'hex') AS entry_key, c.removed, c.updated_at
+    FROM (SELECT * FROM read.care_changes UNION ALL SELECT * FROM read.trajectory_changes) c
+    CROSS JOIN read_meta.pseudonym_key k;
+COMMENT ON VIEW reporting.changes IS 'Which entry''s rows changed in which view at which log position (removed: it has none left; view ''*'': the views were rebuilt, read them afresh). A change means: replace every row of that entry in that view (its key is the view''s own key where it has one, review_key, decision_key, setback_key, escalation_key, else entry_key).';
+
+CREATE OR REPLACE VIEW reporting.horizon AS
+    SELECT coalesce(min(position), 0) AS position,
+           greatest((SELECT max(position) FROM read.care_changes WHERE view = '*'),
+                    (SELECT max(position) FROM read.trajectory_changes WHERE view = '*'), 0) AS reload_at
+    FROM read_meta.generations WHERE status = 'live' AND name IN ('care', 'trajectory');
+COMMENT ON VIEW reporting.horizon IS 'position: no change at or below it is still to come, so a reader that applied every change up to it remembers it; reload_at: when it differs from the value a reader saw last, the views were rebuilt and the reader must read them afresh.';
 
 -- Before the HMAC key: an md5 of a salt, through a function the reporting role could call.
 DROP FUNCTION IF EXISTS reporting.pseudonym(uuid);

@@ -9,7 +9,7 @@ import click
 
 __all__ = ["SUITES", "bench"]
 
-SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit", "replica")
+SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit", "exports", "feed", "replica")
 
 
 @click.command()
@@ -20,6 +20,13 @@ SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit", "r
     show_default=True,
     type=click.IntRange(1),
     help="Events the benchmark database must hold (demo data is written to reach it).",
+)
+@click.option(
+    "--months",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, 120),
+    help="Months the demo data written to reach --events spans (12: a year of --events).",
 )
 @click.option(
     "--runs", default=3, show_default=True, type=click.IntRange(1), help="Runs per figure (median)."
@@ -57,6 +64,7 @@ def bench(
     *,
     which: str,
     events: int,
+    months: int,
     runs: int,
     seconds: float,
     requests: int,
@@ -73,6 +81,7 @@ def bench(
     run_bench(
         which=which,
         events=events,
+        months=months,
         runs=runs,
         seconds=seconds,
         requests=requests,

@@ -29,6 +29,7 @@ from service.http.routes.disclosure import DisclosureController
 from service.http.routes.drilldown import DrillDownController
 from service.http.routes.entries import entry_router
 from service.http.routes.exports import ExportController
+from service.http.routes.feed import FeedController
 from service.http.routes.fhir import case_fhir
 from service.http.routes.health import health, ready
 from service.http.routes.readmodels import AuditController, GovernanceController, PersonProjectionController
@@ -95,6 +96,7 @@ def create_app(
             CaseActionsController,
             ActionListController,
             ExportController,
+            FeedController,
             BreakGlassController,
             BreakGlassReviewController,
             health,

@@ -43,6 +43,8 @@ class ReadPools:
     service_pool: asyncpg.Pool
     """Reads across cases (service learning, SPC, review impact, the audit trail)."""
     limit_seconds: float
+    export_timeout_ms: int = 600_000
+    """How long an export's statement may run (set on its connection: it streams, past the read limit)."""
 
     @classmethod
     async def open(cls, dsn: str, settings: Settings) -> ReadPools:
@@ -59,7 +61,7 @@ class ReadPools:
             limits = server_settings(settings, temp_files=False)
             person = await _pool(dsn, settings.read_pool_size, limits)
         service = await _pool(dsn, settings.service_pool_size, limits)
-        return cls(person, service, settings.read_timeout_ms / 1000)
+        return cls(person, service, settings.read_timeout_ms / 1000, settings.export_timeout_ms)
 
     async def close(self) -> None:
         """Close both pools."""

@@ -85,6 +85,11 @@ class Telemetry:
             ["pool", "state"], registry=registry,
         )  # fmt: skip
 
+        self.feed_subscribers = Gauge(
+            "waymark_feed_subscribers", "Open connections to the live feed (GET /feed, Server-Sent Events).",
+            registry=registry,
+        )  # fmt: skip
+
     def wrap(self, app: ASGIApp) -> ASGIApp:
         """The app, timed and logged request by request (404s and 405s included, which no route sees)."""
 

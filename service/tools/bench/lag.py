@@ -23,7 +23,7 @@ from projections.schema import EVENTS_CHANNEL, EVENTS_TABLE, POSITIONS_CHANNEL
 from service.tools.bench.commands import open_cases, review
 from service.write.application import CaseRecords
 
-__all__ = ["LagRun", "measure_lag"]
+__all__ = ["Advances", "LagRun", "measure_lag", "raw_tailing", "write_steadily"]
 
 
 @dataclass
@@ -35,7 +35,7 @@ class LagRun:
 
 
 @dataclass
-class _Advances:
+class Advances:
     """When a reader had first seen each position: (position, time) in time order."""
 
     positions: list[int] = field(default_factory=list)
@@ -56,12 +56,12 @@ async def measure_lag(records: CaseRecords, dsn: str, *, seconds: float, rate: f
     stop = asyncio.Event()
     projector = Projector(dsn, [model() for model in MODELS.values()])
     task = asyncio.create_task(projector.run(stop))
-    projected, raw = _Advances(), _Advances()
+    projected, raw = Advances(), Advances()
     try:
-        async with _following_projections(dsn, projected), _raw_tailing(dsn, raw):
+        async with _following_projections(dsn, projected), raw_tailing(dsn, raw):
             cases = await asyncio.to_thread(open_cases, records, 50)
             await asyncio.sleep(1.0)
-            acks = await _write_steadily(records, cases, seconds=seconds, rate=rate)
+            acks = await write_steadily(records, cases, seconds=seconds, rate=rate)
             await asyncio.sleep(1.0)
     finally:
         stop.set()
@@ -76,7 +76,7 @@ async def measure_lag(records: CaseRecords, dsn: str, *, seconds: float, rate: f
 
 
 @contextlib.asynccontextmanager
-async def _following_projections(dsn: str, advances: _Advances) -> AsyncIterator[None]:
+async def _following_projections(dsn: str, advances: Advances) -> AsyncIterator[None]:
     """Note when every projection has committed a position (from the projectors' NOTIFY)."""
     conn = await asyncpg.connect(dsn)
     positions = dict.fromkeys(MODELS, 0)
@@ -95,7 +95,7 @@ async def _following_projections(dsn: str, advances: _Advances) -> AsyncIterator
 
 
 @contextlib.asynccontextmanager
-async def _raw_tailing(dsn: str, advances: _Advances) -> AsyncIterator[None]:
+async def raw_tailing(dsn: str, advances: Advances) -> AsyncIterator[None]:
     """The baseline reader: woken by the append's NOTIFY, it selects the new positions and nothing else."""
     listen, reader = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     woken = asyncio.Event()
@@ -120,7 +120,7 @@ async def _raw_tailing(dsn: str, advances: _Advances) -> AsyncIterator[None]:
         await reader.close()
 
 
-async def _write_steadily(
+async def write_steadily(
     records: CaseRecords, cases: list[uuid.UUID], *, seconds: float, rate: float
 ) -> list[tuple[int, float]]:
     """Append at a steady rate (each write in a thread, so a slow one never delays the schedule)."""

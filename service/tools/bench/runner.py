@@ -18,6 +18,7 @@ from service.cli.common import start_runtime
 from service.tools.bench.audit import run_audit
 from service.tools.bench.dataset import ensure_events
 from service.tools.bench.lag import measure_lag
+from service.tools.bench.outlets import run_exports, run_feed
 from service.tools.bench.rebuild import raw_audit_rebuild, rebuild_rate
 from service.tools.bench.replica import measure_replica_reads
 from service.tools.bench.report import Figure, Report
@@ -30,14 +31,17 @@ __all__ = ["run_bench"]
 console = Console(stderr=True)
 
 
-def _dataset(runtime: Runtime, events: int) -> int:
+def _dataset(runtime: Runtime, events: int, months: int) -> int:
     with Progress(
         TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("entries"), console=console
     ) as bar:
         start = runtime.records.recorder.max_notification_id() or 0
         task = bar.add_task("events", total=events, completed=min(start, events))
         return ensure_events(
-            runtime, events, lambda _people, written: bar.update(task, completed=start + written)
+            runtime,
+            events,
+            lambda _people, written: bar.update(task, completed=start + written),
+            months=months,
         )
 
 
@@ -114,10 +118,27 @@ def run_replica(runner: Bench, *, writes: int = 200) -> None:
         )
 
 
+def _served(runner: Bench, kind: str, chosen: tuple[str, ...], rate: float) -> None:
+    """The suites that measure a served Waymark, on one ASGI server."""
+    if "commands" in chosen:
+        runner.commands(kind)
+    if "reads" in chosen:
+        runner.reads(kind)
+    if "queries" in chosen:
+        runner.queries(kind)
+    if "pages" in chosen:
+        runner.pages(kind)
+    if "exports" in chosen:
+        run_exports(runner, kind)
+    if "feed" in chosen:
+        run_feed(runner, kind, rate=rate)
+
+
 def run_bench(
     *,
     which: str,
     events: int,
+    months: int,
     runs: int,
     seconds: float,
     requests: int,
@@ -136,7 +157,7 @@ def run_bench(
     report = Report()
     runner = Bench(runtime, report, console, runs=runs, seconds=seconds, requests=requests)
     try:
-        report.notes.append(f"dataset: {_dataset(runtime, events):,} events in database {database}")
+        report.notes.append(f"dataset: {_dataset(runtime, events, months):,} events in database {database}")
         chosen = SUITES if which == "all" else (which,)
         if "rebuild" in chosen:
             run_rebuild(runner, batch_size=batch_size)
@@ -147,14 +168,7 @@ def run_bench(
         if "replica" in chosen:
             run_replica(runner)
         for kind in kinds:
-            if "commands" in chosen:
-                runner.commands(kind)
-            if "reads" in chosen:
-                runner.reads(kind)
-            if "queries" in chosen:
-                runner.queries(kind)
-            if "pages" in chosen:
-                runner.pages(kind)
+            _served(runner, kind, chosen, rate)
         runner.memory()
     finally:
         runtime.close()
