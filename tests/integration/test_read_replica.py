@@ -10,7 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import pytest
@@ -28,6 +28,14 @@ from tests.support.polling import eventually
 pytestmark = pytest.mark.slow
 
 
+class Reading(NamedTuple):
+    """The app reading from the replica, and a clinician's and a reporting user's headers."""
+
+    http: Client
+    clinician: dict[str, str]
+    reporting: dict[str, str]
+
+
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Replicated]:
     with replicated_postgres() as pair:
@@ -35,7 +43,7 @@ def replicated() -> Iterator[Replicated]:
 
 
 @pytest.fixture
-async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[tuple[Client, dict[str, str]]]:
+async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[Reading]:
     settings = Settings(
         database_url=replicated.primary.url,
         read_database_url=replicated.replica.url,
@@ -46,7 +54,10 @@ async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[tuple[
     try:
         async with AsyncTestClient(app=create_app(runtime)) as test_client:
             token = issue_token(settings, sub="replica-clinician", role=Role.CLINICIAN, ttl_seconds=600)
-            yield test_client, {"Authorization": f"Bearer {token}"}
+            reporting = issue_token(settings, sub="replica-bi", role=Role.REPORTING, ttl_seconds=600)
+            yield Reading(
+                test_client, {"Authorization": f"Bearer {token}"}, {"Authorization": f"Bearer {reporting}"}
+            )
     finally:
         runtime.close()
 
@@ -77,9 +88,9 @@ async def learning_log(client: Client, headers: dict[str, str], case_id: str, qu
 
 
 async def test_reads_come_from_the_replica_and_min_position_waits_for_its_replay(
-    replicated: Replicated, client: tuple[Client, dict[str, str]]
+    replicated: Replicated, client: Reading
 ) -> None:
-    http, headers = client
+    http, headers, _ = client
     case_id = await open_case(http, headers, care_team=["replica-clinician"])
     first = await post(http, headers, f"/cases/{case_id}/setbacks", setback("first"))
     assert await learning_log(http, headers, case_id, f"?min_position={first['position']}") == ["first"]
@@ -111,3 +122,33 @@ async def test_reads_come_from_the_replica_and_min_position_waits_for_its_replay
     finally:
         replicated.resume_replay()
     assert sorted(waited) == ["first", "second"]  # the wait ended as the replica replayed it
+
+
+async def feed_horizon(reading: Reading) -> int:
+    """How far the feed says the reporting views have got, as the server reading them sees it."""
+    answer = await reading.http.get("/feed", params={"after": 0, "limit": 1}, headers=reading.reporting)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["horizon"])
+
+
+async def test_the_feed_is_read_from_the_replica(replicated: Replicated, client: Reading) -> None:
+    http, headers, _ = client
+    case_id = await open_case(http, headers, care_team=["replica-clinician"])
+    first = await post(http, headers, f"/cases/{case_id}/setbacks", setback("first"))
+
+    async def feed_has(position: int) -> bool:
+        return await feed_horizon(client) >= position
+
+    await eventually(lambda: feed_has(first["position"]), seconds=10, failure="the feed never reached it")
+    replicated.pause_replay()
+    try:
+        second = await post(http, headers, f"/cases/{case_id}/setbacks", setback("second"))
+
+        async def primary_has_it() -> bool:
+            return await asyncio.to_thread(primary_position, replicated) >= int(second["position"])
+
+        await eventually(primary_has_it, seconds=10, failure="the primary never projected the setback")
+        assert await feed_horizon(client) < second["position"]  # the replica has not replayed it
+    finally:
+        replicated.resume_replay()
+    await eventually(lambda: feed_has(second["position"]), seconds=10, failure="the replica never caught up")
