@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from projections.triggers import statement_triggers
+
 __all__ = ["POSITION_SETTING", "Tracked", "change_tables", "fill", "keep", "mark_position", "tables"]
 
 POSITION_SETTING = "waymark.position"
@@ -117,20 +119,7 @@ BEGIN
     RETURN NULL;
 END
 $body$"""
-    statements = [body]
-    table = f"{schema}.{tracked.table}"
-    for event, transitions in (
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ):
-        trigger = f"{tracked.table}_changes_{event.lower()}"
-        statements += [
-            f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
-            f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {transitions}"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-        ]
-    return statements
+    return [body, *statement_triggers(f"{schema}.{tracked.table}", f"{tracked.table}_changes", function)]
 
 
 def fill(schema: str, model: str, tracked: tuple[Tracked, ...], position: int) -> list[str]:

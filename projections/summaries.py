@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from projections.triggers import statement_triggers
+
 __all__ = ["Summary"]
 
 
@@ -93,17 +95,4 @@ BEGIN
     RETURN NULL;
 END
 $body$"""
-        statements = [body]
-        table = f"{schema}.{self.source}"
-        for event, transitions in (
-            ("INSERT", "NEW TABLE AS new_rows"),
-            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("DELETE", "OLD TABLE AS old_rows"),
-        ):
-            trigger = f"{self.name}_{event.lower()}"
-            statements += [
-                f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
-                f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {transitions}"
-                f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-            ]
-        return statements
+        return [body, *statement_triggers(f"{schema}.{self.source}", self.name, function)]
