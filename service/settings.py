@@ -67,6 +67,7 @@ _NUMBERS = {
     "break_glass_seconds": "WAYMARK_BREAK_GLASS_SECONDS",
     "audit_checkpoint_entries": "WAYMARK_AUDIT_CHECKPOINT_ENTRIES",
     "audit_checkpoint_minutes": "WAYMARK_AUDIT_CHECKPOINT_MINUTES",
+    "retention_years": "WAYMARK_RETENTION_YEARS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -142,6 +143,9 @@ class Settings:
     """Days from one review to the next due, until cases carry their own interval (12 weeks)."""
     break_glass_seconds: int = 4 * 3600
     """How long a break-glass grant lets a clinician outside the care team read a record."""
+    retention_years: int = 20
+    """How long a closed case is kept after the last contact before it is appraised (English Records
+    Management Code of Practice: mental-health records, 20 years after the last contact)."""
 
     @classmethod
     def from_env(

@@ -14,6 +14,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -29,6 +30,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
 from projections.schema import Column, tables_of
@@ -122,6 +124,8 @@ _DECISIONS: dict[type[Entry], Decision] = {
     CaseClosed: _NO_READING,
     CaseReopened: _NO_READING,
     BreakGlassGranted: _NO_READING,
+    ErasureApproved: _NO_READING,
+    TextErased: _NO_READING,
     EntryCorrected: applies_corrections,
 }
 """What the trajectory model does with every kind of entry."""

@@ -9,6 +9,7 @@ from service.cli.bench import bench
 from service.cli.db import db
 from service.cli.demo import demo
 from service.cli.projections import project, projections
+from service.cli.retention import retention
 from service.cli.serve import serve
 from service.cli.token import token
 from service.logs import configure_logging, log_format
@@ -31,5 +32,5 @@ def main() -> None:
         raise click.UsageError(str(error)) from None
 
 
-for command in (serve, token, demo, project, projections, bench, db, audit):
+for command in (serve, token, demo, project, projections, bench, db, audit, retention):
     main.add_command(command)

@@ -18,7 +18,7 @@ from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
-from events.entries import CaseOpened, Entry, EntryCorrected
+from events.entries import CaseOpened, Entry, EntryCorrected, TextErased
 from service.write.persistence import CaseStore, EntryMapper, IdempotencyKey, KeyUse
 from service.write.recent import RecentCases
 
@@ -142,6 +142,10 @@ class CaseRecords(Application[UUID]):
     def record(self, case_id: UUID, entry: Entry, request: WriteRequest = WriteRequest()) -> Receipt:
         """Append an entry to a case."""
         return self._write(case_id, lambda case: case.record(entry), request)
+
+    def erase(self, case_id: UUID, erased: TextErased, request: WriteRequest = WriteRequest()) -> Receipt:
+        """Carry out an approved erasure: record it, then destroy the data keys of the text it names."""
+        return self.record(case_id, erased, request)
 
     def correct(
         self, case_id: UUID, correction: EntryCorrected, request: WriteRequest = WriteRequest()
