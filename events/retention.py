@@ -8,13 +8,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
-from events.entries import BreakGlassGranted, CareTeamChanged, CaseOpened, Entry, ErasureApproved, TextErased
+from events.entries import (
+    BreakGlassGranted,
+    CareTeamChanged,
+    CaseOpened,
+    Entry,
+    EntryCorrected,
+    ErasureApproved,
+    TextErased,
+)
 
 __all__ = ["NOT_CONTACT", "last_contact", "retention_ends"]
 
-NOT_CONTACT: tuple[type[Entry], ...] = (BreakGlassGranted, CareTeamChanged, ErasureApproved, TextErased)
-"""Entries about access to the record or its governance, not contact with the person: they never
-extend its retention."""
+NOT_CONTACT: tuple[type[Entry], ...] = (
+    BreakGlassGranted,
+    CareTeamChanged,
+    EntryCorrected,
+    ErasureApproved,
+    TextErased,
+)
+"""Entries about access to the record, its accuracy or its governance, not contact with the person:
+they never extend its retention (a correction happens when the record is put right)."""
 
 
 def last_contact(entries: Iterable[Entry]) -> datetime:

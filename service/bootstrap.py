@@ -16,6 +16,7 @@ from litestar.config.app import AppConfig
 
 from projections.models import MODELS
 from projections.projector import Projector
+from projections.sealed import use_keyring
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
@@ -55,6 +56,7 @@ class Database:
         if missing), as the benchmarks do; ``event_store`` creates the events table if it is missing,
         for processes that only read it (the projector), without opening the write side."""
         embedded = None
+        use_keyring(settings.sealing().keyring())  # the read side opens sealed entries with it
         if settings.database_url:
             address = DatabaseAddress.from_url(settings.database_url)
         else:
@@ -87,7 +89,8 @@ def write_side(address: DatabaseAddress, settings: Settings) -> CaseRecords:
             pool_size=settings.db_pool_size,
             overflow=settings.db_pool_overflow,
             connect_timeout=settings.db_connect_timeout,
-        )
+        ),
+        keyring=settings.keyring(),
     )
 
 
@@ -115,6 +118,7 @@ class Runtime:
     def start(cls, settings: Settings, *, database: str | None = None) -> Runtime:
         """Reach (or start) PostgreSQL and open the case records application."""
         opened = Database.open(settings, database=database)
+        settings = settings.sealing()
         try:
             records = write_side(opened.address, settings)
         except BaseException:

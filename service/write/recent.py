@@ -134,6 +134,13 @@ class RecentCases:
         self._keep(case_id, known)
         return known
 
+    def forget(self, case_id: UUID) -> None:
+        """Drop what is kept of a case (its text was erased: it is read again from the store)."""
+        with self._lock:
+            held = self._cases.pop(case_id, None)
+            if held is not None:
+                self._held -= len(held.entries)
+
     def _touch(self, case_id: UUID) -> None:
         with self._lock:
             if case_id in self._cases:

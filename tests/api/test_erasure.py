@@ -1,0 +1,177 @@
+"""Erasure by crypto-shredding, attacked: a case's text is sealed at rest (never in the events table
+as written); once governance's approval is carried out, the text is gone from every API read, the
+FHIR export, the reporting exports, every read-model table, the events and snapshots tables, while
+the entries' structure stays and `waymark audit verify` still holds. A misfiled entry is erased
+alone, its correction with it."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from projections.sealed import use_keyring
+from service.bootstrap import Runtime
+from service.database import DatabaseAddress
+from service.http.app import create_app
+from service.settings import Settings
+from service.write.checkpoints import verify_chain
+from tests.api.helpers import GOAL, REVIEW, SETBACK, Body, Client, assert_problem, open_case, post, user
+from tests.support.tokens import TokenFactory
+
+KEY = base64.b64encode(bytes(range(32))).decode()
+CANARY = "saffron lighthouse"
+"""A phrase written into every kind of text the case holds, looked for everywhere afterwards."""
+LONG_AGO = "2001-03-04T10:00:00+00:00"
+
+
+@pytest.fixture
+async def sealed(
+    fresh_database: DatabaseAddress, settings: Settings
+) -> AsyncIterator[tuple[Client, DatabaseAddress]]:
+    """The real app on a database of its own, sealing with a master key."""
+    runtime = Runtime.start(dataclasses.replace(settings, database_url=fresh_database.url, record_key=KEY))
+    try:
+        async with AsyncTestClient(app=create_app(runtime)) as client:
+            yield client, fresh_database
+    finally:
+        runtime.close()
+        use_keyring(settings.keyring())
+
+
+def _canary(text: str) -> str:
+    return f"{text} ({CANARY})"
+
+
+async def _record(client: Client, team: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A closed case, long ago, with the canary in its person reference and in every kind of text."""
+    case_id = await open_case(client, team, opened_on="2000-01-10", person_ref=f"P-{CANARY}")
+    at: Body = {"occurred_at": LONG_AGO}
+    goal = await post(
+        client, team, f"/cases/{case_id}/goals", {**GOAL, "in_own_words": _canary("shops"), **at}
+    )
+    review = {**REVIEW, "easier_now": _canary("mornings"), **at}
+    await post(client, team, f"/cases/{case_id}/reviews", review)
+    setback = {**SETBACK, "what_happened": _canary("a hard week"), **at}
+    await post(client, team, f"/cases/{case_id}/setbacks", setback)
+    plan = {"rationale": _canary("more support"), "approach": _canary("coaching"), **at}
+    await post(client, team, f"/cases/{case_id}/plan-changes", plan)
+    correction = {
+        "corrects": goal["entry_id"],
+        "reason": _canary("misheard"),
+        "changes": {"in_own_words": CANARY},
+    }
+    await post(client, team, f"/cases/{case_id}/corrections", correction)
+    await post(
+        client, team, f"/cases/{case_id}/closure", {"reason": "goals_met", "note": _canary("ended"), **at}
+    )
+    return case_id, {"goal": goal["entry_id"]}
+
+
+def _stored(database: DatabaseAddress, case_id: str) -> list[str]:
+    """Every stored row of the case, as text: events, snapshots, and every table of every schema
+    but the write side's own logs (which hold no text)."""
+    found: list[str] = []
+    with psycopg.connect(**database.connect_kwargs()) as conn:
+        found += [
+            bytes(state).decode()
+            for (state,) in conn.execute(
+                "SELECT state FROM case_records_events WHERE originator_id = %s"
+                " UNION ALL SELECT state FROM case_records_snapshots WHERE originator_id = %s",
+                (case_id, case_id),
+            )
+        ]
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema LIKE 'read_%%' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        for schema, table in tables:
+            rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()  # noqa: S608
+            found += [row[0] for row in rows]
+    return found
+
+
+async def _reads(client: Client, case_id: str, team: dict[str, str], governance: dict[str, str]) -> list[str]:
+    """Every read of the case a person or a tool can make, as text."""
+    paths = ["", "/history", "/learning-log", "/trajectory", "/fhir", "/actions"]
+    answers = [await client.get(f"/cases/{case_id}{path}", headers=team) for path in paths]
+    for view in ("people", "plan_decisions", "setbacks", "reviews"):
+        params = {"from": "2000-01-01T00:00:00Z", "to": "2002-01-01T00:00:00Z", "format": "csv"}
+        answers.append(await client.get(f"/exports/{view}", params=params, headers=governance))
+    assert all(answer.status_code == 200 for answer in answers), [
+        a.text for a in answers if a.status_code != 200
+    ]
+    return [answer.text for answer in answers]
+
+
+async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
+) -> None:
+    client, database = sealed
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id, _ = await _record(client, team)
+    assert not any(CANARY in row for row in _stored(database, case_id)[:7]), (
+        "sealed at rest in the events table"
+    )
+    assert all(CANARY in text for text in (await _reads(client, case_id, team, governance))[:2])
+
+    approval = {"grounds": "retention_ended", "decision_ref": "IG panel 2026-11, item 4"}
+    approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", approval)
+    erased = await post(
+        client, governance, f"/cases/{case_id}/erasures", {"approval_id": approved["entry_id"]}
+    )
+    await client.get(f"/cases/{case_id}/learning-log?min_position={erased['position']}", headers=team)
+
+    reads = await _reads(client, case_id, team, governance)
+    assert not [text for text in reads if CANARY in text]
+    assert not [row for row in _stored(database, case_id) if CANARY in row]
+    history = (await client.get(f"/cases/{case_id}/history", headers=team)).json()["items"]
+    assert [item["type"] for item in history][-2:] == ["erasure_approved", "text_erased"]
+    assert len(history) == 9  # the structure stays: every entry, each with its kind, times and author
+    assert "[erased]" in reads[0]
+    verdict = verify_chain(database, None, [])
+    assert verdict.broken is None
+    assert verdict.checked >= 9
+
+
+async def test_a_misfiled_entry_is_erased_alone_with_its_correction(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
+) -> None:
+    client, database = sealed
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id, ids = await _record(client, team)
+    misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [ids["goal"]]}
+    approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+    erased = await post(
+        client, governance, f"/cases/{case_id}/erasures", {"approval_id": approved["entry_id"]}
+    )
+    log = await client.get(f"/cases/{case_id}/learning-log?min_position={erased['position']}", headers=team)
+    assert log.status_code == 200
+    history = (await client.get(f"/cases/{case_id}/history", headers=team)).json()["items"]
+    goal = next(item for item in history if item["entry_id"] == ids["goal"])
+    assert CANARY not in str(goal)
+    assert "[erased]" in str(goal)
+    correction = next(item for item in history if item["type"] == "entry_corrected")
+    assert CANARY not in str(correction)
+    assert any(CANARY in str(item) for item in history if item["type"] == "setback_recorded")
+    assert verify_chain(database, None, []).broken is None
+    again = await client.post(
+        f"/cases/{case_id}/erasures", json={"approval_id": approved["entry_id"]}, headers=governance
+    )
+    assert again.status_code == 201  # erasing again destroys nothing more, and is recorded too
+
+
+async def test_without_sealing_nothing_can_be_erased(client: Client, auth: TokenFactory) -> None:
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id = await open_case(client, team)
+    goal = await post(client, team, f"/cases/{case_id}/goals", GOAL)
+    misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [goal["entry_id"]]}
+    approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+    refused = await client.post(
+        f"/cases/{case_id}/erasures", json={"approval_id": approved["entry_id"]}, headers=governance
+    )
+    assert_problem(refused, 409, "/problems/not-erasable")
