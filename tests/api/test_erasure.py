@@ -10,12 +10,13 @@ import base64
 import dataclasses
 from collections.abc import AsyncIterator
 
+import httpx
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 
 from projections.sealed import use_keyring
-from service.bootstrap import Runtime
+from service.bootstrap import Runtime, app_extensions
 from service.database import DatabaseAddress
 from service.http.app import create_app
 from service.settings import Settings
@@ -34,9 +35,11 @@ async def sealed(
     fresh_database: DatabaseAddress, settings: Settings
 ) -> AsyncIterator[tuple[Client, DatabaseAddress]]:
     """The real app on a database of its own, sealing with a master key."""
-    runtime = Runtime.start(dataclasses.replace(settings, database_url=fresh_database.url, record_key=KEY))
+    sealing = dataclasses.replace(settings, database_url=fresh_database.url, record_key=KEY)
+    runtime = Runtime.start(sealing)
     try:
-        async with AsyncTestClient(app=create_app(runtime)) as client:
+        app = create_app(runtime, extensions=app_extensions(sealing, demo=True))
+        async with AsyncTestClient(app=app) as client:
             yield client, fresh_database
     finally:
         runtime.close()
@@ -47,7 +50,9 @@ def _canary(text: str) -> str:
     return f"{text} ({CANARY})"
 
 
-async def _record(client: Client, team: dict[str, str]) -> tuple[str, dict[str, str]]:
+async def _record(
+    client: Client, team: dict[str, str], outsider: dict[str, str]
+) -> tuple[str, dict[str, str]]:
     """A closed case, long ago, with the canary in its person reference and in every kind of text."""
     case_id = await open_case(client, team, opened_on="2000-01-10", person_ref=f"P-{CANARY}")
     at: Body = {"occurred_at": LONG_AGO}
@@ -69,6 +74,8 @@ async def _record(client: Client, team: dict[str, str]) -> tuple[str, dict[str, 
     await post(
         client, team, f"/cases/{case_id}/closure", {"reason": "goals_met", "note": _canary("ended"), **at}
     )
+    grant = {"reason": "emergency", "detail": _canary("seen out of hours")}
+    await post(client, outsider, f"/cases/{case_id}/break-glass", grant)
     return case_id, {"goal": goal["entry_id"]}
 
 
@@ -95,10 +102,21 @@ def _stored(database: DatabaseAddress, case_id: str) -> list[str]:
     return found
 
 
+async def _record_page(client: Client, case_id: str) -> httpx.Response:
+    """The record page, read by the demo governance lead (signed in through the page's own form)."""
+    form = (await client.get("/app/sign-in")).text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    await client.post("/app/sign-in/demo", data={"user": "demo-governance", "csrf_token": token})
+    return await client.get(f"/app/cases/{case_id}", params={"purpose": "audit"})
+
+
 async def _reads(client: Client, case_id: str, team: dict[str, str], governance: dict[str, str]) -> list[str]:
     """Every read of the case a person or a tool can make, as text."""
     paths = ["", "/history", "/learning-log", "/trajectory", "/fhir", "/actions"]
     answers = [await client.get(f"/cases/{case_id}{path}", headers=team) for path in paths]
+    answers.append(await _record_page(client, case_id))
+    alerts = {"open": "false", "purpose": "audit"}
+    answers.append(await client.get("/governance/break-glass", params=alerts, headers=governance))
     for view in ("people", "plan_decisions", "setbacks", "reviews"):
         params = {"from": "2000-01-01T00:00:00Z", "to": "2002-01-01T00:00:00Z", "format": "csv"}
         answers.append(await client.get(f"/exports/{view}", params=params, headers=governance))
@@ -113,11 +131,12 @@ async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
 ) -> None:
     client, database = sealed
     team, governance = auth("clinician", user()), auth("governance", user("g"))
-    case_id, _ = await _record(client, team)
-    assert not any(CANARY in row for row in _stored(database, case_id)[:7]), (
+    case_id, _ = await _record(client, team, auth("clinician", user()))
+    assert not any(CANARY in row for row in _stored(database, case_id)[:8]), (
         "sealed at rest in the events table"
     )
-    assert all(CANARY in text for text in (await _reads(client, case_id, team, governance))[:2])
+    before = await _reads(client, case_id, team, governance)
+    assert all(CANARY in text for text in [*before[:2], before[6], before[7]])  # case, history, page, alerts
 
     approval = {"grounds": "retention_ended", "decision_ref": "IG panel 2026-11, item 4"}
     approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", approval)
@@ -131,11 +150,11 @@ async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
     assert not [row for row in _stored(database, case_id) if CANARY in row]
     history = (await client.get(f"/cases/{case_id}/history", headers=team)).json()["items"]
     assert [item["type"] for item in history][-2:] == ["erasure_approved", "text_erased"]
-    assert len(history) == 9  # the structure stays: every entry, each with its kind, times and author
+    assert len(history) == 10  # the structure stays: every entry, each with its kind, times and author
     assert "[erased]" in reads[0]
     verdict = verify_chain(database, None, [])
     assert verdict.broken is None
-    assert verdict.checked >= 9
+    assert verdict.checked >= 10
 
 
 async def test_a_misfiled_entry_is_erased_alone_with_its_correction(
@@ -143,7 +162,7 @@ async def test_a_misfiled_entry_is_erased_alone_with_its_correction(
 ) -> None:
     client, database = sealed
     team, governance = auth("clinician", user()), auth("governance", user("g"))
-    case_id, ids = await _record(client, team)
+    case_id, ids = await _record(client, team, auth("clinician", user()))
     misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [ids["goal"]]}
     approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
     erased = await post(
