@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composed, Identifier
 
 from events.sealing import Keyring, KeyUnavailable, open_state
+from service.database import DatabaseAddress
 
-__all__ = ["KeyStatements", "NotErasable", "keys_statements"]
+__all__ = ["KeyStatements", "NotErasable", "keys_statements", "rewrap"]
 
 
 class NotErasable(Exception):
@@ -107,3 +109,30 @@ def _open(event: StoredEvent, key: tuple[str, bytes | None] | None, keyring: Key
     else:
         state = keyring.open(event.state, master, bytes(wrapped), case_id, version)
     return StoredEvent(event.originator_id, event.originator_version, event.topic, state)
+
+
+def rewrap(address: DatabaseAddress, keyring: Keyring, *, batch: int = 1000) -> int:
+    """Wrap every standing data key under the keyring's current master key (after a rotation: the old
+    master key set retired), a batch per transaction; return how many were wrapped again. Destroyed
+    keys stay destroyed. Once it returns, the retired master keys can be dropped."""
+    done = 0
+    select = (
+        "SELECT originator_id, originator_version, master, wrapped FROM case_records_events_keys"
+        " WHERE master <> %s AND wrapped IS NOT NULL LIMIT %s FOR UPDATE SKIP LOCKED"
+    )
+    update = (
+        "UPDATE case_records_events_keys SET master = %s, wrapped = %s"
+        " WHERE originator_id = %s AND originator_version = %s"
+    )
+    with psycopg.connect(**address.connect_kwargs()) as conn:
+        while True:
+            with conn.transaction():
+                rows = conn.execute(select, (keyring.current, batch)).fetchall()
+                for case_id, version, master, wrapped in rows:
+                    key = keyring.unwrap(master, bytes(wrapped), case_id, version)
+                    conn.execute(
+                        update, (keyring.current, keyring.wrap(key, case_id, version), case_id, version)
+                    )
+            done += len(rows)
+            if len(rows) < batch:
+                return done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,12 +16,14 @@ import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from events.sealing import Keyring, KeyUnavailable
 from projections.sealed import use_keyring
 from service.bootstrap import Runtime, app_extensions
 from service.database import DatabaseAddress
 from service.http.app import create_app
 from service.settings import Settings
 from service.write.checkpoints import verify_chain
+from service.write.keys import rewrap
 from tests.api.helpers import GOAL, REVIEW, SETBACK, Body, Client, assert_problem, open_case, post, user
 from tests.support.tokens import TokenFactory
 
@@ -194,3 +197,28 @@ async def test_without_sealing_nothing_can_be_erased(client: Client, auth: Token
         f"/cases/{case_id}/erasures", json={"approval_id": approved["entry_id"]}, headers=governance
     )
     assert_problem(refused, 409, "/problems/not-erasable")
+
+
+async def test_a_rotated_master_key_opens_every_entry_and_the_old_one_none(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory, settings: Settings
+) -> None:
+    client, database = sealed
+    team = auth("clinician", user())
+    case_id = await open_case(client, team, person_ref=f"P-{CANARY}")
+    await post(client, team, f"/cases/{case_id}/goals", {**GOAL, "in_own_words": CANARY})
+    new = bytes(range(32, 64))
+    assert rewrap(database, Keyring(new, [base64.b64decode(KEY)])) == 2
+    for key, opens in ((new, True), (base64.b64decode(KEY), False)):
+        reader = dataclasses.replace(
+            settings, database_url=database.url, record_key=base64.b64encode(key).decode()
+        )
+        runtime = Runtime.start(reader)
+        try:
+            if opens:
+                texts = [str(entry) for _, entry in runtime.records.every_entry(uuid.UUID(case_id))]
+                assert all(CANARY in text for text in texts)
+            else:
+                with pytest.raises(KeyUnavailable):
+                    runtime.records.every_entry(uuid.UUID(case_id))
+        finally:
+            runtime.close()
