@@ -151,13 +151,13 @@ class CaseRecords(Application[UUID]):
     def erase(self, case_id: UUID, erased: TextErased, request: WriteRequest = WriteRequest()) -> Receipt:
         """Carry out an approved erasure: record it and destroy the data keys of the text its approval
         names, in one transaction; then forget what this process kept of the case's text."""
-        if self.case_recorder.keyring is None:
-            raise NotErasable("Sealing is off (WAYMARK_RECORD_KEY unset): no text can be erased")
         erasure: list[Erasure] = []
 
         def command(case: Case) -> Entry:
             before = case.version
             entry = case.record(erased)  # the rules: the approval must be in the case
+            if self.case_recorder.keyring is None:
+                raise NotErasable("Sealing is off (WAYMARK_RECORD_KEY unset): no text can be erased")
             erasure[:] = [Erasure(case.id, self._erased_versions(case, erased.approval_id, before))]
             return entry
 

@@ -55,9 +55,14 @@ class ErasureController(Controller):
 
     path = "/cases/{case_id:uuid}"
     tags = ("Governance",)
-    guards = (requires(Role.GOVERNANCE), json_body_required)
+    guards = (requires(Role.GOVERNANCE),)
 
-    @post("/erasure-approvals", operation_id="approveErasure", summary="Record a decision to erase text")
+    @post(
+        "/erasure-approvals",
+        operation_id="approveErasure",
+        summary="Record a decision to erase text",
+        guards=[json_body_required],
+    )
     async def approve(
         self,
         request: Request[Actor, Any, Any],
@@ -76,7 +81,12 @@ class ErasureController(Controller):
         receipt = await anyio.to_thread.run_sync(records.record, case_id, entry, conditions)
         return written(receipt, location=f"/cases/{case_id}")
 
-    @post("/erasures", operation_id="eraseText", summary="Carry out an approved erasure")
+    @post(
+        "/erasures",
+        operation_id="eraseText",
+        summary="Carry out an approved erasure",
+        guards=[json_body_required],
+    )
     async def erase(
         self,
         request: Request[Actor, Any, Any],
