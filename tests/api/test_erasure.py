@@ -160,6 +160,7 @@ async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
     assert verdict.checked >= 10
 
 
+@pytest.mark.slow  # a database and a runtime of its own: about 2 s
 async def test_a_misfiled_entry_is_erased_alone_with_its_correction(
     sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
 ) -> None:
@@ -199,6 +200,7 @@ async def test_without_sealing_nothing_can_be_erased(client: Client, auth: Token
     assert_problem(refused, 409, "/problems/not-erasable")
 
 
+@pytest.mark.slow  # three runtimes on a database of its own: about 4 s
 async def test_a_rotated_master_key_opens_every_entry_and_the_old_one_none(
     sealed: tuple[Client, DatabaseAddress], auth: TokenFactory, settings: Settings
 ) -> None:

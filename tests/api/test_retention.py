@@ -100,3 +100,20 @@ async def test_retention_list_names_closed_cases_past_their_period_with_the_deci
     assert lines[old][4] == "erasure approved (IG panel 2026-11, item 4), not yet carried out"
     assert "awaiting a governance decision" in result.stderr
     assert datetime.now(UTC).year - 20 > 2001
+
+
+async def test_an_erasure_approval_is_never_corrected(client: Client, auth: TokenFactory) -> None:
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id = await open_case(client, team)
+    goal = await post(client, team, f"/cases/{case_id}/goals", GOAL)
+    misfiled = {"grounds": "misfiled", "decision_ref": "IG 9", "entries": [goal["entry_id"]]}
+    approval = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+    correction = {
+        "corrects": approval["entry_id"],
+        "reason": "wrong entry",
+        "changes": {"decision_ref": "IG 10"},
+    }
+    refused = assert_problem(
+        await client.post(f"/cases/{case_id}/corrections", json=correction, headers=team), 409
+    )
+    assert refused["field"] == "corrects"
