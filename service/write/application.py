@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -162,7 +163,11 @@ class CaseRecords(Application[UUID]):
             return entry
 
         try:
-            return self._write(case_id, command, request, erasure=erasure)
+            receipt = self._write(case_id, command, request, erasure=erasure)
+            # The library snapshots after the append, from the case as it was folded before the
+            # keys went: a snapshot taken at this version would hold the text.
+            self.case_recorder.drop_snapshots(case_id)
+            return receipt
         finally:
             self._forget(case_id)
 
@@ -232,7 +237,20 @@ class CaseRecords(Application[UUID]):
             case: Case = self.repository.get(case_id, version=version, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
+        if version is None and case.erased_since_load:
+            return self._reload(case_id, case.version, copy=copy)
         return case
+
+    def _reload(self, case_id: UUID, version: int, *, copy: bool) -> Case:
+        """The case loaded again from the store (an erasure, perhaps by another process, came after
+        this process folded its text), kept in the cache in place of the stale one."""
+        fresh: Case = self.repository.get(case_id, version=version)  # never from the cache
+        fresh.erased_since_load = False
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            cache.put(case_id, fresh)
+        self._recent.forget(case_id)
+        return deepcopy(fresh) if copy else fresh
 
     def entry_at(self, case_id: UUID, version: int) -> Entry:
         """The entry recorded at one version of a case."""

@@ -80,6 +80,10 @@ class KeyStatements:
         if missing:
             raise NotErasable(f"{missing} of the entries named were never sealed")
         curs.execute(self._destroy, (case_id, list(versions)))
+        self.drop_snapshots(curs, case_id)
+
+    def drop_snapshots(self, curs: Any, case_id: UUID) -> None:
+        """Delete a case's snapshots (the case folds again from its entries)."""
         curs.execute(self._snapshots, (case_id,))
 
     def opened(

@@ -123,6 +123,9 @@ class CaseStore(ApplicationRecorder):
     """Seals each new entry's text under a data key of its own (``events.sealing``); None: stored as
     sent (``WAYMARK_RECORD_KEY`` unset with an external database)."""
 
+    def drop_snapshots(self, case_id: UUID) -> None:
+        """Delete the case's snapshots (folded from text since erased); nothing to do in memory."""
+
     @abstractmethod
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         """What a key already used by this user produced, and that event's position."""
@@ -365,6 +368,10 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             row = (actor_id, role, view, purpose, list(case_ids))
             curs.execute(self._insert_list_view, row, prepare=True)
+
+    def drop_snapshots(self, case_id: UUID) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._keys.drop_snapshots(curs, case_id)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

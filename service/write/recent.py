@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from events.case import Case
-from events.entries import Entry
+from events.entries import Entry, TextErased
 from events.replay import case_of
 
 __all__ = ["RecentCases", "Recorded", "up_to"]
@@ -129,6 +129,9 @@ class RecentCases:
             self._touch(case_id)
             return known
         since = self._fetch(case_id, have)
+        if have and any(isinstance(entry, TextErased) for _, entry in since):
+            # An erasure (perhaps by another process) since these were read: what is kept is stale.
+            known, since = _Known(), self._fetch(case_id, 0)
         if since:
             known = known.grown(since)
         self._keep(case_id, known)

@@ -224,3 +224,29 @@ async def test_a_rotated_master_key_opens_every_entry_and_the_old_one_none(
                     runtime.records.every_entry(uuid.UUID(case_id))
         finally:
             runtime.close()
+
+
+@pytest.mark.slow  # a second runtime on a database of its own: about 2 s
+async def test_another_process_that_read_the_case_reads_it_erased_afterwards(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory, settings: Settings
+) -> None:
+    client, database = sealed
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id, ids = await _record(client, team, auth("clinician", user()))
+    other = Runtime.start(dataclasses.replace(settings, database_url=database.url, record_key=KEY))
+    try:
+        case = uuid.UUID(case_id)
+        assert CANARY in str(other.records.get_case(case).state)  # now cached in that process
+        assert any(CANARY in str(entry) for _, entry in other.records.every_entry(case))
+        misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [ids["goal"]]}
+        approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+        await post(client, governance, f"/cases/{case_id}/erasures", {"approval_id": approved["entry_id"]})
+        goals = other.records.get_case(case).state.goals
+        assert CANARY not in str(goals)
+        assert "[erased]" in str(goals)
+        goal = next(
+            entry for _, entry in other.records.every_entry(case) if entry.entry_id == uuid.UUID(ids["goal"])
+        )
+        assert CANARY not in str(goal)
+    finally:
+        other.close()
