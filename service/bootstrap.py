@@ -16,6 +16,7 @@ from litestar.config.app import AppConfig
 
 from projections.models import MODELS
 from projections.projector import Projector
+from projections.queries.replayed import forget_case
 from projections.sealed import use_keyring
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.http.positions import PositionWatcher
@@ -83,7 +84,7 @@ class Database:
 
 def write_side(address: DatabaseAddress, settings: Settings) -> CaseRecords:
     """The write side: the case records application on ``address``, its pool sized by the settings."""
-    return CaseRecords(
+    records = CaseRecords(
         eventsourcing_env(
             address,
             pool_size=settings.db_pool_size,
@@ -92,6 +93,8 @@ def write_side(address: DatabaseAddress, settings: Settings) -> CaseRecords:
         ),
         keyring=settings.keyring(),
     )
+    records.on_erased.append(forget_case)  # replays remembered from the text before it was erased
+    return records
 
 
 def _create_event_store(address: DatabaseAddress, settings: Settings) -> None:

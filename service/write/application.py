@@ -111,7 +111,12 @@ class CaseRecords(Application[UUID]):
         super().__init__(env)
         self.case_recorder.keyring = keyring
         self._locks = [threading.Lock() for _ in range(self._stripes)]
-        self._recent = RecentCases(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
+        self.on_erased: list[Callable[[UUID], None]] = []
+        """Told of a case whose text was erased since this process read it, so what was made from
+        its entries (remembered replays, say) is dropped too (``service.bootstrap`` registers them)."""
+        self._recent = RecentCases(
+            lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY), on_erased=self._erased
+        )
         self._drop_stale_snapshots()
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -184,6 +189,10 @@ class CaseRecords(Application[UUID]):
             ids += case.state.corrections_of(entry_id)
         return tuple(sorted({case.entry_version(entry_id, field="entries") for entry_id in ids}))
 
+    def _erased(self, case_id: UUID) -> None:
+        for listener in self.on_erased:
+            listener(case_id)
+
     def _forget(self, case_id: UUID) -> None:
         """Drop the case from this process's caches, so its erased text is read again as erased."""
         cache = self.repository.cache
@@ -191,6 +200,7 @@ class CaseRecords(Application[UUID]):
             with contextlib.suppress(KeyError):
                 cache.get(case_id, evict=True)
         self._recent.forget(case_id)
+        self._erased(case_id)
 
     def correct(
         self, case_id: UUID, correction: EntryCorrected, request: WriteRequest = WriteRequest()
@@ -250,6 +260,7 @@ class CaseRecords(Application[UUID]):
         if isinstance(cache, LRUCache):
             cache.put(case_id, fresh)
         self._recent.forget(case_id)
+        self._erased(case_id)
         return deepcopy(fresh) if copy else fresh
 
     def entry_at(self, case_id: UUID, version: int) -> Entry:

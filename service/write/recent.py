@@ -73,8 +73,15 @@ class RecentCases:
     """The cases read most recently, up to ``budget`` entries in all (the states kept add about as
     much again); the cases read longest ago give way first."""
 
-    def __init__(self, fetch: Callable[[UUID, int], Recorded], budget: int = 20_000) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[UUID, int], Recorded],
+        budget: int = 20_000,
+        on_erased: Callable[[UUID], None] | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._on_erased = on_erased
+        """Told when kept entries turn out stale (an erasure since), to drop what was made from them."""
         """The entries of a case stored after a version."""
         self._budget = budget
         self._cases: OrderedDict[UUID, _Known] = OrderedDict()
@@ -132,6 +139,8 @@ class RecentCases:
         if have and any(isinstance(entry, TextErased) for _, entry in since):
             # An erasure (perhaps by another process) since these were read: what is kept is stale.
             known, since = _Known(), self._fetch(case_id, 0)
+            if self._on_erased is not None:
+                self._on_erased(case_id)
         if since:
             known = known.grown(since)
         self._keep(case_id, known)

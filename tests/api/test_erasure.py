@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -113,9 +114,12 @@ async def _record_page(client: Client, case_id: str) -> httpx.Response:
     return await client.get(f"/app/cases/{case_id}", params={"purpose": "audit"})
 
 
-async def _reads(client: Client, case_id: str, team: dict[str, str], governance: dict[str, str]) -> list[str]:
+async def _reads(
+    client: Client, case_id: str, team: dict[str, str], governance: dict[str, str], until: str
+) -> list[str]:
     """Every read of the case a person or a tool can make, as text."""
     paths = ["", "/history", "/learning-log", "/trajectory", "/fhir", "/actions"]
+    paths += [f"/learning-log?recorded_until={until}", f"/trajectory?recorded_until={until}"]
     answers = [await client.get(f"/cases/{case_id}{path}", headers=team) for path in paths]
     answers.append(await _record_page(client, case_id))
     alerts = {"open": "false", "purpose": "audit"}
@@ -138,8 +142,10 @@ async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
     assert not any(CANARY in row for row in _stored(database, case_id)[:8]), (
         "sealed at rest in the events table"
     )
-    before = await _reads(client, case_id, team, governance)
-    assert all(CANARY in text for text in [*before[:2], before[6], before[7]])  # case, history, page, alerts
+    until = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # a replay from before the erasure
+    before = await _reads(client, case_id, team, governance, until)
+    # The case, its history, the replayed learning log, the page, the alerts:
+    assert all(CANARY in text for text in [*before[:2], before[6], before[8], before[9]])
 
     approval = {"grounds": "retention_ended", "decision_ref": "IG panel 2026-11, item 4"}
     approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", approval)
@@ -148,7 +154,7 @@ async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
     )
     await client.get(f"/cases/{case_id}/learning-log?min_position={erased['position']}", headers=team)
 
-    reads = await _reads(client, case_id, team, governance)
+    reads = await _reads(client, case_id, team, governance, until)
     assert not [text for text in reads if CANARY in text]
     assert not [row for row in _stored(database, case_id) if CANARY in row]
     history = (await client.get(f"/cases/{case_id}/history", headers=team)).json()["items"]
