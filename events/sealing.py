@@ -167,6 +167,8 @@ class Keyring:
                 raise ValueError("A master key is 32 bytes (256 bits), base64-encoded")
         self.current = master_id(current)
         self._masters = {master_id(key): AESGCM(key) for key in (current, *retired)}
+        self.masters = frozenset(self._masters)
+        """The ids of every master key this keyring opens with."""
 
     def wrap(self, data_key: bytes, case_id: UUID, version: int) -> bytes:
         """A data key encrypted under the current master key, bound to its entry."""

@@ -2,8 +2,9 @@
 stored entry comes with its wrapped data key, or none (written before sealing was turned on), or a
 destroyed one (erased: its text reads as ``[erased]``).
 
-The keyring is the process's own, set once at start-up from the settings (``use_keyring``); a
-process without it refuses to read a sealed entry rather than read it as erased."""
+The process's master keys are given once at start-up from the settings (``use_keyring``; a
+process running several Waymarks, as the tests do, holds the keys of each); a process without the
+key an entry's data key was wrapped under refuses to read it rather than read it as erased."""
 
 from __future__ import annotations
 
@@ -25,29 +26,30 @@ SELECT_STORED = (
 )
 """Stored entries with their keys; a statement adds its WHERE (``e.`` names the events table)."""
 
-_keyring: list[Keyring | None] = [None]
+_masters: dict[str, Keyring] = {}
+"""Each master key this process holds, by its id, with a keyring that opens with it."""
 
 
 def use_keyring(keyring: Keyring | None) -> None:
-    """Set the keyring this process opens sealed entries with."""
-    _keyring[0] = keyring
+    """Add the master keys of a keyring to those this process opens sealed entries with."""
+    if keyring is not None:
+        _masters.update(dict.fromkeys(keyring.masters, keyring))
 
 
 def opened(records: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
     """The records with each sealed entry's state opened (or read as erased)."""
-    keyring = _keyring[0]
     out: list[asyncpg.Record] = []
     for record in records:
         if not record["sealed"]:
             out.append(record)
             continue
-        wrapped = record["wrapped"]
-        if keyring is None and wrapped is not None:
-            raise KeyUnavailable("A sealed entry needs WAYMARK_RECORD_KEY to be read")
+        wrapped, keyring = record["wrapped"], _masters.get(record["master"])
         case_id, version = record["originator_id"], record["originator_version"]
         row = dict(record.items())
-        if keyring is None:  # erased: nothing left to open, whatever the keys
+        if wrapped is None:  # erased: nothing left to open, whatever the keys
             row["state"] = open_state(record["state"], None, case_id, version)
+        elif keyring is None:
+            raise KeyUnavailable("A sealed entry needs its master key: set WAYMARK_RECORD_KEY")
         else:
             row["state"] = keyring.open(record["state"], record["master"], wrapped, case_id, version)
         # Readers only index a record by column name, as they do a dict.

@@ -18,7 +18,6 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from events.sealing import Keyring, KeyUnavailable
-from projections.sealed import use_keyring
 from service.bootstrap import Runtime, app_extensions
 from service.database import DatabaseAddress
 from service.http.app import create_app
@@ -47,7 +46,6 @@ async def sealed(
             yield client, fresh_database
     finally:
         runtime.close()
-        use_keyring(settings.keyring())
 
 
 def _canary(text: str) -> str:
