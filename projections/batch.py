@@ -38,6 +38,7 @@ _SELECT_CASE_UNTIL = (
     f"{_SELECT} WHERE e.originator_id = $1 AND e.notification_id <= $2 ORDER BY e.notification_id"
 )
 ERASURE = "text_erased"
+_PARKED = "SELECT position FROM read_meta.parked_events WHERE name = $1 AND case_id = $2"
 
 
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
@@ -142,7 +143,14 @@ async def _reproject(conn: asyncpg.Connection, writer: BatchWriter, erasure: asy
     as the erasure's own rows and the model's position)."""
     await writer.flush()
     until = erasure["notification_id"] - 1
-    earlier = opened(await conn.fetch(_SELECT_CASE_UNTIL, erasure["originator_id"], until))
+    case_id = erasure["originator_id"]
+    # An entry this model parked would fail again and park the erasure with it: it made no rows.
+    parked = {row["position"] for row in await conn.fetch(_PARKED, writer.model.name, case_id)}
+    earlier = [
+        record
+        for record in opened(await conn.fetch(_SELECT_CASE_UNTIL, case_id, until))
+        if record["notification_id"] not in parked
+    ]
     ids = [_ENTRY_ID.decode(record["state"]).entry_id for record in earlier]
     for table in writer.columns:
         await conn.execute(f"DELETE FROM {writer.schema}.{table} WHERE entry_id = ANY($1::uuid[])", ids)

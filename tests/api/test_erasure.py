@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from events.codec import encode_entry
 from events.sealing import Keyring, KeyUnavailable
 from service.bootstrap import Runtime, app_extensions
 from service.database import DatabaseAddress
@@ -25,6 +26,7 @@ from service.settings import Settings
 from service.write.checkpoints import verify_chain
 from service.write.keys import rewrap
 from tests.api.helpers import GOAL, REVIEW, SETBACK, Body, Client, assert_problem, open_case, post, user
+from tests.projections.dead_letters import YEAR_ONE, insert_event, review
 from tests.support.tokens import TokenFactory
 
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -254,3 +256,27 @@ async def test_another_process_that_read_the_case_reads_it_erased_afterwards(
         assert CANARY not in str(goal)
     finally:
         other.close()
+
+
+@pytest.mark.slow  # a database and a runtime of its own: about 2 s
+async def test_an_erasure_applies_to_a_case_with_an_entry_its_models_parked(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
+) -> None:
+    client, database = sealed
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id, ids = await _record(client, team, auth("clinician", user()))
+    unappliable = review(uuid.UUID(case_id), occurred_at=YEAR_ONE)
+    await insert_event(database.url, uuid.UUID(case_id), "review_recorded", encode_entry(unappliable))
+    misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [ids["goal"]]}
+    approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+    erased = await post(
+        client, governance, f"/cases/{case_id}/erasures", {"approval_id": approved["entry_id"]}
+    )
+    await client.get(f"/cases/{case_id}/learning-log?min_position={erased['position']}", headers=team)
+    with psycopg.connect(**database.connect_kwargs()) as conn:
+        parked = conn.execute(
+            "SELECT DISTINCT entry_id FROM read.unprojected_entries WHERE case_id = %s", (case_id,)
+        ).fetchall()
+    assert parked == [(unappliable.entry_id,)]  # the erasure itself applied
+    goal_rows = [row for row in _stored(database, case_id) if "shops" in row]
+    assert goal_rows == []
