@@ -16,7 +16,7 @@ every type it was sealed from accepts.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import hashlib
 import os
@@ -49,6 +49,7 @@ __all__ = [
 ERASED = "[erased]"
 """What a sealed value reads as once its key is destroyed."""
 SEALED_PREFIX = "sealed:1:"
+_PREFIX_LENGTH = len(SEALED_PREFIX)
 UNSEALED = frozenset({"service", "decision_ref"})
 """Text-typed fields that are structure, not about the person: the service a case belongs to (reports
 count by it) and where a governance decision is minuted (the retention list reads it after erasure)."""
@@ -119,7 +120,7 @@ def seal_state(state: bytes, key: bytes, case_id: UUID, version: int) -> bytes:
     def box(value: str) -> str:
         nonce = os.urandom(_NONCE)
         sealed = aead.encrypt(nonce, value.encode(), place)
-        return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+        return SEALED_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).decode()
 
     data = msgspec.json.decode(state)
     _walk(data, box)
@@ -134,13 +135,13 @@ def open_state(state: bytes, key: bytes | None, case_id: UUID, version: int) -> 
         def box(value: str) -> str:
             return ERASED if value.startswith(SEALED_PREFIX) else value
     else:
-        aead, place = AESGCM(key), _place(case_id, version)
+        decrypt, place = AESGCM(key).decrypt, _place(case_id, version)
 
         def box(value: str) -> str:
             if not value.startswith(SEALED_PREFIX):
                 return value
-            raw = base64.b64decode(value[len(SEALED_PREFIX) :])
-            return aead.decrypt(raw[:_NONCE], raw[_NONCE:], place).decode()
+            raw = binascii.a2b_base64(value[_PREFIX_LENGTH:])
+            return decrypt(raw[:_NONCE], raw[_NONCE:], place).decode()
 
     data = msgspec.json.decode(state)
     _walk(data, box)
