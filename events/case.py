@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from events.corrections import corrected_entry
-from events.entries import CaseOpened, Entry, EntryCorrected
+from events.entries import CaseOpened, Entry, EntryCorrected, TextErased
 from events.errors import EntryNotFound
 from events.rules import check_corrected, check_entry, check_timing
 from events.state import CaseState
@@ -46,6 +46,9 @@ class CaseEvent:
                 f"Entry version {self.originator_version} does not follow case version {case.version}"
             )
         case.state.evolve(self.entry, version=self.originator_version)
+        if isinstance(self.entry, TextErased):
+            # Text folded in before this entry was opened before its keys were destroyed.
+            case.erased_since_load = True
         case.version = self.originator_version
         case.modified_on = self.timestamp
         return case
@@ -102,6 +105,9 @@ class Case:
         self.created_on = created_on
         self.modified_on = created_on
         self._pending: list[CaseEvent] = []
+        self.erased_since_load = False
+        """Whether an erasure was applied to this case after it was folded: its text may be stale
+        (a cached case fast-forwarded past it), so it is loaded again (``CaseRecords.get_case``)."""
 
     @property
     def id(self) -> UUID:
@@ -155,6 +161,7 @@ class Case:
         )
         copied.modified_on = self.modified_on
         copied._pending = list(self._pending)
+        copied.erased_since_load = self.erased_since_load
         return copied
 
     def collect_events(self) -> list[CaseEvent]:

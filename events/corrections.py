@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from events.codec import META_FIELDS, apply_changes, safe_message, type_name
-from events.entries import Entry, EntryCorrected, MeasureRecorded
+from events.entries import Entry, EntryCorrected, ErasureApproved, MeasureRecorded, TextErased
 from events.errors import CorrectionNotAllowed, InvalidEntry
 from events.instruments import InstrumentCode, score
 
@@ -52,6 +52,11 @@ def corrected_entry(original: Entry, correction: EntryCorrected) -> tuple[Entry,
     if isinstance(original, EntryCorrected):
         raise CorrectionNotAllowed(
             "A correction cannot itself be corrected: correct the original entry.", field="corrects"
+        )
+    if isinstance(original, ErasureApproved | TextErased):
+        raise CorrectionNotAllowed(
+            "Erasure is governance's decision and is never corrected: record a new approval.",
+            field="corrects",
         )
     allowed = correctable_fields(cls)
     for name in correction.changes:

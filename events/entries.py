@@ -22,6 +22,7 @@ from events.values import (
     BreakGlassReason,
     ClosureReason,
     ContributingFactor,
+    ErasureGrounds,
     GoalAchievement,
     Hours,
     OutcomeDomain,
@@ -48,6 +49,7 @@ __all__ = [
     "CorrectableEntry",
     "Entry",
     "EntryCorrected",
+    "ErasureApproved",
     "EscalationPlanAgreed",
     "EscalationRaised",
     "EscalationResolved",
@@ -63,6 +65,7 @@ __all__ = [
     "StatementAdded",
     "StoryAgreed",
     "StoryConsentWithdrawn",
+    "TextErased",
 ]
 
 LATE_AFTER = timedelta(hours=24)
@@ -300,6 +303,25 @@ class BreakGlassGranted(Entry, tag="break_glass_granted", frozen=True, kw_only=T
     server_fields: ClassVar[frozenset[str]] = frozenset({"expires_at"})
 
 
+class ErasureApproved(Entry, tag="erasure_approved", frozen=True, kw_only=True):
+    """Governance approved destroying text in this record: the whole closed case once its retention
+    period has passed and its appraisal decided it is not kept, or entries filed in the wrong
+    person's record. Nothing is destroyed until a ``text_erased`` entry carries the approval out."""
+
+    grounds: ErasureGrounds
+    decision_ref: ShortText
+    """Where the governance decision is minuted (a board or panel reference), never clinical text."""
+    entries: EntryIds = ()
+    """The misfiled entries (their corrections go with them); empty for a whole case."""
+
+
+class TextErased(Entry, tag="text_erased", frozen=True, kw_only=True):
+    """The text an approval named was destroyed by crypto-shredding: its data keys are gone, so the
+    stored entries keep their structure and hash chain but their text can no longer be read."""
+
+    approval_id: UUID
+
+
 CorrectableEntry = (
     CaseOpened
     | CareTeamChanged
@@ -321,6 +343,8 @@ CorrectableEntry = (
     | CaseClosed
     | CaseReopened
     | BreakGlassGranted
+    | ErasureApproved
+    | TextErased
 )
 """The registry of entry kinds: every kind but corrections, which correct one of these. A new kind is
 added here, once: the decoder (``events.codec.ENTRY_TYPES``), what a correction may carry and

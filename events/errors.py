@@ -15,6 +15,7 @@ __all__ = [
     "DateOutOfRange",
     "DomainNotInCase",
     "EntryNotFound",
+    "ErasureNotAllowed",
     "EscalationNotOpen",
     "GoalNotFound",
     "InvalidEntry",
@@ -96,6 +97,12 @@ class EntryNotFound(CaseRuleBroken):
 
     def __init__(self, entry_id: UUID, *, field: str) -> None:
         super().__init__(f"Entry {entry_id} is not part of this case.", field=field)
+
+
+class ErasureNotAllowed(CaseRuleBroken):
+    """An erasure approval does not fit the case as it stands (HTTP 409)."""
+
+    rule = "erasure-not-allowed"
 
 
 class CauseNotAllowed(CaseRuleBroken):

@@ -13,6 +13,7 @@ from events.entries import (
     CaseOpened,
     CaseReopened,
     Entry,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -28,6 +29,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.errors import (
     CaseAlreadyOpen,
@@ -38,6 +40,7 @@ from events.errors import (
     DateOutOfRange,
     DomainNotInCase,
     EntryNotFound,
+    ErasureNotAllowed,
     EscalationNotOpen,
     GoalNotFound,
     InvalidEntry,
@@ -50,7 +53,7 @@ from events.errors import (
     StrategyNotInPlan,
 )
 from events.state import CaseState, CaseStatus
-from events.values import OutcomeDomain
+from events.values import ErasureGrounds, OutcomeDomain
 
 __all__ = [
     "CAUSES",
@@ -129,8 +132,9 @@ def check_entry(state: CaseState, entry: Entry) -> None:
     """Raise the domain error for the first rule the entry would break on this case."""
     if isinstance(entry, CaseOpened):
         raise CaseExists
-    # A closed record may still need opening in an emergency (its history), so a grant is allowed.
-    if state.status is CaseStatus.CLOSED and not isinstance(entry, CaseReopened | BreakGlassGranted):
+    # A closed record may still need opening in an emergency (its history), so a grant is allowed;
+    # erasure is decided and carried out on closed records (retention) as on open ones (misfiling).
+    if state.status is CaseStatus.CLOSED and not isinstance(entry, _ON_CLOSED):
         raise CaseIsClosed
     check_timing(state, entry)
     for rules in (_STATE, _REFERENCES):
@@ -158,6 +162,39 @@ def _causes(state: CaseState, because_of: Iterable[UUID]) -> None:
             raise EntryNotFound(entry_id, field="because_of")
         if ref.type not in CAUSES:
             raise CauseNotAllowed(entry_id, ref.type)
+
+
+_ON_CLOSED = (CaseReopened, BreakGlassGranted, ErasureApproved, TextErased)
+"""Kinds a closed case still takes."""
+_NOT_ERASABLE = frozenset({"case_opened", "erasure_approved", "text_erased"})
+"""Kinds a misfiling approval may not name: the opening is the record itself (a record filed under
+the wrong person goes through the misfiled-record procedure), and erasure entries hold no text."""
+
+
+def _erasure_approved(state: CaseState, entry: ErasureApproved) -> None:
+    if entry.grounds is ErasureGrounds.RETENTION_ENDED:
+        if state.status is not CaseStatus.CLOSED:
+            raise ErasureNotAllowed("Only a closed case reaches the end of its retention period.")
+        if entry.entries:
+            raise ErasureNotAllowed(
+                "An approval at the end of retention covers the whole case: send no entries.", field="entries"
+            )
+        return
+    if not entry.entries:
+        raise ErasureNotAllowed("Name the misfiled entries in entries.", field="entries")
+    for index, entry_id in enumerate(entry.entries):
+        ref = state.ref(entry_id)
+        if ref is None:
+            raise EntryNotFound(entry_id, field=f"entries[{index}]")
+        if ref.type in _NOT_ERASABLE:
+            message = f"Entry {entry_id} is a {ref.type}: it cannot be erased."
+            raise ErasureNotAllowed(message, field=f"entries[{index}]")
+
+
+def _approval_named(state: CaseState, entry: TextErased) -> None:
+    ref = state.ref(entry.approval_id)
+    if ref is None or ref.type != type_name(ErasureApproved):
+        raise EntryNotFound(entry.approval_id, field="approval_id")
 
 
 def _reopened(state: CaseState, _: CaseReopened) -> None:
@@ -281,6 +318,8 @@ _REFERENCES: dict[type[Entry], Check] = {
 }
 _STATE: dict[type[Entry], Check] = {
     BreakGlassGranted: _outside_care_team,
+    ErasureApproved: _erasure_approved,
+    TextErased: _approval_named,
     CaseReopened: _reopened,
     GoalRevised: _goal_exists,
     MilestoneReached: _milestone_reached,

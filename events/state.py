@@ -19,6 +19,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -34,6 +35,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.values import GoalAchievement, OutcomeDomain, Plan
 
@@ -78,6 +80,8 @@ NOT_FOLDED: dict[type[Entry], str] = {
     CaseClosed: "only sets the status (evolve); its reason is history",
     CaseReopened: "only sets the status (evolve)",
     EntryCorrected: "refolds the entry it corrects (replace_corrected)",
+    ErasureApproved: "a governance decision: the rules read it through the entry index",
+    TextErased: "changes no state: the data keys are destroyed beside the log (service.write.sealing)",
 }
 """Every other kind, and why the current state does not fold it: with ``STATEFUL`` it covers every
 kind (``tests/unit/test_registry.py``), so a new kind is a decision, not an omission."""

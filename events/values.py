@@ -12,6 +12,7 @@ __all__ = [
     "BreakGlassReason",
     "ClosureReason",
     "ContributingFactor",
+    "ErasureGrounds",
     "GoalAchievement",
     "Hours",
     "OutcomeDomain",
@@ -108,6 +109,15 @@ class ClosureReason(enum.StrEnum):
     PERSON_CHOSE_TO_END = "person_chose_to_end"
     DIED = "died"
     OTHER = "other"
+
+
+class ErasureGrounds(enum.StrEnum):
+    """Why governance approved destroying a record's text (never automatic: a recorded decision)."""
+
+    RETENTION_ENDED = "retention_ended"
+    """The closed case passed its retention period and its appraisal decided it is not kept."""
+    MISFILED = "misfiled"
+    """The entries named were recorded in the wrong person's record."""
 
 
 class StatementMaker(enum.StrEnum):

@@ -8,11 +8,13 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from events.codec import decode_entry, type_name
 from events.entries import Entry, EntryCorrected
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row
 from projections.schema import EVENTS_TABLE
+from projections.sealed import SELECT_STORED, opened
 
 __all__ = [
     "SELECT_AT_POSITIONS",
@@ -23,19 +25,25 @@ __all__ = [
     "read_events",
 ]
 
-_SELECT = f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
-_SELECT_EVENTS = f"{_SELECT} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
-SELECT_AT_POSITIONS = f"{_SELECT} WHERE notification_id = ANY($1::bigint[]) ORDER BY notification_id"
+_SELECT = SELECT_STORED
+_SELECT_EVENTS = f"{_SELECT} WHERE e.notification_id > $1 ORDER BY e.notification_id LIMIT $2"
+SELECT_AT_POSITIONS = f"{_SELECT} WHERE e.notification_id = ANY($1::bigint[]) ORDER BY e.notification_id"
 SELECT_LATER_CORRECTIONS = (
-    f"{_SELECT} WHERE originator_id = $1 AND notification_id > $2 AND notification_id <= $3"
-    f" AND topic = '{CORRECTION}' AND notification_id <> ALL($4::bigint[]) ORDER BY notification_id"
+    f"{_SELECT} WHERE e.originator_id = $1 AND e.notification_id > $2 AND e.notification_id <= $3"
+    f" AND e.topic = '{CORRECTION}' AND e.notification_id <> ALL($4::bigint[]) ORDER BY e.notification_id"
 )
-"""A case's corrections between two positions, except those at the positions given."""
+"""A case's corrections between two positions, except those at the positions given (fetch them
+through ``projections.sealed.opened``)."""
+_SELECT_CASE_UNTIL = (
+    f"{_SELECT} WHERE e.originator_id = $1 AND e.notification_id <= $2 ORDER BY e.notification_id"
+)
+ERASURE = "text_erased"
+_PARKED = "SELECT position FROM read_meta.parked_events WHERE name = $1 AND case_id = $2"
 
 
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
-    """The next events of the global log after a position."""
-    return await conn.fetch(_SELECT_EVENTS, after, limit)
+    """The next events of the global log after a position, sealed entries opened."""
+    return opened(await conn.fetch(_SELECT_EVENTS, after, limit))
 
 
 async def head_position(conn: asyncpg.Connection) -> int:
@@ -120,8 +128,40 @@ async def apply_events(
     on other rows (a rebuild's bulk load does both its own way: see ``projections.bulk``)."""
     writer = BatchWriter(conn, schema, model)
     for record in records:
+        if record["topic"] == ERASURE:
+            await _reproject(conn, writer, record)
         if (corrected := writer.add_stored(record)) is not None:
             await writer.correct(corrected)
     await writer.flush()
     for statement in model.after_batch(schema, writer.written, writer.corrected):
         await conn.execute(statement.sql, *statement.args)
+
+
+async def _reproject(conn: asyncpg.Connection, writer: BatchWriter, erasure: asyncpg.Record) -> None:
+    """An erasure was carried out: the case's earlier entries, read again now their text reads as
+    erased, replace every row they made, so no read model keeps the text (in the same transaction
+    as the erasure's own rows and the model's position)."""
+    await writer.flush()
+    until = erasure["notification_id"] - 1
+    case_id = erasure["originator_id"]
+    # An entry this model parked would fail again and park the erasure with it: it made no rows.
+    parked = {row["position"] for row in await conn.fetch(_PARKED, writer.model.name, case_id)}
+    earlier = [
+        record
+        for record in opened(await conn.fetch(_SELECT_CASE_UNTIL, case_id, until))
+        if record["notification_id"] not in parked
+    ]
+    ids = [_ENTRY_ID.decode(record["state"]).entry_id for record in earlier]
+    for table in writer.columns:
+        await conn.execute(f"DELETE FROM {writer.schema}.{table} WHERE entry_id = ANY($1::uuid[])", ids)
+    for record in earlier:
+        if (corrected := writer.add_stored(record)) is not None:
+            await writer.correct(corrected)
+    await writer.flush()
+
+
+class _EntryId(msgspec.Struct):
+    entry_id: UUID
+
+
+_ENTRY_ID = msgspec.json.Decoder(_EntryId)

@@ -29,6 +29,7 @@ from projections.batch import SELECT_AT_POSITIONS, BatchWriter, head_position, r
 from projections.models.base import ReadModel, Statement
 from projections.parking import Parked, apply_or_park, is_event_fault, park
 from projections.schema import Table, generation_schema
+from projections.sealed import opened
 from projections.summaries import Summary
 
 __all__ = ["Progress", "bulk_load", "finish_bulk_load"]
@@ -300,7 +301,7 @@ async def _apply_deferred_corrections(
         return 0, []
     for table in model.tables:  # corrections find the rows they replace by entry_id
         await conn.execute(table.create_indexes(schema)[0])
-    records = await conn.fetch(SELECT_AT_POSITIONS, list(positions))
+    records = opened(await conn.fetch(SELECT_AT_POSITIONS, list(positions)))
     parked = await apply_or_park(conn, records, partial(_correct, conn, schema, model))
     for entry_id in {p.entry_id for p in parked} - {None}:
         for table in model.tables:

@@ -21,6 +21,7 @@ from projections.changes import mark_position
 from projections.models.base import ReadModel
 from projections.parking import Parked, apply_or_park, entry_id_of, park
 from projections.schema import generation_schema
+from projections.sealed import opened
 
 __all__ = ["Retried", "retry_parked"]
 
@@ -51,7 +52,7 @@ async def retry_parked(conn: asyncpg.Connection, model: ReadModel) -> Retried:
             model.name,
             generation,
         )
-        records = await conn.fetch(SELECT_AT_POSITIONS, positions)
+        records = opened(await conn.fetch(SELECT_AT_POSITIONS, positions))
         schema = generation_schema(model.name, generation)
         # Late rows are logged as changes at the head of the log: past every position a reader can
         # have read up to, unless it is at the head already (see docs/operations.md).
@@ -89,7 +90,8 @@ async def _apply_late(
             await writer.correct(corrected)
         entry_id = corrected.entry_id if corrected is not None else entry_id_of(record)
         case_id, position = record["originator_id"], record["notification_id"]
-        for later in await conn.fetch(SELECT_LATER_CORRECTIONS, case_id, position, applied_up_to, parked):
+        later_ones = await conn.fetch(SELECT_LATER_CORRECTIONS, case_id, position, applied_up_to, parked)
+        for later in opened(later_ones):
             again = writer.corrected_by(later)
             if again is not None and again.entry_id == entry_id:
                 await writer.correct(again)

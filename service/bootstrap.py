@@ -16,6 +16,8 @@ from litestar.config.app import AppConfig
 
 from projections.models import MODELS
 from projections.projector import Projector
+from projections.queries.replayed import forget_case
+from projections.sealed import use_keyring
 from service.database import DatabaseAddress, EmbeddedPostgres, ensure_database
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
@@ -55,6 +57,7 @@ class Database:
         if missing), as the benchmarks do; ``event_store`` creates the events table if it is missing,
         for processes that only read it (the projector), without opening the write side."""
         embedded = None
+        use_keyring(settings.sealing().keyring())  # the read side opens sealed entries with it
         if settings.database_url:
             address = DatabaseAddress.from_url(settings.database_url)
         else:
@@ -81,14 +84,17 @@ class Database:
 
 def write_side(address: DatabaseAddress, settings: Settings) -> CaseRecords:
     """The write side: the case records application on ``address``, its pool sized by the settings."""
-    return CaseRecords(
+    records = CaseRecords(
         eventsourcing_env(
             address,
             pool_size=settings.db_pool_size,
             overflow=settings.db_pool_overflow,
             connect_timeout=settings.db_connect_timeout,
-        )
+        ),
+        keyring=settings.keyring(),
     )
+    records.on_erased.append(forget_case)  # replays remembered from the text before it was erased
+    return records
 
 
 def _create_event_store(address: DatabaseAddress, settings: Settings) -> None:
@@ -115,6 +121,7 @@ class Runtime:
     def start(cls, settings: Settings, *, database: str | None = None) -> Runtime:
         """Reach (or start) PostgreSQL and open the case records application."""
         opened = Database.open(settings, database=database)
+        settings = settings.sealing()
         try:
             records = write_side(opened.address, settings)
         except BaseException:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import hmac
 import json
 import os
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from events.sealing import Keyring
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -52,6 +57,7 @@ _TEXT = {
     # Beyond one machine (issue 13): projection reads from a streaming replica.
     "read_database_url": "READ_DATABASE_URL",
     "organisation_claim": "WAYMARK_ORGANISATION_CLAIM",
+    "record_keys_retired": "WAYMARK_RECORD_KEYS_RETIRED",
 }
 _NUMBERS = {
     "max_body_bytes": "WAYMARK_MAX_BODY_BYTES",
@@ -72,6 +78,7 @@ _NUMBERS = {
     "break_glass_seconds": "WAYMARK_BREAK_GLASS_SECONDS",
     "audit_checkpoint_entries": "WAYMARK_AUDIT_CHECKPOINT_ENTRIES",
     "audit_checkpoint_minutes": "WAYMARK_AUDIT_CHECKPOINT_MINUTES",
+    "retention_years": "WAYMARK_RETENTION_YEARS",
 }
 """Settings read from a variable when it is set (and not empty); the field's default otherwise."""
 
@@ -162,6 +169,16 @@ class Settings:
     (it names no person: route templates, entry kinds, counts and positions)."""
     break_glass_seconds: int = 4 * 3600
     """How long a break-glass grant lets a clinician outside the care team read a record."""
+    record_key: str | None = None
+    """Base64 of the 256-bit master key that wraps each entry's data key (sealing, for erasure by
+    crypto-shredding); with the embedded database one is made in the data directory when unset
+    (``sealing``); with an external one, unset turns sealing off."""
+    record_keys_retired: str | None = None
+    """Base64 master keys replaced by ``record_key``, comma-separated: still opened until
+    ``waymark keys rotate`` has wrapped every data key under the current one."""
+    retention_years: int = 20
+    """How long a closed case is kept after the last contact before it is appraised (English Records
+    Management Code of Practice: mental-health records, 20 years after the last contact)."""
 
     @classmethod
     def from_env(
@@ -180,6 +197,7 @@ class Settings:
             jwt_private_key=_read_key(env, "WAYMARK_JWT_PRIVATE_KEY"),
             audit_signing_key=_read_key(env, "WAYMARK_AUDIT_SIGNING_KEY"),
             audit_public_key=_read_key(env, "WAYMARK_AUDIT_PUBLIC_KEY"),
+            record_key=_read_key(env, "WAYMARK_RECORD_KEY"),
             run_projector=env.get("WAYMARK_PROJECTOR", "on") != "off",
             organisations=_organisations(env.get("WAYMARK_ORGANISATIONS")),
             **given,
@@ -214,13 +232,35 @@ class Settings:
             return hmac.digest(self.jwt_secret.encode(), b"waymark page sessions", "sha256")
         return None
 
-    def _local_secret(self, name: str = "jwt-secret") -> str:
+    def sealing(self) -> Settings:
+        """These settings, with the embedded database's own master key (made once in the data
+        directory) when none is set: an embedded installation always seals."""
+        if self.record_key is not None or not self.embedded:
+            return self
+        made = self._local_secret("record-key", base64.b64encode(os.urandom(32)).decode())
+        return dataclasses.replace(self, record_key=made)
+
+    def keyring(self) -> Keyring | None:
+        """The master keys sealed entries are opened with; None when sealing is off."""
+        current = self.record_key
+        if current is None:
+            return None
+        try:
+            retired = [_master(k) for k in (self.record_keys_retired or "").split(",") if k.strip()]
+            return Keyring(_master(current), retired)
+        except ValueError:
+            raise SettingsError(
+                "WAYMARK_RECORD_KEY and WAYMARK_RECORD_KEYS_RETIRED hold base64 of 32 random bytes"
+                " (`python3 -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)"
+            ) from None
+
+    def _local_secret(self, name: str = "jwt-secret", made: str | None = None) -> str:
         """A per-installation secret for the embedded set-up, created once and kept in the data directory."""
         path = self.data_dir / name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+            path.write_text(made or secrets.token_urlsafe(48))
         return path.read_text().strip()
 
 
@@ -256,3 +296,13 @@ def _read_key(env: Mapping[str, str], name: str) -> str | None:
         except OSError:
             raise SettingsError(f"{name}_FILE names a file that cannot be read") from None
     return None
+
+
+def _master(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error:
+        raise ValueError("not base64") from None
+    if len(key) != 32:
+        raise ValueError("not 32 bytes")
+    return key

@@ -25,6 +25,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -40,6 +41,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.values import Actor
 from projections.models.base import Decision, Ignored, Row, applies_corrections
@@ -212,6 +214,8 @@ DECISIONS: dict[type[Entry], Decision] = {
     CaseClosed: _closed,
     CaseReopened: _reopened,
     BreakGlassGranted: Ignored("access to the record, not care: governance reviews it from the log"),
+    ErasureApproved: Ignored("a governance decision; the projector blanks the text once it is carried out"),
+    TextErased: Ignored("the projector re-reads the case's entries, now erased, into every model"),
     EntryCorrected: applies_corrections,
 }
 """What the care model does with every kind of entry."""

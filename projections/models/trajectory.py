@@ -14,6 +14,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -29,6 +30,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from projections.changes import Tracked
 from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
@@ -123,6 +125,8 @@ _DECISIONS: dict[type[Entry], Decision] = {
     CaseClosed: _NO_READING,
     CaseReopened: _NO_READING,
     BreakGlassGranted: _NO_READING,
+    ErasureApproved: _NO_READING,
+    TextErased: _NO_READING,
     EntryCorrected: applies_corrections,
 }
 """What the trajectory model does with every kind of entry."""

@@ -11,10 +11,12 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 import msgspec
 
 from projections.queries import Reader
 from projections.schema import EVENTS_TABLE
+from projections.sealed import KEYS_TABLE, opened
 
 __all__ = [
     "REVIEWS_TABLE",
@@ -77,10 +79,27 @@ _SELECT = (
     f" {_GRANT} ->> 'reason' AS reason,"
     f" {_GRANT} ->> 'detail' AS detail, ({_GRANT} ->> 'recorded_at')::timestamptz AS granted_at,"
     f" ({_GRANT} ->> 'expires_at')::timestamptz AS expires_at,"
-    " r.outcome, r.follow_up, r.reviewed_by, r.reviewed_at"
+    " r.outcome, r.follow_up, r.reviewed_by, r.reviewed_at,"
+    " e.state, e.originator_id, e.originator_version, k.master, k.wrapped,"
+    " k.originator_id IS NOT NULL AS sealed"
     f" FROM {EVENTS_TABLE} e LEFT JOIN {REVIEWS_TABLE} r ON r.entry_id = ({_GRANT} ->> 'entry_id')::uuid"
+    f" LEFT JOIN {KEYS_TABLE} k USING (originator_id, originator_version)"
     " WHERE e.topic = 'break_glass_granted'"
 )
+_STORED = frozenset({"state", "originator_id", "originator_version", "master", "wrapped", "sealed"})
+
+
+class _Detail(msgspec.Struct):
+    detail: str
+
+
+def _access(row: asyncpg.Record) -> BreakGlassAccess:
+    """An access from its row; a sealed grant's free text opened (or read as erased) first."""
+    values = {name: value for name, value in row.items() if name not in _STORED}
+    if row["sealed"]:
+        (grant,) = opened([row])
+        values["detail"] = msgspec.json.decode(grant["state"], type=_Detail).detail
+    return msgspec.convert(values, BreakGlassAccess)
 
 
 async def break_glass_accesses(conn: Reader, *, open_only: bool, after: int, limit: int) -> BreakGlassPage:
@@ -91,7 +110,7 @@ async def break_glass_accesses(conn: Reader, *, open_only: bool, after: int, lim
         after,
         limit + 1,
     )
-    items = [msgspec.convert(dict(row), BreakGlassAccess) for row in rows[:limit]]
+    items = [_access(row) for row in rows[:limit]]
     return BreakGlassPage(items, items[-1].position if len(rows) > limit else None)
 
 
@@ -113,5 +132,5 @@ async def close_review(
     )
     if inserted is None:
         raise AlreadyReviewed
-    closed = dict(found) | {"outcome": outcome, "follow_up": follow_up, "reviewed_by": reviewer}
-    return msgspec.convert(closed | {"reviewed_at": inserted}, BreakGlassAccess)
+    reviewed = {"outcome": outcome, "follow_up": follow_up, "reviewed_by": reviewer, "reviewed_at": inserted}
+    return msgspec.structs.replace(_access(found), **reviewed)

@@ -25,7 +25,7 @@ from projections.queries.learning import LearningLog, learning_log_of
 from projections.queries.trajectory import Readings, Trajectory, readings_of
 from projections.schema import Table
 
-__all__ = ["READ_TABLES", "SKIPPED", "replayed_learning_log", "replayed_trajectory", "rows_of"]
+__all__ = ["READ_TABLES", "SKIPPED", "forget_case", "replayed_learning_log", "replayed_trajectory", "rows_of"]
 
 _MODELS: tuple[ReadModel, ...] = (Trajectories(), CareDelivery())
 _TABLES: dict[str, Table] = {table.name: table for model in _MODELS for table in model.tables}
@@ -83,8 +83,16 @@ class _Remembered:
             )
         return readings[0]
 
+    def forget(self, case_id: UUID) -> None:
+        """Drop the case's remembered rows (its text was erased since they were made)."""
+        with self._lock:
+            for key in [key for key in self._kept if key[0] == case_id]:
+                del self._kept[key]
+
 
 _REMEMBERED = _Remembered()
+forget_case = _REMEMBERED.forget
+"""Drop what is remembered of a case whose text was erased."""
 
 
 def rows_of(entries: Sequence[tuple[int, Entry]]) -> Rows:

@@ -8,7 +8,9 @@ from service.cli.audit import audit
 from service.cli.bench import bench
 from service.cli.db import db
 from service.cli.demo import demo
+from service.cli.keys import keys
 from service.cli.projections import project, projections
+from service.cli.retention import retention
 from service.cli.serve import serve
 from service.cli.token import token
 from service.logs import configure_logging, log_format
@@ -31,5 +33,5 @@ def main() -> None:
         raise click.UsageError(str(error)) from None
 
 
-for command in (serve, token, demo, project, projections, bench, db, audit):
+for command in (serve, token, demo, project, projections, bench, db, audit, retention, keys):
     main.add_command(command)

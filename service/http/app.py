@@ -28,6 +28,7 @@ from service.http.routes.cases import CaseController
 from service.http.routes.disclosure import DisclosureController
 from service.http.routes.drilldown import DrillDownController
 from service.http.routes.entries import entry_router
+from service.http.routes.erasure import ErasureController
 from service.http.routes.exports import ExportController
 from service.http.routes.feed import FeedController
 from service.http.routes.fhir import case_fhir
@@ -68,6 +69,9 @@ def create_app(
     def provide_break_glass_seconds() -> int:
         return runtime.settings.break_glass_seconds
 
+    def provide_retention_years() -> int:
+        return runtime.settings.retention_years
+
     @contextlib.asynccontextmanager
     async def reading(app: Litestar) -> AsyncIterator[None]:
         async with read_side(runtime.settings, runtime.address, run_projector=run_projector) as side:
@@ -99,6 +103,7 @@ def create_app(
             FeedController,
             BreakGlassController,
             BreakGlassReviewController,
+            ErasureController,
             health,
             ready,
             metrics,
@@ -109,6 +114,7 @@ def create_app(
             "positions": Provide(provide_positions, sync_to_thread=False),
             "review_interval_days": Provide(provide_review_interval_days, sync_to_thread=False),
             "break_glass_seconds": Provide(provide_break_glass_seconds, sync_to_thread=False),
+            "retention_years": Provide(provide_retention_years, sync_to_thread=False),
         },
         lifespan=[reading],
         # Guards log refused reads through the records; /metrics reads the telemetry.

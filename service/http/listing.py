@@ -1,6 +1,7 @@
 """Lists that name case ids (the audit trail, review impact, drill-downs, action lists, break-glass
-alerts) are reads of those people's records: each case a list names is logged as read, with the
-purpose stated, before the list is served (a list that cannot be logged is not served)."""
+alerts, the disclosure audit itself) are reads of those people's records: each case a list names is
+logged as read, with the purpose governance must state, before the list is served (a list that
+cannot be logged is not served)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 
-from events.values import Actor
-from service.http.access import Purpose
+from events.values import Actor, Role
+from service.http.access import Purpose, PurposeRequired
 from service.write.application import CaseRecords
 
 __all__ = ["log_named_cases", "named_cases"]
@@ -38,7 +39,10 @@ def named_cases(answer: Any) -> list[UUID]:
 async def log_named_cases(
     records: CaseRecords, actor: Actor, answer: Any, view: str, purpose: Purpose | None
 ) -> None:
-    """Log the list as a read of every case it names (nothing when it names none)."""
+    """Log the list as a read of every case it names (nothing when it names none). Governance states
+    why, as for a person's record: without a purpose the list is not served (422 naming ``purpose``)."""
+    if actor.role is Role.GOVERNANCE and purpose is None:
+        raise PurposeRequired
     cases = named_cases(answer)
     if cases:
         why = purpose.value if purpose else None

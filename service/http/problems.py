@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import CaseRuleBroken, InvalidEntry
+from events.sealing import KeyUnavailable
 from projections.queries.break_glass import AlreadyReviewed, GrantNotFound
 from service.http.auth import AccessDenied
 from service.http.field_errors import FieldError, describe
@@ -35,6 +36,7 @@ from service.write.application import (
     VersionNotFound,
     WriteContention,
 )
+from service.write.keys import NotErasable
 
 __all__ = ["PROBLEM", "HttpProblem", "InvalidInput", "RuleRefusal", "exception_handlers", "problem_details"]
 
@@ -125,6 +127,9 @@ PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
     RecursionError: lambda _: HttpProblem(
         400, *_MALFORMED, "The body is nested too deeply: send the flat JSON object the schema describes."),
     QueryTooLong: _slow, asyncpg.QueryCanceledError: _slow,
+    NotErasable: lambda e: HttpProblem(409, "not-erasable", "Cannot be erased", f"{e}: nothing was erased."),
+    KeyUnavailable: lambda _: HttpProblem(503, "key-unavailable", "Record key unavailable",
+        "This record is sealed under a key this server does not hold: set WAYMARK_RECORD_KEY."),
     StoreUnavailable: _down, PersistenceError: _down, ConnectionError: _down,
     asyncpg.PostgresConnectionError: _down, asyncpg.InterfaceError: _down,
 }

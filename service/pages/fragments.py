@@ -85,14 +85,18 @@ def _figure(series: Series, markers: Sequence[Marker]) -> Markup:
     return Markup() if made is None else _macro("_chart.jinja", "trajectory_chart")(made, series, LABEL_TAGS)
 
 
-def timeline_entries(case_id: UUID, entries: Sequence[TimelineEntry], names: EntryNames) -> list[Markup]:
+def timeline_entries(
+    case_id: UUID, entries: Sequence[TimelineEntry], names: EntryNames, erasures: int = 0
+) -> list[Markup]:
     """The entries as the timeline shows them. The entries an entry links to were recorded before
-    it, so their names read the same in every later view of the record."""
+    it, so their names read the same in every later view of the record, until an erasure (counted
+    by ``erasures``, the case's ``text_erased`` entries) makes text read as erased: a new key."""
     macro = _macro("_entry.jinja", "timeline_entry")
     return [
         _ENTRIES.of(
             (
                 case_id,
+                erasures,
                 e.version,
                 tuple(c.version for c in e.corrections),
                 tuple(s.version for s in e.statements),

@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from events.case import Case
-from events.entries import Entry
+from events.entries import Entry, TextErased
 from events.values import Actor
 from projections.queries.replayed import replayed_trajectory
 from service.http.access import Purpose, PurposeOfUse
@@ -169,7 +169,8 @@ async def record_page(
     )
     start = (page - 1) * PAGE_SIZE
     names = EntryNames(record.known)
-    rendered = timeline_entries(case_id, shown[start : start + PAGE_SIZE], names)
+    erasures = sum(1 for _, entry in record.known if isinstance(entry, TextErased))
+    rendered = timeline_entries(case_id, shown[start : start + PAGE_SIZE], names, erasures)
     return render(
         request,
         pages,

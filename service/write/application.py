@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from events.case import SNAPSHOT_TOPIC, Case, CaseEvent
-from events.entries import CaseOpened, Entry, EntryCorrected
-from service.write.persistence import CaseStore, EntryMapper, IdempotencyKey, KeyUse
+from events.entries import CaseOpened, Entry, EntryCorrected, ErasureApproved, TextErased
+from events.sealing import Keyring
+from events.values import ErasureGrounds
+from service.write.keys import NotErasable
+from service.write.persistence import CaseStore, EntryMapper, Erasure, IdempotencyKey, KeyUse
 from service.write.recent import RecentCases
 
 __all__ = [
@@ -102,10 +107,16 @@ class CaseRecords(Application[UUID]):
     max_attempts = 60
     _stripes = 256
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], keyring: Keyring | None = None) -> None:
         super().__init__(env)
+        self.case_recorder.keyring = keyring
         self._locks = [threading.Lock() for _ in range(self._stripes)]
-        self._recent = RecentCases(lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY))
+        self.on_erased: list[Callable[[UUID], None]] = []
+        """Told of a case whose text was erased since this process read it, so what was made from
+        its entries (remembered replays, say) is dropped too (``service.bootstrap`` registers them)."""
+        self._recent = RecentCases(
+            lambda case_id, after: self.entries(case_id, after=after, limit=_EVERY), on_erased=self._erased
+        )
         self._drop_stale_snapshots()
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -143,6 +154,54 @@ class CaseRecords(Application[UUID]):
         """Append an entry to a case."""
         return self._write(case_id, lambda case: case.record(entry), request)
 
+    def erase(self, case_id: UUID, erased: TextErased, request: WriteRequest = WriteRequest()) -> Receipt:
+        """Carry out an approved erasure: record it and destroy the data keys of the text its approval
+        names, in one transaction; then forget what this process kept of the case's text."""
+        erasure: list[Erasure] = []
+
+        def command(case: Case) -> Entry:
+            before = case.version
+            entry = case.record(erased)  # the rules: the approval must be in the case
+            if self.case_recorder.keyring is None:
+                raise NotErasable("Sealing is off (WAYMARK_RECORD_KEY unset): no text can be erased")
+            erasure[:] = [Erasure(case.id, self._erased_versions(case, erased.approval_id, before))]
+            return entry
+
+        try:
+            receipt = self._write(case_id, command, request, erasure=erasure)
+            # The library snapshots after the append, from the case as it was folded before the
+            # keys went: a snapshot taken at this version would hold the text.
+            self.case_recorder.drop_snapshots(case_id)
+            return receipt
+        finally:
+            self._forget(case_id)
+
+    def _erased_versions(self, case: Case, approval_id: UUID, before: int) -> tuple[int, ...]:
+        """The versions an approval erases: every entry of the case (end of retention), or the
+        misfiled entries and every correction of them."""
+        approval = self.entry_at(case.id, case.entry_version(approval_id, field="approval_id"))
+        if not isinstance(approval, ErasureApproved):
+            raise TypeError("An erasure names an approval")
+        if approval.grounds is ErasureGrounds.RETENTION_ENDED:
+            return tuple(range(1, before + 1))
+        ids = [*approval.entries]
+        for entry_id in approval.entries:
+            ids += case.state.corrections_of(entry_id)
+        return tuple(sorted({case.entry_version(entry_id, field="entries") for entry_id in ids}))
+
+    def _erased(self, case_id: UUID) -> None:
+        for listener in self.on_erased:
+            listener(case_id)
+
+    def _forget(self, case_id: UUID) -> None:
+        """Drop the case from this process's caches, so its erased text is read again as erased."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            with contextlib.suppress(KeyError):
+                cache.get(case_id, evict=True)
+        self._recent.forget(case_id)
+        self._erased(case_id)
+
     def correct(
         self, case_id: UUID, correction: EntryCorrected, request: WriteRequest = WriteRequest()
     ) -> Receipt:
@@ -153,7 +212,13 @@ class CaseRecords(Application[UUID]):
 
         return self._write(case_id, command, request)
 
-    def _write(self, case_id: UUID, command: Callable[[Case], Entry], request: WriteRequest) -> Receipt:
+    def _write(
+        self,
+        case_id: UUID,
+        command: Callable[[Case], Entry],
+        request: WriteRequest,
+        erasure: list[Erasure] | None = None,
+    ) -> Receipt:
         """Run a command on the latest case and save, retrying if another writer got there first."""
         if replay := self._replay(request):
             return replay
@@ -166,7 +231,7 @@ class CaseRecords(Application[UUID]):
                     raise VersionMismatch(case.version)
                 entry = command(case)
                 try:
-                    return self._save(case, entry, request)
+                    return self._save(case, entry, request, erasure[0] if erasure else None)
                 except IntegrityError:
                     if replay := self._replay(request):
                         return replay
@@ -182,7 +247,21 @@ class CaseRecords(Application[UUID]):
             case: Case = self.repository.get(case_id, version=version, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
+        if version is None and case.erased_since_load:
+            return self._reload(case_id, case.version, copy=copy)
         return case
+
+    def _reload(self, case_id: UUID, version: int, *, copy: bool) -> Case:
+        """The case loaded again from the store (an erasure, perhaps by another process, came after
+        this process folded its text), kept in the cache in place of the stale one."""
+        fresh: Case = self.repository.get(case_id, version=version)  # never from the cache
+        fresh.erased_since_load = False
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            cache.put(case_id, fresh)
+        self._recent.forget(case_id)
+        self._erased(case_id)
+        return deepcopy(fresh) if copy else fresh
 
     def entry_at(self, case_id: UUID, version: int) -> Entry:
         """The entry recorded at one version of a case."""
@@ -224,12 +303,14 @@ class CaseRecords(Application[UUID]):
         entries held in memory rather than loaded from its snapshot."""
         return self._recent.case_at(case_id, version)
 
-    def _save(self, case: Case, entry: Entry, request: WriteRequest) -> Receipt:
+    def _save(
+        self, case: Case, entry: Entry, request: WriteRequest, erasure: Erasure | None = None
+    ) -> Receipt:
         use = None
         if request.idempotency is not None:
             use = KeyUse(request.idempotency, case.id, entry.entry_id, case.version)
         try:
-            recordings = self.save(case, idempotency=use)
+            recordings = self.save(case, idempotency=use, erasure=erasure)
         except (OperationalError, InterfaceError) as error:
             raise StoreUnavailable from error
         position = recordings[-1].notification.id if recordings else None

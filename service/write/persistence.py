@@ -17,11 +17,22 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
+from events.sealing import Keyring
 from service.database import DatabaseAddress
 from service.write.break_glass import break_glass_statements
 from service.write.chain import GENESIS, Linked, link
+from service.write.keys import KeyStatements, NotErasable, keys_statements
 
-__all__ = ["CaseRecorder", "CaseStore", "EntryMapper", "IdempotencyKey", "KeyUse", "eventsourcing_env"]
+__all__ = [
+    "CaseRecorder",
+    "CaseStore",
+    "EntryMapper",
+    "Erasure",
+    "IdempotencyKey",
+    "KeyUse",
+    "NotErasable",
+    "eventsourcing_env",
+]
 
 
 class _NoTranscoder(Transcoder):
@@ -82,6 +93,14 @@ class IdempotencyKey:
 
 
 @dataclass(frozen=True)
+class Erasure:
+    """The entries (versions of one case) whose data keys an erasure destroys, with the erasure."""
+
+    case_id: UUID
+    versions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class KeyUse:
     """What a write sent with an idempotency key produced."""
 
@@ -99,6 +118,13 @@ class CaseStore(ApplicationRecorder):
     CaseRecorder keeps them in PostgreSQL (production); MemoryCaseRecorder (service/write/memory.py) in
     the library's in-memory persistence, so the write application's own logic is testable without a
     database."""
+
+    keyring: Keyring | None = None
+    """Seals each new entry's text under a data key of its own (``events.sealing``); None: stored as
+    sent (``WAYMARK_RECORD_KEY`` unset with an external database)."""
+
+    def drop_snapshots(self, case_id: UUID) -> None:
+        """Delete the case's snapshots (folded from text since erased); nothing to do in memory."""
 
     @abstractmethod
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
@@ -195,6 +221,8 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
             ).format(Identifier(datastore.schema, f"{events_table_name}_checkpoints"))
         )
         self.sql_create_statements += break_glass_statements(datastore.schema, events_table_name)
+        self.sql_create_statements += keys_statements(datastore.schema, events_table_name)
+        self._keys = KeyStatements(datastore.schema, events_table_name)
         self._insert_links = SQL(
             "INSERT INTO {} (position, previous, link)"
             " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
@@ -243,6 +271,8 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         where Waymark retries version races itself and answers 503 during an outage: one attempt here.
         """
         use: KeyUse | None = kwargs.get("idempotency")
+        erasure: Erasure | None = kwargs.get("erasure")
+        states, wrapped = self._seal(stored_events)  # before the lock: other writers wait less
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)  # commit order = notification order, so tailing readers skip nothing
             if use is not None:  # a key already used fails here, as a conflict, before any event
@@ -261,21 +291,37 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
                     [e.topic for e in stored_events],
-                    [e.state for e in stored_events],
+                    states,
                 ),
                 prepare=True,
             )
             rows = curs.fetchall()
             positions = sorted(row["notification_id"] for row in rows)
             last = rows[0]
-            self._link(curs, positions, stored_events, (last["last_position"], last["last_link"]))
+            self._link(curs, positions, stored_events, states, (last["last_position"], last["last_link"]))
+            if wrapped is not None and self.keyring is not None:
+                self._keys.insert(curs, stored_events, self.keyring.current, wrapped)
+            if erasure is not None:
+                self._keys.destroy(curs, erasure.case_id, erasure.versions)
             return positions
+
+    def _seal(self, stored_events: Sequence[StoredEvent]) -> tuple[list[bytes], list[bytes] | None]:
+        """Each entry's stored JSON, sealed under a fresh data key when sealing is on, and those keys
+        wrapped under the master key."""
+        if self.keyring is None:
+            return [e.state for e in stored_events], None
+        sealed = [
+            self.keyring.seal(e.state, UUID(str(e.originator_id)), e.originator_version)
+            for e in stored_events
+        ]
+        return [state for state, _ in sealed], [key for _, key in sealed]
 
     def _link(
         self,
         curs: Any,
         positions: list[int],
         stored_events: Sequence[StoredEvent],
+        states: Sequence[bytes],
         last: tuple[int | None, bytes | None],
     ) -> None:
         """Chain the new entries onto the log's last link, ``last`` (position and link, or None for
@@ -284,8 +330,9 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         at, last_link = last
         previous, at = (bytes(last_link), at) if last_link is not None else (GENESIS, 0)
         links, befores = [], []
-        for position, event in zip(positions, stored_events, strict=True):
-            entry = Linked(UUID(str(event.originator_id)), event.originator_version, event.topic, event.state)
+        for position, event, state in zip(positions, stored_events, states, strict=True):
+            # The link covers the bytes stored (sealed), so destroying a key later leaves it intact.
+            entry = Linked(UUID(str(event.originator_id)), event.originator_version, event.topic, state)
             previous = link(previous, position, entry)
             links.append(previous)
             befores.append(at)
@@ -294,7 +341,10 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
 
     def select_events(self, *args: Any, **kwargs: Any) -> Any:
         # One attempt, as for inserts (the library's select retries ten times too).
-        return PostgresApplicationRecorder.select_events.__wrapped__(self, *args, **kwargs)
+        stored: list[StoredEvent] = PostgresApplicationRecorder.select_events.__wrapped__(
+            self, *args, **kwargs
+        )
+        return self._keys.opened(self.datastore, stored, self.keyring)
 
     def record_view(
         self,
@@ -318,6 +368,10 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             row = (actor_id, role, view, purpose, list(case_ids))
             curs.execute(self._insert_list_view, row, prepare=True)
+
+    def drop_snapshots(self, case_id: UUID) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._keys.drop_snapshots(curs, case_id)
 
     def find_key(self, actor_id: str, key: str) -> tuple[KeyUse, int | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from events.case import Case
-from events.entries import Entry
+from events.entries import Entry, TextErased
 from events.replay import case_of
 
 __all__ = ["RecentCases", "Recorded", "up_to"]
@@ -73,8 +73,15 @@ class RecentCases:
     """The cases read most recently, up to ``budget`` entries in all (the states kept add about as
     much again); the cases read longest ago give way first."""
 
-    def __init__(self, fetch: Callable[[UUID, int], Recorded], budget: int = 20_000) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[UUID, int], Recorded],
+        budget: int = 20_000,
+        on_erased: Callable[[UUID], None] | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._on_erased = on_erased
+        """Told when kept entries turn out stale (an erasure since), to drop what was made from them."""
         """The entries of a case stored after a version."""
         self._budget = budget
         self._cases: OrderedDict[UUID, _Known] = OrderedDict()
@@ -129,10 +136,22 @@ class RecentCases:
             self._touch(case_id)
             return known
         since = self._fetch(case_id, have)
+        if have and any(isinstance(entry, TextErased) for _, entry in since):
+            # An erasure (perhaps by another process) since these were read: what is kept is stale.
+            known, since = _Known(), self._fetch(case_id, 0)
+            if self._on_erased is not None:
+                self._on_erased(case_id)
         if since:
             known = known.grown(since)
         self._keep(case_id, known)
         return known
+
+    def forget(self, case_id: UUID) -> None:
+        """Drop what is kept of a case (its text was erased: it is read again from the store)."""
+        with self._lock:
+            held = self._cases.pop(case_id, None)
+            if held is not None:
+                self._held -= len(held.entries)
 
     def _touch(self, case_id: UUID) -> None:
         with self._lock:

@@ -25,7 +25,8 @@ def _run(database: DatabaseAddress, statement: str) -> None:
 
 
 async def _reads_by(client: Client, auth: TokenFactory, reader: str) -> list[Body]:
-    answer = await client.get("/audit/views", params={"actor": reader}, headers=auth("governance", user("g")))
+    views = {"actor": reader, "purpose": "audit"}
+    answer = await client.get("/audit/views", params=views, headers=auth("governance", user("g")))
     assert answer.status_code == 200, answer.text
     items: list[Body] = answer.json()["items"]
     return items
@@ -83,16 +84,15 @@ async def test_a_list_that_cannot_be_logged_is_refused(
     keyworker = user()
     case_id = await open_case(client, auth("clinician", keyworker))
     governance = auth("governance", user("g"))
+    listed = {"actor": keyworker, "purpose": "audit"}
     _run(database, _BLOCK)
     try:
-        answer = await client.get("/audit/entries", params={"actor": keyworker}, headers=governance)
+        answer = await client.get("/audit/entries", params=listed, headers=governance)
         assert_problem(answer, 503)
         assert case_id not in answer.text
     finally:
         _run(database, _UNBLOCK)
-    assert (
-        await client.get("/audit/entries", params={"actor": keyworker}, headers=governance)
-    ).status_code == 200
+    assert (await client.get("/audit/entries", params=listed, headers=governance)).status_code == 200
 
 
 def test_every_case_id_an_answer_names_is_found_once() -> None:
@@ -105,3 +105,38 @@ def test_every_case_id_an_answer_names_is_found_once() -> None:
     assert named_cases(DisclosurePage(items, None)) == [one, two]
     assert named_cases({"nested": [DisclosurePage(items[1:2], None)]}) == [two]
     assert named_cases(DisclosurePage([], None)) == []
+
+
+async def test_a_governance_list_without_a_purpose_is_refused_naming_it_and_logs_nothing(
+    client: Client, auth: TokenFactory
+) -> None:
+    keyworker, reader = user(), user("g")
+    case_id = await open_case(client, auth("clinician", keyworker))
+    for path, params in (
+        ("/audit/entries", {"actor": keyworker}),
+        ("/audit/views", {"case_id": case_id}),
+        ("/audit/views.csv", {"case_id": case_id}),
+    ):
+        refused = assert_problem(
+            await client.get(path, params=params, headers=auth("governance", reader)),
+            422,
+            "/problems/purpose-required",
+        )
+        assert refused["field"] == "purpose"
+        assert case_id not in str(refused)
+    assert await _reads_by(client, auth, reader) == []
+
+
+async def test_who_reads_the_access_log_is_in_it(client: Client, auth: TokenFactory) -> None:
+    keyworker, auditor = user(), user("g")
+    case_id = await open_case(client, auth("clinician", keyworker))
+    assert (await client.get(f"/cases/{case_id}", headers=auth("clinician", keyworker))).status_code == 200
+    for path in ("/audit/views", "/audit/views.csv"):
+        params = {"case_id": case_id, "purpose": "complaint"}
+        answer = await client.get(path, params=params, headers=auth("governance", auditor))
+        assert answer.status_code == 200, answer.text
+    logged = [(i["case_id"], i["view"], i["purpose"]) for i in await _reads_by(client, auth, auditor)]
+    assert logged == [
+        (case_id, "list disclosures", "complaint"),
+        (case_id, "list disclosures.csv", "complaint"),
+    ]

@@ -72,7 +72,9 @@ async def test_the_role_comes_from_the_claim_the_settings_name(
 ) -> None:
     _, case_id = clinician_case
     governance = bearer(provider, user("g"), role=["staff", "Governance"])
-    audit = await sso.get("/audit/entries", params={"case_id": case_id}, headers=governance)
+    audit = await sso.get(
+        "/audit/entries", params={"case_id": case_id, "purpose": "audit"}, headers=governance
+    )
     assert audit.status_code == 200, "governance reads the audit trail; a clinician may not"
     assert (await sso.get("/audit/entries", headers=bearer(provider, user()))).status_code == 403
     no_role = bearer(provider, user(), role=["staff"])

@@ -85,7 +85,9 @@ def _reviewed(served: Served, auth: TokenFactory) -> Reviewed:
     with served.api(auth("governance", "g-wait")) as governance:  # wait until the projections have it
         period = {"from": (at - timedelta(days=1)).isoformat(), "to": datetime.now(UTC).isoformat()}
         waited = governance.get(
-            "/service/reviews", params=period | {"service": service, "min_position": str(written["position"])}
+            "/service/reviews",
+            params=period
+            | {"service": service, "min_position": str(written["position"]), "purpose": "audit"},
         )
         assert waited.status_code == 200, waited.text
     return Reviewed(service, person, case_id)

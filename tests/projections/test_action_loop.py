@@ -114,7 +114,7 @@ async def test_caseload_and_service_lists_and_who_may_read_them(client: Client, 
     mine = await client.get(f"/caseload/actions?{query}", headers=story.headers[story.other])
     assert [(i["kind"], i["case_id"]) for i in mine.json()] == [("review overdue", story.case_id)]
     served = await client.get(
-        f"/service/actions?service={story.service}&{query}", headers=auth("governance", "al-g")
+        f"/service/actions?service={story.service}&purpose=audit&{query}", headers=auth("governance", "al-g")
     )
     assert [i["case_id"] for i in served.json()] == [story.case_id]
     stranger = auth("clinician", f"al-{uuid.uuid4().hex[:6]}")

@@ -132,7 +132,9 @@ async def test_review_impact_answers_the_governance_questions(
         "plan-changes", {"rationale": "r", "support_hours_per_week": 5, "occurred_at": ago(2)}
     )
     query = f"from={ago(60)}&to={ago(-1)}&service={service}&min_position={case.position}".replace("+", "%2B")
-    response = await client.get(f"/governance/review-impact?{query}", headers=auth("governance", "gov-q"))
+    response = await client.get(
+        f"/governance/review-impact?{query}&purpose=audit", headers=auth("governance", "gov-q")
+    )
     assert response.status_code == 200, response.text
     impact = response.json()
     reviews = {r["entry_id"]: r for r in impact["reviews"]}

@@ -93,7 +93,8 @@ async def test_review_impact_reports_change_and_action_within_28_days(
     service = f"svc-{uuid.uuid4().hex[:8]}"
     ids, position = await _write(client, auth("clinician", "ra-1"), service)
     response = await client.get(
-        f"/governance/review-impact?{_query(service, position)}", headers=auth("governance", "ra-g")
+        f"/governance/review-impact?{_query(service, position)}&purpose=audit",
+        headers=auth("governance", "ra-g"),
     )
     assert response.status_code == 200, response.text
     impact = response.json()
@@ -261,7 +262,8 @@ async def test_monthly_shares_count_the_part_days_at_either_end_of_the_period(
         position = decided.json()["position"]
     query = f"from={start.isoformat()}&to={end.isoformat()}&service={service}&min_position={position}"
     response = await client.get(
-        "/governance/review-impact?" + query.replace("+", "%2B"), headers=auth("governance", "ra-g")
+        "/governance/review-impact?purpose=audit&" + query.replace("+", "%2B"),
+        headers=auth("governance", "ra-g"),
     )
     assert response.status_code == 200, response.text
     inside = [(at, after) for at, after in written if start <= at < end]
@@ -300,7 +302,7 @@ async def test_a_review_moved_by_a_correction_moves_month_in_the_shares(
     corrected = await client.post(f"/cases/{case_id}/corrections", json=correction, headers=headers)
     assert corrected.status_code == 201, corrected.text
     response = await client.get(
-        f"/governance/review-impact?{_query(service, corrected.json()['position'])}",
+        f"/governance/review-impact?{_query(service, corrected.json()['position'])}&purpose=audit",
         headers=auth("governance", "ra-g"),
     )
     assert response.status_code == 200, response.text

@@ -72,7 +72,13 @@ class Story:
         await self.review("c", self.lead, 10, "routine", {DOMAIN: 8, OTHER_DOMAIN: 3})
 
     def url(self, **filters: str | int) -> str:
-        query = {"from": ago(200), "to": ago(-1), "service": self.service, "min_position": self.position}
+        query = {
+            "from": ago(200),
+            "to": ago(-1),
+            "service": self.service,
+            "min_position": self.position,
+            "purpose": "audit",
+        }
         return "/service/reviews?" + "&".join(f"{k}={v}" for k, v in (query | filters).items()).replace(
             "+", "%2B"
         )

@@ -16,6 +16,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -31,6 +32,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.instruments import InstrumentCode
 from events.values import (
@@ -38,6 +40,7 @@ from events.values import (
     BreakGlassReason,
     ClosureReason,
     ContributingFactor,
+    ErasureGrounds,
     GoalAchievement,
     OutcomeDomain,
     ReviewKind,
@@ -245,6 +248,12 @@ SAMPLE_FIELDS: dict[type[Entry], dict[str, Any]] = {
         "detail": "covering the keyworker's caseload on the night shift",
         "expires_at": datetime(2026, 6, 1, 16, 0, tzinfo=UTC),
     },
+    ErasureApproved: {
+        "grounds": ErasureGrounds.MISFILED,
+        "decision_ref": "IG panel 2026-14, item 3",
+        "entries": (_REF,),
+    },
+    TextErased: {"approval_id": _REF},
 }
 """Valid values, every optional field set, for every entry type but corrections."""
 

@@ -14,6 +14,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationResolved,
     GoalRevised,
@@ -27,9 +28,10 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.instruments import InstrumentCode
-from events.values import ClosureReason, GoalAchievement, StatementMaker
+from events.values import ClosureReason, ErasureGrounds, GoalAchievement, StatementMaker
 from service.interop.fhir import case_bundle
 from tests.unit.builders import (
     CASE_ID,
@@ -105,9 +107,18 @@ def full_record() -> Record:
         )
     )
     case.record(make(PlanConfirmed, rationale="no change, because it works", because_of=(raised.entry_id,)))
-    case.record(make(StatementAdded, text="I see it differently", about=(the_review.entry_id,)))
+    statement = case.record(make(StatementAdded, text="I see it differently", about=(the_review.entry_id,)))
     told = case.record(make(StoryAgreed, **{**SAMPLE_FIELDS[StoryAgreed], "domains": ()}))
     case.record(make(StoryConsentWithdrawn, story_id=told.entry_id, withdrawn_by=StatementMaker.PERSON))
+    approval = case.record(
+        make(
+            ErasureApproved,
+            grounds=ErasureGrounds.MISFILED,
+            decision_ref="IG panel 7",
+            entries=(statement.entry_id,),
+        )
+    )
+    case.record(make(TextErased, approval_id=approval.entry_id))
     case.record(make(CareTeamChanged, care_team=("clin-1", "clin-2"), reason="second keyworker"))
     late = case.record(
         make(GoalSet, domain=STABILITY, in_own_words="sleep", occurred_at=NOW - timedelta(days=3))

@@ -36,6 +36,8 @@ IN_RECORD_ORDER = (
     "case_closed",
     "case_reopened",
     "break_glass_granted",
+    "erasure_approved",
+    "text_erased",
     "entry_corrected",
 )
 """The golden corpus's documents in an order a case could have recorded them (the review names the

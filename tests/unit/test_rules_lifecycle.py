@@ -16,17 +16,22 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     GoalSet,
+    TextErased,
 )
 from events.errors import CaseAlreadyOpen, CaseExists, CaseIsClosed, EntryNotFound, OccurredInFuture
 from events.state import CaseStatus
 from tests.unit.builders import NOW, STABILITY, goal, make, opened, outsider_grant, sample
 
+_GOVERNANCE = (ErasureApproved, TextErased)
+"""Erasure is decided and carried out on closed cases too (retention)."""
 RECORDABLE = sorted(
     (
         cls
         for cls in ENTRY_TYPES.values()
-        if cls not in (CaseOpened, CaseReopened, EntryCorrected, BreakGlassGranted)
+        if cls
+        not in (CaseOpened, CaseReopened, EntryCorrected, BreakGlassGranted, ErasureApproved, TextErased)
     ),
     key=lambda cls: cls.__name__,
 )

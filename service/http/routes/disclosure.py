@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from events.values import Role
+from events.values import Actor, Role
 from projections.queries.disclosure import CSV_COLUMNS, DisclosureFilter, DisclosurePage, disclosures
+from service.http.access import PurposeOfUse
 from service.http.auth import requires
+from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
 from service.http.routes.parameters import (
@@ -28,6 +31,7 @@ from service.http.routes.parameters import (
     recorded_between,
 )
 from service.http.routes.readmodels import read_consistently
+from service.write.application import CaseRecords
 
 __all__ = ["DisclosureController"]
 
@@ -48,6 +52,9 @@ class DisclosureController(Controller):
     async def views(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        purpose: PurposeOfUse = None,
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromQuery[UUID | None] = None,
@@ -63,7 +70,10 @@ class DisclosureController(Controller):
         whether it was served or refused, in the order logged: by case, by person reference (every
         case of theirs) or by user."""
         where = _where(case_id, person_ref, actor, from_, to)
-        return await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
+        page = await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
+        # Who looked at who looked: reading the access log is a read of every record it names.
+        await log_named_cases(records, request.user, page, "list disclosures", purpose)
+        return page
 
     @get(
         "/views.csv",
@@ -74,6 +84,9 @@ class DisclosureController(Controller):
     async def views_csv(
         self,
         *,
+        request: Request[Actor, Any, Any],
+        records: NamedDependency[CaseRecords],
+        purpose: PurposeOfUse = None,
         reads: NamedDependency[ReadPools],
         positions: NamedDependency[PositionWatcher],
         case_id: FromQuery[UUID | None] = None,
@@ -88,6 +101,7 @@ class DisclosureController(Controller):
         """One row per read, the columns of the JSON items; page with ``after`` as for JSON."""
         where = _where(case_id, person_ref, actor, from_, to)
         page = await _page(reads, positions, where, after=after, limit=limit, min_position=min_position)
+        await log_named_cases(records, request.user, page, "list disclosures.csv", purpose)
         disposition = 'attachment; filename="disclosures.csv"'
         return Response(_csv(page), media_type="text/csv", headers={"Content-Disposition": disposition})
 

@@ -23,6 +23,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -38,6 +39,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from events.values import Actor, Role
 from service.http.auth import authorise_write, requires
@@ -115,6 +117,8 @@ ELSEWHERE: dict[type[Entry], str] = {
     CaseOpened: "opens the case: POST /cases (service/http/routes/cases.py), which makes the case id",
     CareTeamChanged: "decides who can read the record: PUT /cases/{case_id}/care-team, an admin's change",
     BreakGlassGranted: "written by a clinician outside the care team: POST /cases/{case_id}/break-glass",
+    ErasureApproved: "a governance decision: POST /cases/{case_id}/erasure-approvals",
+    TextErased: "governance carries out an approval: POST /cases/{case_id}/erasures",
 }
 """Kinds with no route in ``ROUTES``, and why: with it every kind is written somewhere, or says why
 not (``tests/unit/test_registry.py``)."""

@@ -12,10 +12,12 @@ from events.entries import (
     CaseClosed,
     CaseOpened,
     CaseReopened,
+    ErasureApproved,
     EscalationPlanAgreed,
     PlanChanged,
     PlanConfirmed,
     StatementAdded,
+    TextErased,
 )
 from events.state import changed_plan
 from events.values import ClosureReason, StatementMaker
@@ -28,6 +30,7 @@ __all__ = [
     "case_closed",
     "case_opened",
     "case_reopened",
+    "erasure_recorded",
     "escalation_plan_agreed",
     "plan_changed",
     "plan_confirmed",
@@ -110,6 +113,12 @@ def plan_confirmed(record: FhirRecord, entry: PlanConfirmed) -> list[str]:
 def break_glass_granted(_: FhirRecord, __: BreakGlassGranted) -> list[str]:
     """Who opened the record by break-glass is access, not care: it belongs in an audit trail
     (FHIR AuditEvent), not in the record's bundle, so it makes no resource."""
+    return []
+
+
+def erasure_recorded(_: FhirRecord, __: ErasureApproved | TextErased) -> list[str]:
+    """An erasure approval and its carrying out are governance of the record, not care: they make
+    no resource (the text they erased reads as erased in the resources that held it)."""
     return []
 
 

@@ -14,6 +14,7 @@ from events.entries import (
     CaseReopened,
     Entry,
     EntryCorrected,
+    ErasureApproved,
     EscalationPlanAgreed,
     EscalationRaised,
     EscalationResolved,
@@ -29,6 +30,7 @@ from events.entries import (
     StatementAdded,
     StoryAgreed,
     StoryConsentWithdrawn,
+    TextErased,
 )
 from service.interop.fhir import care, goals, observations, review, stories
 from service.interop.fhir.record import FhirRecord
@@ -57,6 +59,8 @@ HANDLERS: dict[type[Entry], Handler] = {
     StoryAgreed: stories.story_agreed,
     StoryConsentWithdrawn: stories.story_consent_withdrawn,
     BreakGlassGranted: care.break_glass_granted,
+    ErasureApproved: care.erasure_recorded,
+    TextErased: care.erasure_recorded,
 }
 """What each kind of entry (other than a correction) records, and the resources it makes or changes."""
 

@@ -77,7 +77,7 @@ def _targets(
             lambda pool: _on_one(pool, lambda conn: trajectory(conn, pick(case_ids), now)),
         ),
         "review impact": (
-            lambda: f"/governance/review-impact?{window}",
+            lambda: f"/governance/review-impact?{window}&purpose=audit",
             lambda pool: _on_one(pool, lambda conn: review_impact(conn, impact, now)),
         ),
         "service learning": (
@@ -85,15 +85,15 @@ def _targets(
             lambda pool: service_learning(pool, learning, now, with_strategies=True),
         ),
         "review drill-down": (
-            lambda: f"/service/reviews?{window}&limit=50",
+            lambda: f"/service/reviews?{window}&limit=50&purpose=audit",
             lambda pool: _on_one(pool, lambda conn: reviews_page(conn, drill, after=None, limit=50, now=now)),
         ),
         "service actions": (
-            lambda: f"/service/actions?service={service}",
+            lambda: f"/service/actions?service={service}&purpose=audit",
             lambda pool: _on_one(pool, lambda conn: action_items(conn, ActionScope(service=service), now)),
         ),
         "audit by actor": (
-            lambda: f"/audit/entries?actor={actor}&limit=100",
+            lambda: f"/audit/entries?actor={actor}&limit=100&purpose=audit",
             lambda pool: _on_one(
                 pool, lambda conn: audit_entries(conn, AuditFilter(actor=actor), after=0, limit=100)
             ),
