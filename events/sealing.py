@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from events.codec import ENTRY_TYPES
@@ -39,6 +40,7 @@ __all__ = [
     "UNSEALED",
     "KeyUnavailable",
     "Keyring",
+    "SealBroken",
     "master_id",
     "new_data_key",
     "open_state",
@@ -140,12 +142,24 @@ def open_state(state: bytes, key: bytes | None, case_id: UUID, version: int) -> 
         def box(value: str) -> str:
             if not value.startswith(SEALED_PREFIX):
                 return value
-            raw = binascii.a2b_base64(value[_PREFIX_LENGTH:])
-            return decrypt(raw[:_NONCE], raw[_NONCE:], place).decode()
+            try:
+                raw = binascii.a2b_base64(value[_PREFIX_LENGTH:])
+                return decrypt(raw[:_NONCE], raw[_NONCE:], place).decode()
+            except (InvalidTag, binascii.Error, UnicodeDecodeError):
+                raise SealBroken(case_id, version) from None
 
     data = msgspec.json.decode(state)
     _walk(data, box)
     return msgspec.json.encode(data)
+
+
+class SealBroken(ValueError):
+    """A sealed value or wrapped key does not open under its key and place: the stored entry (or its
+    key) was changed outside Waymark, or moved to another place in the log. Never read as erased."""
+
+    def __init__(self, case_id: UUID, version: int) -> None:
+        super().__init__(f"entry {version} of case {case_id} does not open: altered outside Waymark")
+        self.case_id, self.version = case_id, version
 
 
 class KeyUnavailable(LookupError):
@@ -181,7 +195,10 @@ class Keyring:
         aead = self._masters.get(master)
         if aead is None:
             raise KeyUnavailable(f"No master key {master} is configured: set WAYMARK_RECORD_KEY(S_RETIRED)")
-        return aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _place(case_id, version))
+        try:
+            return aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _place(case_id, version))
+        except InvalidTag:
+            raise SealBroken(case_id, version) from None
 
     def seal(self, state: bytes, case_id: UUID, version: int) -> tuple[bytes, bytes]:
         """A new entry's stored JSON sealed under a fresh data key, and that key wrapped."""

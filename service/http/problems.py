@@ -22,7 +22,7 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from events.errors import CaseRuleBroken, InvalidEntry
-from events.sealing import KeyUnavailable
+from events.sealing import KeyUnavailable, SealBroken
 from projections.queries.break_glass import AlreadyReviewed, GrantNotFound
 from service.http.auth import AccessDenied
 from service.http.field_errors import FieldError, describe
@@ -128,6 +128,9 @@ PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
         400, *_MALFORMED, "The body is nested too deeply: send the flat JSON object the schema describes."),
     QueryTooLong: _slow, asyncpg.QueryCanceledError: _slow,
     NotErasable: lambda e: HttpProblem(409, "not-erasable", "Cannot be erased", f"{e}: nothing was erased."),
+    SealBroken: lambda _: HttpProblem(500, "record-integrity", "Record altered outside Waymark",
+        "An entry of this record does not open under its key: it was changed in the database, not through"
+        " Waymark. Nothing of it is served; ask an administrator to run `waymark audit verify`."),
     KeyUnavailable: lambda _: HttpProblem(503, "key-unavailable", "Record key unavailable",
         "This record is sealed under a key this server does not hold: set WAYMARK_RECORD_KEY."),
     StoreUnavailable: _down, PersistenceError: _down, ConnectionError: _down,
