@@ -81,6 +81,11 @@ WITH waits AS (
     FROM read.reviews r
     WHERE r.occurred_at >= $1::timestamptz - {_DAYS} AND r.occurred_at < $2
       AND (r.first_decided_at IS NULL OR r.first_decided_at > r.occurred_at + {_DAYS})
+    UNION ALL
+    SELECT c.service, 'unexplained', a.occurred_at, (
+        SELECT min(x.occurred_at) FROM read.audit_entries x WHERE x.corrects = a.entry_id AND x.names_cause)
+    FROM read.audit_entries a JOIN read.cases c ON c.case_id = a.case_id
+    WHERE a.type = 'plan_changed' AND NOT a.names_cause AND a.occurred_at >= $1 AND a.occurred_at < $2
 )
 SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at
 FROM flags f
@@ -92,6 +97,7 @@ _KINDS = {
     "due": ActionKind.REVIEW_DUE,
     "overdue": ActionKind.REVIEW_OVERDUE,
     "undecided": ActionKind.NO_DECISION,
+    "unexplained": ActionKind.UNEXPLAINED_CHANGE,
     "rising": ActionKind.ESCALATIONS_RISING,
 }
 

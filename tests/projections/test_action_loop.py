@@ -174,6 +174,31 @@ async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client
     _assert_figures(got, flags)
 
 
+async def test_time_from_a_plan_change_naming_no_cause_to_the_correction_naming_one(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open()
+    review = await story.post(story.lead, "reviews", _review(200))
+    changes = {}
+    for name, days, causes in (("named later", 100, []), ("never named", 40, []), ("named", 30, [review])):
+        body = {"rationale": "more support", "support_hours_per_week": days // 10, "occurred_at": ago(days)}
+        changes[name] = await story.post(story.lead, "plan-changes", body | {"because_of": causes})
+    for name, fix in (
+        ("named later", {"because_of": [review]}),
+        ("never named", {"rationale": "more support, as agreed"}),
+        ("named", {"rationale": "more support, as agreed"}),
+    ):
+        correction = {"corrects": changes[name], "reason": "completed", "changes": fix}
+        await story.post(story.lead, "corrections", correction)
+    got = await _time_to_action(story, auth)
+    unexplained = {key: figure for key, figure in got.items() if key[1] == "plan change names no cause"}
+    # Corrections happen when recorded (now): the first was actioned 100 days after its flag.
+    _assert_figures(
+        unexplained, [("plan change names no cause", 100, 0), ("plan change names no cause", 40, None)]
+    )
+
+
 async def _time_to_action(story: Story, auth: TokenFactory) -> dict[tuple[str, str], dict[str, Any]]:
     period = f"from={ago(400)}&to={ago(-1)}&service={story.service}".replace("+", "%2B")
     response = await story.client.get(

@@ -16,6 +16,7 @@ from events.case import CaseEvent
 from events.entries import (
     EntryCorrected,
     MeasureRecorded,
+    PlanChanged,
     ReviewRecorded,
     StoryAgreed,
     StoryConsentWithdrawn,
@@ -33,10 +34,10 @@ from tests.support.projections import catch_up, fingerprints, meta, models
 
 
 def _write_history(records: CaseRecords) -> None:
-    """Demo cases, corrections of reviews, measures and setbacks, then more demo cases: both paths
-    meet corrections, and a rebuild's bulk load meets them mid-way."""
+    """Demo cases, corrections of reviews, measures, setbacks and plan changes, then more demo
+    cases: both paths meet corrections, and a rebuild's bulk load meets them mid-way."""
     write_demo(records, DemoPlan(people=12, months=8, seed=11))
-    wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3}
+    wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3, "plan_changed": 2}
     for notification in records.recorder.select_notifications(start=1, limit=100_000):
         if wanted.get(notification.topic, 0) > 0:
             event = records.mapper.to_domain_event(notification)
@@ -86,6 +87,8 @@ def _changes_for(original: object) -> dict[str, object]:
         return {"confidence": 10 if original.confidence != 10 else 1}
     if isinstance(original, MeasureRecorded):
         return {"items": [4] * 10}
+    if isinstance(original, PlanChanged):  # whether it names a cause is the audit trail's to keep
+        return {"rationale": "Corrected rationale."}
     return {"learning": "Corrected learning."}
 
 

@@ -138,10 +138,11 @@ class ActionListController(Controller):
         min_position: MinPosition = None,
     ) -> list[TimeToAction]:
         """By service, month of the flag and kind (review due or overdue; no decision after 28 days;
-        escalations rising): flagged, actioned, still open, median days from flag to action and the
-        share within 28 days."""
+        escalations rising; a plan change naming no cause): flagged, actioned, still open, median
+        days from flag to action and the share within 28 days."""
         start, end = period(from_, to)
-        await read_consistently(positions, READS, min_position)
+        # Plan changes that named no cause, and the corrections that named one, are the audit trail's.
+        await read_consistently(positions, [*READS, "audit"], min_position)
         async with reads.service() as conn:
             return await time_to_action(
                 conn, start, end, service, now=datetime.now(UTC), interval_days=review_interval_days
