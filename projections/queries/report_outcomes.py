@@ -8,6 +8,7 @@ reliable-change threshold and the most readings (then by instrument code)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -70,8 +71,10 @@ async def outcome_tables(
 ) -> tuple[list[OutcomeCounts], list[OutcomeCounts], dict[UUID, datetime]]:
     """The outcome counts per instrument and per outcome domain, and whose outcome stalled."""
     args = (query.start, query.end, query.service)
-    by_instrument = await pool.fetch(IMPROVEMENT, *args)
-    by_domain = await pool.fetch(_BY_DOMAIN, *args)
+    # Two independent reads of the period's readings, on two connections at once.
+    by_instrument, by_domain = await asyncio.gather(
+        pool.fetch(IMPROVEMENT, *args), pool.fetch(_BY_DOMAIN, *args)
+    )
     return (
         _counted((r["instrument"], r) for r in by_instrument),
         _counted(_one_per_person(by_domain)),
