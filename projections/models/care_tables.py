@@ -153,6 +153,9 @@ TABLES: tuple[Table, ...] = tables_of(
             "case_id, occurred_at",
             "occurred_at",
             "occurred_at WHERE kind = 'plan_changed' AND NOT caused",
+            # The review interval in force at a time: a probe per review for time to action, where
+            # the case index read every decision of the case up to it (most set no interval).
+            "case_id, occurred_at WHERE review_interval_weeks IS NOT NULL",
         ),
         "strategy_introductions": (
             "case_id",
