@@ -12,7 +12,7 @@ from uuid import UUID
 from projections.schema import Column, Table, tables_of
 from projections.summaries import Summary
 
-__all__ = ["REVIEW_DAYS", "SUMMARIES", "TABLES", "CareRow"]
+__all__ = ["REVIEW_DAYS", "STATUS_DAYS", "SUMMARIES", "TABLES", "CareRow"]
 
 CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
 OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
@@ -27,11 +27,15 @@ CaseRow = tuple[
 ]
 # An opening counts from the start of its opened_on date, closures and reopenings from when they
 # happened: open days and escalation rates are counted from these rows.
+# service and open_change (+1 became open, -1 stopped being open, 0 neither) are derived after each
+# batch (see open_spans), so open days are summed per day (read.status_days).
 CaseStatusRow = tuple[
     CaseId,
     OccurredAt,
     Annotated[str, Column("status", "text NOT NULL")],
     Annotated[str | None, Column("reason", "text")],
+    Annotated[str | None, Column("service", "text")],
+    Annotated[int, Column("open_change", "smallint NOT NULL DEFAULT 0")],
 ]
 # service, first_decided_at, changed and actioned are derived after each batch (see
 # review_outcomes), so "which reviews led to action, and how fast" reads one table.
@@ -141,7 +145,8 @@ TABLES: tuple[Table, ...] = tables_of(
     CareRow,
     indexes={
         "cases": ("case_id", "service, opened_on"),
-        "case_status": ("case_id, occurred_at",),
+        # By time too: the part days at the ends of a period are counted from the rows.
+        "case_status": ("case_id, occurred_at", "occurred_at"),
         "reviews": (
             "case_id, occurred_at",
             "occurred_at",
@@ -200,4 +205,27 @@ REVIEW_DAYS = Summary(
 thousand rows, where counting the reviews read every one of the year's (review impact,
 ``projections/queries/impact.py``). A review counts once its service is derived (after its batch)."""
 
-SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS,)
+STATUS_DAYS = Summary(
+    name="status_days",
+    source="case_status",
+    columns=(
+        ("service", "text"),
+        ("day", "date"),
+        ("rows", "bigint"),
+        ("change", "bigint"),
+        ("moment", "numeric"),
+    ),
+    key=("service", "day"),
+    select=(
+        "r.service",
+        "(r.occurred_at AT TIME ZONE 'UTC')::date",
+        "1",
+        "r.open_change",
+        "r.open_change * extract(epoch FROM r.occurred_at)",
+    ),
+    where="r.service IS NOT NULL AND r.open_change <> 0",
+)
+"""Per service and UTC day: the net change in open cases and the sum of each change times its moment
+(seconds since the epoch, exact): open days in a period from these (``projections/models/open_spans.py``)."""
+
+SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS, STATUS_DAYS)

@@ -110,35 +110,44 @@ WHERE {in_period("i")}
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
 
+# Open days from the per-day summary of status changes (read.status_days, see open_spans): F(x), the
+# open seconds of every case up to x, is x times the open cases then less the summed moments of the
+# changes before x; a month's open seconds are F at its end less F at its start, both cut at now (an
+# open case's days run to now, not beyond). Whole days before x come from the summary, the part day
+# up to x from the status rows. Counting the open spans instead read every status row of the service.
+_F_AT = """
+    SELECT p.x, p.x_epoch * sum(v.change) - sum(v.moment) AS f FROM points p
+    CROSS JOIN LATERAL (
+        SELECT d.change, d.moment FROM read.status_days d
+        WHERE d.day < p.x_day AND ($3::text IS NULL OR d.service = $3)
+        UNION ALL
+        SELECT s.open_change, s.open_change * extract(epoch FROM s.occurred_at) FROM read.case_status s
+        WHERE s.occurred_at >= p.x_day::timestamp AT TIME ZONE 'UTC' AND s.occurred_at < p.x
+          AND s.open_change <> 0 AND s.service IS NOT NULL AND ($3::text IS NULL OR s.service = $3)
+    ) v
+    GROUP BY p.x, p.x_epoch
+"""
 _OPEN_DAYS = f"""
 WITH months AS (
     SELECT generate_series(date_trunc('month', $1::timestamptz), $2::timestamptz - interval '1 second',
                            interval '1 month') AS month
-), spans AS MATERIALIZED (
-    SELECT s.status, date_part('epoch', s.occurred_at) AS since, date_part('epoch', coalesce(
-               lead(s.occurred_at) OVER (PARTITION BY s.case_id ORDER BY s.occurred_at), $4)) AS until
-    FROM read.case_status s JOIN read.cases c ON c.case_id = s.case_id
-    WHERE {_IN_SERVICE} AND s.occurred_at < $2
-), bounds AS MATERIALIZED (
-    -- Seconds since the epoch as double precision: interval and numeric arithmetic per span and
-    -- month was most of this query's time.
-    SELECT month, date_part('epoch', greatest(month, $1)) AS lo,
-           date_part('epoch', least(month + interval '1 month', $2)) AS hi
+), bounds AS (
+    SELECT month, least(greatest(month, $1), $4) AS lo, least(month + interval '1 month', $2, $4) AS hi
     FROM months
+), points AS (
+    SELECT x, extract(epoch FROM x) AS x_epoch, (x AT TIME ZONE 'UTC')::date AS x_day
+    FROM (SELECT lo FROM bounds UNION SELECT hi FROM bounds) b(x)
+), f AS ({_F_AT}
 ), open_days AS (
-    -- A case is open from the start of its opened_on date (see care_rows): one opened on a later
-    -- date than today has an open span that ends (now) before it starts, and no open days yet.
-    SELECT m.month, sum(least(o.until, m.hi) - greatest(o.since, m.lo)) / 86400 AS days
-    FROM bounds m JOIN spans o ON o.status = 'open' AND o.since < m.hi AND o.until > m.lo
-        AND o.until > o.since
-    GROUP BY 1
+    SELECT b.month, greatest(coalesce(hi.f, 0) - coalesce(lo.f, 0), 0) / 86400 AS days
+    FROM bounds b LEFT JOIN f lo ON lo.x = b.lo LEFT JOIN f hi ON hi.x = b.hi
 ), escalations AS (
     SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
     FROM read.escalations e JOIN read.cases c ON c.case_id = e.case_id
     WHERE {in_period("e", "c")}
     GROUP BY 1
 )
-SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0) AS open_days
+SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0)::float8 AS open_days
 FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e ON e.month = m.month
 ORDER BY 1
 """

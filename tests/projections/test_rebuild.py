@@ -14,6 +14,8 @@ import pytest
 
 from events.case import CaseEvent
 from events.entries import (
+    CaseClosed,
+    CaseReopened,
     EntryCorrected,
     MeasureRecorded,
     PlanChanged,
@@ -22,7 +24,7 @@ from events.entries import (
     StoryConsentWithdrawn,
 )
 from events.errors import CaseIsClosed
-from events.values import StatementMaker
+from events.values import ClosureReason, StatementMaker
 from projections.models import MODELS
 from projections.models.base import CORRECTION
 from projections.rebuild import rebuild
@@ -52,8 +54,23 @@ def _write_history(records: CaseRecords) -> None:
             records.correct(original.case_id, correction)
             wanted[notification.topic] -= 1
     assert not any(wanted.values())
+    _close_and_reopen(records)
     _share_stories(records)
     write_demo(records, DemoPlan(people=3, months=4, seed=12))
+
+
+def _close_and_reopen(records: CaseRecords) -> None:
+    """Two cases closed and reopened, one reopening dated before its closure (a backdated entry): the
+    open change of each status row is judged against the row before it in time, live and on rebuild."""
+    cases = []
+    for notification in records.recorder.select_notifications(start=1, limit=100_000, topics=["case_opened"]):
+        event = records.mapper.to_domain_event(notification)
+        assert isinstance(event, CaseEvent)
+        cases.append(event.entry.case_id)
+    for case_id, (closed, reopened) in zip(cases[1:3], ((10, 5), (3, 20)), strict=True):
+        closure = CaseClosed(**meta(case_id, days_ago=closed), reason=ClosureReason.TRANSFERRED)
+        records.record(case_id, closure)
+        records.record(case_id, CaseReopened(**meta(case_id, days_ago=reopened), reason="re-referral"))
 
 
 def _share_stories(records: CaseRecords) -> None:
@@ -210,6 +227,30 @@ async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     clean = await rebuild(fresh_database.url, MODELS["care"]())  # from the first event, into a new generation
     assert clean.events == head
     assert await fingerprints(fresh_database.url) == after_resume
+
+
+async def test_status_days_summary_counts_the_status_rows_as_they_stand(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
+    # Each status row's change judged anew against the row before it in time, summed per service
+    # and day: the same rows the triggers kept through the derived values.
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        kept = await conn.fetch("SELECT * FROM read.status_days ORDER BY 1, 2")
+        counted = await conn.fetch(
+            "SELECT service, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,"
+            " sum(change) AS change, sum(change * extract(epoch FROM occurred_at)) AS moment"
+            " FROM (SELECT c.service, s.occurred_at, (s.status = 'open')::int - coalesce((lag(s.status)"
+            " OVER (PARTITION BY s.case_id ORDER BY s.occurred_at, s.entry_id) = 'open')::int, 0) AS change"
+            " FROM read.case_status s JOIN read.cases c ON c.case_id = s.case_id) x"
+            " WHERE change <> 0 GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        changes = await conn.fetch("SELECT open_change, count(*) FROM read.case_status GROUP BY 1 ORDER BY 1")
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted]
+    # Two closures (-1), one reopening after its closure (+1), one before it (0), and the openings.
+    assert [(r["open_change"], r["count"]) for r in changes][:2] == [(-1, 2), (0, 1)]
 
 
 async def test_review_days_summary_counts_the_reviews_as_they_stand(
