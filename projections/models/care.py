@@ -12,6 +12,7 @@ from events.entries import Entry
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
 from projections.models.care_tables import SUMMARIES, TABLES
+from projections.models.case_services import SERVED_TABLES, derive_all_services, derive_services
 from projections.models.open_spans import derive_all_open_changes, derive_open_changes
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 
@@ -29,6 +30,7 @@ _REVIEW_ID, _REVIEW_CASE = _column("reviews", "entry_id"), _column("reviews", "c
 _CAUSE_ID = _column("decision_causes", "cause_id")
 _INTRODUCED_IN = _column("strategy_introductions", "case_id")
 _STATUS_CASE = _column("case_status", "case_id")
+_SERVED_CASE = {table: _column(table, "case_id") for table in SERVED_TABLES}
 
 
 class CareDelivery(ReadModel):
@@ -57,10 +59,13 @@ class CareDelivery(ReadModel):
         # closure's time), need their service and open change again.
         statuses = {_STATUS_CASE(row) for row in written["case_status"]} | {e.case_id for e in corrected}
         outcomes = derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
-        return outcomes + derive_open_changes(schema, statuses)
+        served = {case for t, case_of in _SERVED_CASE.items() for case in map(case_of, written[t])}
+        served |= {e.case_id for e in corrected}
+        return outcomes + derive_open_changes(schema, statuses) + derive_services(schema, served)
 
     def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
-        return derive_outcomes(schema, (), cases, cases) + derive_open_changes(schema, cases)
+        derived = derive_open_changes(schema, cases) + derive_services(schema, cases)
+        return derive_outcomes(schema, (), cases, cases) + derived
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
-        return [*derive_all_outcomes(schema), derive_all_open_changes(schema)]
+        return [*derive_all_outcomes(schema), derive_all_open_changes(schema), derive_all_services(schema)]

@@ -159,7 +159,7 @@ def _reopened(e: CaseReopened) -> list[CareRow]:
 
 def _setback(e: SetbackRecorded) -> list[CareRow]:
     texts = (e.what_happened, e.contributing_factors, e.factors_detail, e.risk_management, e.learning)
-    return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
+    return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation, None))]
 
 
 def _escalation(e: EscalationRaised) -> list[CareRow]:
@@ -167,7 +167,7 @@ def _escalation(e: EscalationRaised) -> list[CareRow]:
     return [
         (
             "escalations",
-            (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains),
+            (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains, None),
         )
     ]
 

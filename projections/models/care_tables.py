@@ -12,7 +12,15 @@ from uuid import UUID
 from projections.schema import Column, Table, tables_of
 from projections.summaries import Summary
 
-__all__ = ["REVIEW_DAYS", "STATUS_DAYS", "SUMMARIES", "TABLES", "CareRow"]
+__all__ = [
+    "ESCALATION_DAYS",
+    "REVIEW_DAYS",
+    "SETBACK_FACTOR_DAYS",
+    "STATUS_DAYS",
+    "SUMMARIES",
+    "TABLES",
+    "CareRow",
+]
 
 CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
 OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
@@ -95,6 +103,8 @@ SetbackRow = tuple[
     Annotated[str, Column("risk_management", "text NOT NULL")],
     Annotated[str, Column("learning", "text NOT NULL")],
     Annotated[str, Column("adaptation", "text NOT NULL")],
+    # Derived after each batch (see case_services), for per-day counts of factors by service.
+    Annotated[str | None, Column("service", "text")],
 ]
 EscalationRow = tuple[
     CaseId,
@@ -104,6 +114,8 @@ EscalationRow = tuple[
     Annotated[str, Column("response", "text NOT NULL")],
     Annotated[bool, Column("plan_used_early", "boolean NOT NULL")],
     Annotated[Texts, Column("domains", "text[] NOT NULL")],
+    # Derived after each batch (see case_services), for per-day counts by service.
+    Annotated[str | None, Column("service", "text")],
 ]
 EscalationResolutionRow = tuple[
     CaseId,
@@ -228,4 +240,26 @@ STATUS_DAYS = Summary(
 """Per service and UTC day: the net change in open cases and the sum of each change times its moment
 (seconds since the epoch, exact): open days in a period from these (``projections/models/open_spans.py``)."""
 
-SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS, STATUS_DAYS)
+ESCALATION_DAYS = Summary(
+    name="escalation_days",
+    source="escalations",
+    columns=(("service", "text"), ("day", "date"), ("escalations", "bigint")),
+    key=("service", "day"),
+    select=("r.service", "(r.occurred_at AT TIME ZONE 'UTC')::date", "1"),
+    where="r.service IS NOT NULL",
+)
+"""Escalations per service and UTC day, for escalations per 1,000 open days by month."""
+
+SETBACK_FACTOR_DAYS = Summary(
+    name="setback_factor_days",
+    source="setbacks",
+    columns=(("service", "text"), ("day", "date"), ("factor", "text"), ("setbacks", "bigint")),
+    key=("service", "day", "factor"),
+    select=("r.service", "(r.occurred_at AT TIME ZONE 'UTC')::date", "f.factor", "1"),
+    where="r.service IS NOT NULL",
+    lateral=", unnest(r.contributing_factors) f(factor)",
+)
+"""Setbacks per service, UTC day and contributing factor (a setback counts once under each factor it
+names), for service learning's common barriers by month."""
+
+SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS, STATUS_DAYS, ESCALATION_DAYS, SETBACK_FACTOR_DAYS)

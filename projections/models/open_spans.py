@@ -20,19 +20,31 @@ from projections.models.base import Statement
 
 __all__ = ["derive_all_open_changes", "derive_open_changes"]
 
+# Each row's change against the row before it in time, and its case's service: looked up per row
+# for a batch's few cases (indexed), joined for the whole table after a bulk load (no indexes yet).
 _CHANGES = """
-SELECT s.entry_id, (SELECT c.service FROM {s}.cases c WHERE c.case_id = s.case_id LIMIT 1) AS service,
+SELECT s.entry_id, {service} AS service,
        (s.status = 'open')::int - coalesce((lag(s.status) OVER (
            PARTITION BY s.case_id ORDER BY s.occurred_at, s.entry_id) = 'open')::int, 0) AS change
-FROM {s}.case_status s
+FROM {s}.case_status s {joined}
 """
+_LOOKED_UP = {
+    "service": "(SELECT c.service FROM {s}.cases c WHERE c.case_id = s.case_id LIMIT 1)",
+    "joined": "",
+}
+_JOINED = {
+    "service": "c.service",
+    "joined": "LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, service FROM {s}.cases) c"
+    " ON c.case_id = s.case_id",
+}
+_SET = "UPDATE {s}.case_status t SET service = x.service, open_change = x.change"
 # Only rows whose values change are written: the summary's triggers see each change once.
-_DERIVE = f"""
-UPDATE {{s}}.case_status t SET service = x.service, open_change = x.change
-FROM ({_CHANGES} WHERE s.case_id = ANY($1::uuid[])) x
-WHERE t.entry_id = x.entry_id
-  AND (t.service IS DISTINCT FROM x.service OR t.open_change IS DISTINCT FROM x.change)
-"""
+_DERIVE = (
+    f"{_SET} FROM ({_CHANGES.format(s='{s}', **_LOOKED_UP)} WHERE s.case_id = ANY($1::uuid[])) x"
+    " WHERE t.entry_id = x.entry_id"
+    " AND (t.service IS DISTINCT FROM x.service OR t.open_change IS DISTINCT FROM x.change)"
+)
+_DERIVE_ALL = f"{_SET} FROM ({_CHANGES.format(s='{s}', **_JOINED)}) x WHERE t.entry_id = x.entry_id"
 
 
 def derive_open_changes(schema: str, cases: Collection[UUID]) -> list[Statement]:
@@ -41,12 +53,6 @@ def derive_open_changes(schema: str, cases: Collection[UUID]) -> list[Statement]
 
 
 def derive_all_open_changes(schema: str) -> list[Statement]:
-    """Fill every status row after a bulk load (one statement: the table is small, a row per
-    opening, closure and reopening)."""
-    return [
-        Statement(
-            f"UPDATE {schema}.case_status t SET service = x.service, open_change = x.change"
-            f" FROM ({_CHANGES.format(s=schema)}) x WHERE t.entry_id = x.entry_id",
-            (),
-        )
-    ]
+    """Fill every status row after a bulk load (one statement: a row per opening, closure and
+    reopening)."""
+    return [Statement(_DERIVE_ALL.format(s=schema), ())]

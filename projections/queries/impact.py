@@ -98,6 +98,12 @@ WHOLE_DAYS = f"""
                AS first_day,
            ($2::timestamptz AT TIME ZONE 'UTC')::date AS end_day
 """
+EDGES = """LATERAL (VALUES
+        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
+        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
+                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)"""
+"""The part days at either end of the period ([lo, hi) each, empty where the period starts or ends
+at midnight UTC), beside the whole days of WHOLE_DAYS (``days``)."""
 _BY_MONTH = f"""
 WITH days AS ({WHOLE_DAYS})
 SELECT service, month, changed, actioned, tenths, sum(n)::bigint AS n FROM (

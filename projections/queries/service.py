@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader, in_period
-from projections.queries.impact import WHOLE_DAYS
+from projections.queries.impact import EDGES, WHOLE_DAYS
 from projections.spc import XmRChart, xmr
 from projections.statistics import ChangeCategory, change_category
 
@@ -95,10 +95,21 @@ class ServiceLearning(msgspec.Struct, frozen=True):
 
 _IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
 
+# Whole UTC days from the per-day summary (read.setback_factor_days), the part days at either end of
+# the period from the setbacks, as review impact counts reviews (WHOLE_DAYS and EDGES).
 _FACTORS = f"""
-SELECT date_trunc('month', s.occurred_at)::date AS month, f AS factor, count(*) AS n
-FROM read.setbacks s JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f
-WHERE {in_period("s", "c")}
+WITH days AS ({WHOLE_DAYS})
+SELECT month, factor, sum(n)::bigint AS n FROM (
+    SELECT date_trunc('month', d.day)::date AS month, d.factor, d.setbacks AS n
+    FROM read.setback_factor_days d, days
+    WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
+    UNION ALL
+    SELECT date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, f, 1
+    FROM days, {EDGES}
+    JOIN read.setbacks s ON s.occurred_at >= edge.lo AND s.occurred_at < edge.hi,
+    unnest(s.contributing_factors) f
+    WHERE ($3::text IS NULL OR s.service = $3) AND s.service IS NOT NULL
+) counted
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
 
@@ -141,13 +152,22 @@ WITH months AS (
 ), open_days AS (
     SELECT b.month, greatest(coalesce(hi.f, 0) - coalesce(lo.f, 0), 0) / 86400 AS days
     FROM bounds b LEFT JOIN f lo ON lo.x = b.lo LEFT JOIN f hi ON hi.x = b.hi
+), days AS ({WHOLE_DAYS}
 ), escalations AS (
-    SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
-    FROM read.escalations e JOIN read.cases c ON c.case_id = e.case_id
-    WHERE {in_period("e", "c")}
+    SELECT month, sum(n) AS n FROM (
+        SELECT date_trunc('month', d.day) AS month, d.escalations AS n
+        FROM read.escalation_days d, days
+        WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
+        UNION ALL
+        SELECT date_trunc('month', e.occurred_at AT TIME ZONE 'UTC'), 1
+        FROM days, {EDGES}
+        JOIN read.escalations e ON e.occurred_at >= edge.lo AND e.occurred_at < edge.hi
+        WHERE ($3::text IS NULL OR e.service = $3) AND e.service IS NOT NULL
+    ) counted
     GROUP BY 1
 )
-SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0)::float8 AS open_days
+SELECT m.month::date AS month, coalesce(e.n, 0)::bigint AS escalations,
+       coalesce(o.days, 0)::float8 AS open_days
 FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e ON e.month = m.month
 ORDER BY 1
 """
@@ -310,10 +330,7 @@ SELECT month, sum(CASE WHEN led THEN n ELSE 0 END)::numeric / sum(n) AS share FR
     WHERE s.day >= days.first_day AND s.day < days.end_day AND ($3::text IS NULL OR s.service = $3)
     UNION ALL
     SELECT date_trunc('month', r.occurred_at AT TIME ZONE 'UTC')::date, r.{{led_to}}, 1
-    FROM days, LATERAL (VALUES
-        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
-        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
-                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)
+    FROM days, {EDGES}
     JOIN read.reviews r ON r.occurred_at >= edge.lo AND r.occurred_at < edge.hi
     WHERE ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
 ) counted

@@ -253,6 +253,36 @@ async def test_status_days_summary_counts_the_status_rows_as_they_stand(
     assert [(r["open_change"], r["count"]) for r in changes][:2] == [(-1, 2), (0, 1)]
 
 
+@pytest.mark.parametrize(
+    ("summary", "counted"),
+    [
+        (
+            "SELECT * FROM read.escalation_days ORDER BY 1, 2",
+            "SELECT c.service, (e.occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM read.escalations e"
+            " JOIN read.cases c ON c.case_id = e.case_id GROUP BY 1, 2 ORDER BY 1, 2",
+        ),
+        (
+            "SELECT * FROM read.setback_factor_days ORDER BY 1, 2, 3",
+            "SELECT c.service, (s.occurred_at AT TIME ZONE 'UTC')::date, f, count(*) FROM read.setbacks s"
+            " JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ),
+    ],
+)
+async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress, summary: str, counted: str
+) -> None:
+    # Each row's service derived after its batch (and again for a corrected case): the summaries
+    # hold what counting the rows with their case's service gives now, corrections included.
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        kept, fresh = await conn.fetch(summary), await conn.fetch(counted)
+    finally:
+        await conn.close()
+    assert kept
+    assert [tuple(r) for r in kept] == [tuple(r) for r in fresh]
+
+
 async def test_review_days_summary_counts_the_reviews_as_they_stand(
     live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:
