@@ -59,8 +59,8 @@ SELECT DISTINCT ON (m.case_id, m.domain, m.instrument) m.case_id, m.domain, m.in
     first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
     last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
-FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
-WHERE {in_period("m", "c")} AND m.domain IS NOT NULL
+FROM read.measures m
+WHERE {in_period("m")} AND m.domain IS NOT NULL
 WINDOW w AS (PARTITION BY m.case_id, m.domain, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """

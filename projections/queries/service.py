@@ -178,12 +178,13 @@ SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
     last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n,
     last_value(m.occurred_at) OVER w AS latest_at
-FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
-WHERE {in_period("m", "c")}
+FROM read.measures m
+WHERE {in_period("m")}
 WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
-"""Each person's first and latest reading of each instrument in the period, with how many readings."""
+"""Each person's first and latest reading of each instrument in the period, with how many readings
+(a service's readings are one range of an index on their derived service: see the trajectory model)."""
 
 
 async def service_learning(

@@ -283,6 +283,23 @@ async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
     assert [tuple(r) for r in kept] == [tuple(r) for r in fresh]
 
 
+async def test_every_reading_holds_its_cases_service(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
+    # The trajectory model derives it from its own copy of each opening (corrections included).
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        counts = await conn.fetchrow(
+            "SELECT count(*) AS measures, count(*) FILTER (WHERE m.service IS DISTINCT FROM c.service)"
+            " AS wrong FROM read.measures m LEFT JOIN read.cases c ON c.case_id = m.case_id"
+        )
+    finally:
+        await conn.close()
+    assert counts is not None
+    assert counts["measures"] > 0
+    assert counts["wrong"] == 0
+
+
 async def test_review_days_summary_counts_the_reviews_as_they_stand(
     live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:
