@@ -35,6 +35,9 @@ class Summary:
     key: tuple[str, ...]
     select: tuple[str, ...]
     where: str = "true"
+    lateral: str = ""
+    """More of the FROM clause after the source row ``r`` (", unnest(r.xs) f(x)"): a row may count
+    under several keys."""
 
     @property
     def counts(self) -> tuple[str, ...]:
@@ -42,7 +45,7 @@ class Summary:
 
     def definition(self) -> str:
         """What a change to needs a rebuild (part of the model's layout fingerprint)."""
-        return repr((self.name, self.source, self.columns, self.key, self.select, self.where))
+        return repr((self.name, self.source, self.columns, self.key, self.select, self.where, self.lateral))
 
     def create(self, schema: str) -> list[str]:
         """DDL for the summary table and its key (the triggers come with ``keep``)."""
@@ -62,7 +65,8 @@ class Summary:
         keys = ", ".join(str(i + 1) for i in range(len(self.key)))
         updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in self.counts)
         return (
-            f"INSERT INTO {schema}.{self.name} AS t SELECT {values} FROM {rows} r WHERE {self.where}"
+            f"INSERT INTO {schema}.{self.name} AS t SELECT {values}"
+            f" FROM {rows} r{self.lateral} WHERE {self.where}"
             f" GROUP BY {keys} ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
         )
 
@@ -77,7 +81,7 @@ class Summary:
         keys = ", ".join(self.select[: len(self.key)])
         matched = " AND ".join(f"t.{k} = k.{k}" for k in self.key)
         emptied = (
-            f"DELETE FROM {schema}.{self.name} t USING (SELECT DISTINCT {keys} FROM old_rows r"
+            f"DELETE FROM {schema}.{self.name} t USING (SELECT DISTINCT {keys} FROM old_rows r{self.lateral}"
             f" WHERE {self.where}) k({', '.join(self.key)}) WHERE {matched} AND t.{self.counts[0]} = 0"
         )
         body = f"""

@@ -10,12 +10,19 @@ from uuid import UUID
 import msgspec
 
 from events.codec import type_name
-from events.entries import LATE_AFTER, Entry, EntryCorrected
+from events.entries import LATE_AFTER, Entry, EntryCorrected, PlanChanged
 from events.values import Actor
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.schema import Column, tables_of
 
 __all__ = ["AuditTrail"]
+
+
+class _Causes(msgspec.Struct):
+    """What a correction says the corrected entry now is: its kind and the causes it names."""
+
+    type: str
+    because_of: list[UUID] = []
 
 
 class _Meta(msgspec.Struct):
@@ -26,6 +33,21 @@ class _Meta(msgspec.Struct):
     recorded_at: datetime
     occurred_at: datetime
     corrects: UUID | None = None
+    because_of: list[UUID] | None = None
+    corrected: _Causes | None = None
+
+    def names_cause(self, topic: str) -> bool | None:
+        """For a plan change, and a correction of one, whether it (now) names a cause; else None.
+        The trail keeps the original row, so when a plan change first named no cause and when a
+        correction gave it one can be told (time from flag to action)."""
+        if topic == _PLAN_CHANGED:
+            return bool(self.because_of)
+        if self.corrected is not None and self.corrected.type == _PLAN_CHANGED:
+            return bool(self.corrected.because_of)
+        return None
+
+
+_PLAN_CHANGED = type_name(PlanChanged)
 
 
 _META = msgspec.json.Decoder(_Meta)
@@ -41,6 +63,7 @@ AuditEntryRow = tuple[
     Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")],
     Annotated[bool, Column("late", "boolean NOT NULL")],
     Annotated[UUID | None, Column("corrects", "uuid")],
+    Annotated[bool | None, Column("names_cause", "boolean")],
 ]
 AuditRow = tuple[Literal["audit_entries"], AuditEntryRow]
 """The audit trail's one row per entry, typed column by column (its table is made from this type)."""
@@ -61,6 +84,7 @@ def _row(topic: str, meta: _Meta, at: EventAt) -> AuditRow:
             meta.occurred_at,
             late,
             meta.corrects,
+            meta.names_cause(topic),
         ),
     )
 
@@ -80,6 +104,7 @@ class AuditTrail(ReadModel):
                 "type, recorded_at",
                 "recorded_at",
                 "corrects",
+                "occurred_at WHERE type = 'plan_changed' AND NOT names_cause",
             )
         },
     )
@@ -94,6 +119,10 @@ class AuditTrail(ReadModel):
         if at is not None:
             corrects = entry.corrects if isinstance(entry, EntryCorrected) else None
             meta = _Meta(entry.entry_id, entry.actor, entry.recorded_at, entry.occurred_at, corrects)
+            if isinstance(entry, PlanChanged):
+                meta.because_of = list(entry.because_of)
+            elif isinstance(entry, EntryCorrected) and isinstance(entry.corrected, PlanChanged):
+                meta.corrected = _Causes(_PLAN_CHANGED, list(entry.corrected.because_of))
             yield _row(type_name(type(entry)), meta, at)
 
     def on_correction(self, corrected: Entry, schema: str) -> list[Statement]:

@@ -13,6 +13,8 @@ from projections.changes import Tracked
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
 from projections.models.care_tables import SUMMARIES, TABLES
+from projections.models.case_services import SERVED_TABLES, derive_all_services, derive_services
+from projections.models.open_spans import derive_all_open_changes, derive_open_changes
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
 
 __all__ = ["CareDelivery"]
@@ -28,6 +30,8 @@ def _column(table: str, column: str) -> Callable[[tuple[Any, ...]], Any]:
 _REVIEW_ID, _REVIEW_CASE = _column("reviews", "entry_id"), _column("reviews", "case_id")
 _CAUSE_ID = _column("decision_causes", "cause_id")
 _INTRODUCED_IN = _column("strategy_introductions", "case_id")
+_STATUS_CASE = _column("case_status", "case_id")
+_SERVED_CASE = {table: _column(table, "case_id") for table in SERVED_TABLES}
 
 
 class CareDelivery(ReadModel):
@@ -63,10 +67,17 @@ class CareDelivery(ReadModel):
         corrected_cases = {e.case_id for e in corrected if isinstance(e, OUTCOME_SOURCES)}
         with_strategies = {_REVIEW_CASE(row) for row in written["reviews"]}
         with_strategies |= {_INTRODUCED_IN(row) for row in written["strategy_introductions"]}
-        return derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
+        # Status rows written now, and every case with a correction (an opening's date or service, a
+        # closure's time), need their service and open change again.
+        statuses = {_STATUS_CASE(row) for row in written["case_status"]} | {e.case_id for e in corrected}
+        outcomes = derive_outcomes(schema, reviews, corrected_cases, with_strategies | corrected_cases)
+        served = {case for t, case_of in _SERVED_CASE.items() for case in map(case_of, written[t])}
+        served |= {e.case_id for e in corrected}
+        return outcomes + derive_open_changes(schema, statuses) + derive_services(schema, served)
 
     def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
-        return derive_outcomes(schema, (), cases, cases)
+        derived = derive_open_changes(schema, cases) + derive_services(schema, cases)
+        return derive_outcomes(schema, (), cases, cases) + derived
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
-        return derive_all_outcomes(schema)
+        return [*derive_all_outcomes(schema), derive_all_open_changes(schema), derive_all_services(schema)]

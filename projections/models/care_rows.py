@@ -147,21 +147,21 @@ def _opened(e: CaseOpened) -> list[CareRow]:
     # Closures and reopenings count from when they happened (their occurred_at).
     return [
         ("cases", (e.case_id, e.person_ref, e.service, e.opened_on, e.domains)),
-        ("case_status", (e.case_id, start_of(e.opened_on), "open", None)),
+        ("case_status", (e.case_id, start_of(e.opened_on), "open", None, None, 0)),
     ]
 
 
 def _closed(e: CaseClosed) -> list[CareRow]:
-    return [("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value))]
+    return [("case_status", (e.case_id, e.occurred_at, "closed", e.reason.value, None, 0))]
 
 
 def _reopened(e: CaseReopened) -> list[CareRow]:
-    return [("case_status", (e.case_id, e.occurred_at, "open", None))]
+    return [("case_status", (e.case_id, e.occurred_at, "open", None, None, 0))]
 
 
 def _setback(e: SetbackRecorded) -> list[CareRow]:
     texts = (e.what_happened, e.contributing_factors, e.factors_detail, e.risk_management, e.learning)
-    return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation))]
+    return [("setbacks", (e.case_id, e.occurred_at, e.domains, *texts, e.adaptation, None))]
 
 
 def _escalation(e: EscalationRaised) -> list[CareRow]:
@@ -169,7 +169,7 @@ def _escalation(e: EscalationRaised) -> list[CareRow]:
     return [
         (
             "escalations",
-            (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains),
+            (e.case_id, e.occurred_at, e.severity, e.trigger, e.response, plan_used_early, e.domains, None),
         )
     ]
 

@@ -12,7 +12,15 @@ from uuid import UUID
 from projections.schema import Column, Table, tables_of
 from projections.summaries import Summary
 
-__all__ = ["REVIEW_DAYS", "SUMMARIES", "TABLES", "CareRow"]
+__all__ = [
+    "ESCALATION_DAYS",
+    "REVIEW_DAYS",
+    "SETBACK_FACTOR_DAYS",
+    "STATUS_DAYS",
+    "SUMMARIES",
+    "TABLES",
+    "CareRow",
+]
 
 CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
 OccurredAt = Annotated[datetime, Column("occurred_at", "timestamptz NOT NULL")]
@@ -27,11 +35,15 @@ CaseRow = tuple[
 ]
 # An opening counts from the start of its opened_on date, closures and reopenings from when they
 # happened: open days and escalation rates are counted from these rows.
+# service and open_change (+1 became open, -1 stopped being open, 0 neither) are derived after each
+# batch (see open_spans), so open days are summed per day (read.status_days).
 CaseStatusRow = tuple[
     CaseId,
     OccurredAt,
     Annotated[str, Column("status", "text NOT NULL")],
     Annotated[str | None, Column("reason", "text")],
+    Annotated[str | None, Column("service", "text")],
+    Annotated[int, Column("open_change", "smallint NOT NULL DEFAULT 0")],
 ]
 # service, first_decided_at, changed and actioned are derived after each batch (see
 # review_outcomes), so "which reviews led to action, and how fast" reads one table.
@@ -91,6 +103,8 @@ SetbackRow = tuple[
     Annotated[str, Column("risk_management", "text NOT NULL")],
     Annotated[str, Column("learning", "text NOT NULL")],
     Annotated[str, Column("adaptation", "text NOT NULL")],
+    # Derived after each batch (see case_services), for per-day counts of factors by service.
+    Annotated[str | None, Column("service", "text")],
 ]
 EscalationRow = tuple[
     CaseId,
@@ -100,6 +114,8 @@ EscalationRow = tuple[
     Annotated[str, Column("response", "text NOT NULL")],
     Annotated[bool, Column("plan_used_early", "boolean NOT NULL")],
     Annotated[Texts, Column("domains", "text[] NOT NULL")],
+    # Derived after each batch (see case_services), for per-day counts by service.
+    Annotated[str | None, Column("service", "text")],
 ]
 EscalationResolutionRow = tuple[
     CaseId,
@@ -141,7 +157,8 @@ TABLES: tuple[Table, ...] = tables_of(
     CareRow,
     indexes={
         "cases": ("case_id", "service, opened_on"),
-        "case_status": ("case_id, occurred_at",),
+        # By time too: the part days at the ends of a period are counted from the rows.
+        "case_status": ("case_id, occurred_at", "occurred_at"),
         "reviews": (
             "case_id, occurred_at",
             "occurred_at",
@@ -153,6 +170,9 @@ TABLES: tuple[Table, ...] = tables_of(
             "case_id, occurred_at",
             "occurred_at",
             "occurred_at WHERE kind = 'plan_changed' AND NOT caused",
+            # The review interval in force at a time: a probe per review for time to action, where
+            # the case index read every decision of the case up to it (most set no interval).
+            "case_id, occurred_at WHERE review_interval_weeks IS NOT NULL",
         ),
         "strategy_introductions": (
             "case_id",
@@ -197,4 +217,49 @@ REVIEW_DAYS = Summary(
 thousand rows, where counting the reviews read every one of the year's (review impact,
 ``projections/queries/impact.py``). A review counts once its service is derived (after its batch)."""
 
-SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS,)
+STATUS_DAYS = Summary(
+    name="status_days",
+    source="case_status",
+    columns=(
+        ("service", "text"),
+        ("day", "date"),
+        ("rows", "bigint"),
+        ("change", "bigint"),
+        ("moment", "numeric"),
+    ),
+    key=("service", "day"),
+    select=(
+        "r.service",
+        "(r.occurred_at AT TIME ZONE 'UTC')::date",
+        "1",
+        "r.open_change",
+        "r.open_change * extract(epoch FROM r.occurred_at)",
+    ),
+    where="r.service IS NOT NULL AND r.open_change <> 0",
+)
+"""Per service and UTC day: the net change in open cases and the sum of each change times its moment
+(seconds since the epoch, exact): open days in a period from these (``projections/models/open_spans.py``)."""
+
+ESCALATION_DAYS = Summary(
+    name="escalation_days",
+    source="escalations",
+    columns=(("service", "text"), ("day", "date"), ("escalations", "bigint")),
+    key=("service", "day"),
+    select=("r.service", "(r.occurred_at AT TIME ZONE 'UTC')::date", "1"),
+    where="r.service IS NOT NULL",
+)
+"""Escalations per service and UTC day, for escalations per 1,000 open days by month."""
+
+SETBACK_FACTOR_DAYS = Summary(
+    name="setback_factor_days",
+    source="setbacks",
+    columns=(("service", "text"), ("day", "date"), ("factor", "text"), ("setbacks", "bigint")),
+    key=("service", "day", "factor"),
+    select=("r.service", "(r.occurred_at AT TIME ZONE 'UTC')::date", "f.factor", "1"),
+    where="r.service IS NOT NULL",
+    lateral=", unnest(r.contributing_factors) f(factor)",
+)
+"""Setbacks per service, UTC day and contributing factor (a setback counts once under each factor it
+names), for service learning's common barriers by month."""
+
+SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS, STATUS_DAYS, ESCALATION_DAYS, SETBACK_FACTOR_DAYS)

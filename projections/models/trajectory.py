@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from events.entries import (
@@ -33,7 +34,7 @@ from events.entries import (
     TextErased,
 )
 from projections.changes import Tracked
-from projections.models.base import Decision, Ignored, ReadModel, applies_corrections
+from projections.models.base import Decision, Ignored, ReadModel, Statement, applies_corrections
 from projections.schema import Column, tables_of
 
 __all__ = ["Trajectories"]
@@ -62,8 +63,17 @@ MeasureRow = tuple[
     Annotated[float | None, Column("reliable_change", "double precision")],
     Annotated[str, Column("source", "text NOT NULL")],
     Annotated[str | None, Column("domain", "text")],
+    # Derived after each batch from case_services, so a service's readings of a period are one
+    # index range (service learning's reliable improvement) instead of every reading joined to cases.
+    Annotated[str | None, Column("service", "text")],
 ]
-TrajectoryRow = tuple[Literal["ratings"], RatingRow] | tuple[Literal["measures"], MeasureRow]
+# Each case's service, from its opening (corrected with it): what the readings' service comes from.
+CaseServiceRow = tuple[CaseId, Annotated[str, Column("service", "text NOT NULL")]]
+TrajectoryRow = (
+    tuple[Literal["ratings"], RatingRow]
+    | tuple[Literal["measures"], MeasureRow]
+    | tuple[Literal["case_services"], CaseServiceRow]
+)
 """One row of the trajectory model, typed column by column (its tables are made from this type)."""
 
 
@@ -97,15 +107,20 @@ def _measure(entry: MeasureRecorded) -> list[TrajectoryRow]:
                 limits.reliable_change,
                 limits.source,
                 entry.domain.value if entry.domain else None,
+                None,
             ),
         )
     ]
 
 
+def _case_service(entry: CaseOpened) -> list[TrajectoryRow]:
+    return [("case_services", (entry.case_id, entry.service))]
+
+
 _NO_READING = Ignored("carries no rating or scored measure")
 
 _DECISIONS: dict[type[Entry], Decision] = {
-    CaseOpened: _NO_READING,
+    CaseOpened: _case_service,
     CareTeamChanged: _NO_READING,
     GoalSet: _NO_READING,
     GoalRevised: _NO_READING,
@@ -142,6 +157,45 @@ class Trajectories(ReadModel):
         TrajectoryRow,
         indexes={
             "ratings": ("case_id, measure, occurred_at",),
-            "measures": ("case_id, instrument, occurred_at", "occurred_at"),
+            "measures": (
+                "case_id, instrument, occurred_at",
+                "occurred_at",
+                "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
+                " higher_is_better, domain",
+            ),
+            "case_services": ("case_id",),
         },
     )
+
+    def after_batch(
+        self, schema: str, written: dict[str, list[tuple[Any, ...]]], corrected: list[Entry]
+    ) -> list[Statement]:
+        # Readings written now, and every case with a correction (an opening's service), need their
+        # service again.
+        cases = {_MEASURE_CASE(row) for row in written["measures"]} | {e.case_id for e in corrected}
+        return _derive_services(schema, cases)
+
+    def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
+        return _derive_services(schema, cases)
+
+    def derive_all(self, schema: str) -> list[list[Statement]]:
+        # Joined, not a lookup per row: after a bulk load the tables have no indexes yet.
+        fill = (
+            f"UPDATE {schema}.measures t SET service = c.service FROM (SELECT DISTINCT ON (case_id)"
+            f" case_id, service FROM {schema}.case_services) c WHERE c.case_id = t.case_id"
+        )
+        return [[Statement(fill, ())]]
+
+
+_MEASURE_CASE = operator.itemgetter(
+    next(table for table in Trajectories.tables if table.name == "measures").position("case_id")
+)
+_SERVICE = "(SELECT c.service FROM {s}.case_services c WHERE c.case_id = t.case_id LIMIT 1)"
+_DERIVE = (
+    f"UPDATE {{s}}.measures t SET service = {_SERVICE}"
+    f" WHERE t.case_id = ANY($1::uuid[]) AND t.service IS DISTINCT FROM {_SERVICE}"
+)
+
+
+def _derive_services(schema: str, cases: set[UUID]) -> list[Statement]:
+    return [Statement(_DERIVE.format(s=schema), (list(cases),))] if cases else []

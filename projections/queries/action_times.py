@@ -51,15 +51,19 @@ _DAYS = f"interval '{ACTION_WITHIN_DAYS} days'"
 # A wait that began before this cannot fall due in the period: the longest interval a plan may set
 # (52 weeks) or the service's default ($5), whichever is longer.
 _LONGEST_WAIT = "make_interval(days => greatest(364, $5))"
+# The service is filtered where the waits start: filtered at the end, one service's figures computed
+# every service's waits (2 s a service at 1M events). A review's service is its case's (derived).
+_SERVICE = "($3::text IS NULL OR service = $3)"
 # Each review (and each opening) starts a wait for the next review, due after the interval then in
 # force; it was overdue when the next came after that, or none has come and the case is still open.
 _FLAGS = f"""
 WITH waits AS (
     SELECT v.case_id, v.at, lead(v.at) OVER (PARTITION BY v.case_id ORDER BY v.at) AS next_at
     FROM (SELECT case_id, occurred_at AS at FROM read.reviews
-           WHERE occurred_at >= $1::timestamptz - {_LONGEST_WAIT}
-          UNION ALL SELECT case_id, opened_on::timestamp AT TIME ZONE 'UTC' FROM read.cases) v
-), due AS (
+           WHERE occurred_at >= $1::timestamptz - {_LONGEST_WAIT} AND {_SERVICE}
+          UNION ALL SELECT case_id, opened_on::timestamp AT TIME ZONE 'UTC' FROM read.cases
+           WHERE {_SERVICE}) v
+), due AS MATERIALIZED (
     SELECT w.case_id, w.next_at, w.at + make_interval(days => coalesce((
         SELECT d.review_interval_weeks * 7 FROM read.decisions d
          WHERE d.case_id = w.case_id AND d.review_interval_weeks IS NOT NULL AND d.occurred_at <= w.at
@@ -79,8 +83,14 @@ WITH waits AS (
     UNION ALL
     SELECT r.service, 'undecided', r.occurred_at + {_DAYS}, r.first_decided_at
     FROM read.reviews r
-    WHERE r.occurred_at >= $1::timestamptz - {_DAYS} AND r.occurred_at < $2
+    WHERE r.occurred_at >= $1::timestamptz - {_DAYS} AND r.occurred_at < $2 AND {_SERVICE}
       AND (r.first_decided_at IS NULL OR r.first_decided_at > r.occurred_at + {_DAYS})
+    UNION ALL
+    SELECT c.service, 'unexplained', a.occurred_at, (
+        SELECT min(x.occurred_at) FROM read.audit_entries x WHERE x.corrects = a.entry_id AND x.names_cause)
+    FROM read.audit_entries a JOIN read.cases c ON c.case_id = a.case_id
+    WHERE a.type = 'plan_changed' AND NOT a.names_cause AND a.occurred_at >= $1 AND a.occurred_at < $2
+      AND ($3::text IS NULL OR c.service = $3)
 )
 SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at
 FROM flags f
@@ -92,6 +102,7 @@ _KINDS = {
     "due": ActionKind.REVIEW_DUE,
     "overdue": ActionKind.REVIEW_OVERDUE,
     "undecided": ActionKind.NO_DECISION,
+    "unexplained": ActionKind.UNEXPLAINED_CHANGE,
     "rising": ActionKind.ESCALATIONS_RISING,
 }
 

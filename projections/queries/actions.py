@@ -19,7 +19,15 @@ from projections.models.review_outcomes import ACTION_WITHIN_DAYS
 from projections.queries import Reader
 from projections.queries.stalled import stalled_domains
 
-__all__ = ["DUE_SOON_DAYS", "ActionItem", "ActionKind", "ActionScope", "action_items"]
+__all__ = [
+    "DUE_SOON_DAYS",
+    "ActionItem",
+    "ActionKind",
+    "ActionScope",
+    "ActionsPage",
+    "action_items",
+    "action_page",
+]
 
 DUE_SOON_DAYS = 14
 """A review is listed as due this many days before its date."""
@@ -58,6 +66,15 @@ class ActionItem(msgspec.Struct, frozen=True, omit_defaults=True):
     detail: dict[str, object] = {}
 
 
+class ActionsPage(msgspec.Struct, frozen=True):
+    """The items of one page of open cases (in case id order; each case's items oldest flag first);
+    ``next_after`` fetches the next page (null on the last)."""
+
+    items: list[ActionItem]
+    next_after: UUID | None
+
+
+# $5: the page's case ids, or null for every case of the scope.
 _SCOPE = """
 WITH scope AS (
     SELECT c.case_id, c.person_ref, c.service, c.domains,
@@ -65,6 +82,7 @@ WITH scope AS (
     FROM read.cases c
     WHERE ($1::uuid IS NULL OR c.case_id = $1) AND ($2::text IS NULL OR c.service = $2)
       AND c.opened_on::timestamp AT TIME ZONE 'UTC' <= $4::timestamptz
+      AND ($5::uuid[] IS NULL OR c.case_id = ANY($5))
       AND ($3::text IS NULL OR EXISTS (
             SELECT 1 FROM (SELECT t.members FROM read.care_teams t
                             WHERE t.case_id = c.case_id ORDER BY t.version DESC LIMIT 1) latest
@@ -73,13 +91,13 @@ WITH scope AS (
                       ORDER BY s.occurred_at DESC LIMIT 1), 'open') <> 'closed'
 )
 """
-# The interval in force is the latest plan change that set one, else the service's default ($5).
+# The interval in force is the latest plan change that set one, else the service's default ($6).
 _REVIEWS_DUE = (
     _SCOPE
     + """
 SELECT s.case_id, s.person_ref, s.service, NULL::uuid AS entry_id,
-       coalesce(last.at, s.opened_at) + make_interval(days => coalesce(iv.weeks * 7, $5)) AS flagged_at,
-       coalesce(iv.weeks * 7, $5) AS interval_days
+       coalesce(last.at, s.opened_at) + make_interval(days => coalesce(iv.weeks * 7, $6)) AS flagged_at,
+       coalesce(iv.weeks * 7, $6) AS interval_days
 FROM scope s
 LEFT JOIN LATERAL (SELECT max(r.occurred_at) AS at FROM read.reviews r
                     WHERE r.case_id = s.case_id) last ON true
@@ -140,18 +158,45 @@ WHERE NOT EXISTS (SELECT 1 FROM read.decision_causes dc WHERE dc.cause_id = late
 )
 
 
+_PAGE_CASES = (
+    _SCOPE
+    + """
+SELECT s.case_id FROM scope s WHERE ($6::uuid IS NULL OR s.case_id > $6) ORDER BY s.case_id LIMIT $7
+"""
+)
+
+
 async def action_items(conn: Reader, scope: ActionScope, now: datetime) -> list[ActionItem]:
-    """Every item needing action in the scope's open cases, oldest flag first."""
-    args = (scope.case_id, scope.service, scope.care_team_member, now)
-    items = [_due(row, now) for row in await conn.fetch(_REVIEWS_DUE, *args, scope.review_interval_days)]
+    """Every item needing action in the scope's open cases, oldest flag first (for one case or a
+    caseload: a service's list is read a page at a time, ``action_page``)."""
+    items = await _items(conn, scope, now, None)
+    return sorted(items, key=lambda i: (i.flagged_at, i.person_ref))
+
+
+async def action_page(
+    conn: Reader, scope: ActionScope, now: datetime, *, after: UUID | None, limit: int
+) -> ActionsPage:
+    """The items of the next ``limit`` open cases of the scope after case ``after``: every query
+    reads those cases only, so a page costs the same at any size of service."""
+    args = (scope.case_id, scope.service, scope.care_team_member, now, None)
+    rows = await conn.fetch(_PAGE_CASES, *args, after, limit + 1)
+    cases = [row["case_id"] for row in rows[:limit]]
+    items = await _items(conn, scope, now, cases) if cases else []
+    order = {case_id: i for i, case_id in enumerate(cases)}
+    items.sort(key=lambda i: (order[i.case_id], i.flagged_at))
+    return ActionsPage(items, cases[-1] if len(rows) > limit else None)
+
+
+async def _items(
+    conn: Reader, scope: ActionScope, now: datetime, cases: list[UUID] | None
+) -> list[ActionItem]:
+    args = (scope.case_id, scope.service, scope.care_team_member, now, cases)
+    due = await conn.fetch(_REVIEWS_DUE, *args, scope.review_interval_days)
+    items = [item for item in (_due(row, now) for row in due) if item is not None]
     items += [_item(ActionKind.NO_DECISION, row) for row in await conn.fetch(_NO_DECISION, *args)]
     items += [_item(ActionKind.UNEXPLAINED_CHANGE, row) for row in await conn.fetch(_UNEXPLAINED, *args)]
     items += [
-        _item(
-            ActionKind.ESCALATIONS_RISING,
-            row,
-            _rising(row),
-        )
+        _item(ActionKind.ESCALATIONS_RISING, row, _rising(row))
         for row in await conn.fetch(_ESCALATIONS, *args)
     ]
     items += [
@@ -165,7 +210,7 @@ async def action_items(conn: Reader, scope: ActionScope, now: datetime) -> list[
         )
         for stall in await stalled_domains(conn, _SCOPE, args)
     ]
-    return sorted((i for i in items if i is not None), key=lambda i: (i.flagged_at, i.person_ref))
+    return items
 
 
 def _rising(row: asyncpg.Record) -> dict[str, object]:

@@ -93,13 +93,19 @@ FROM read.reviews r WHERE {_IN_PERIOD}
 # days at either end of the period are counted from the reviews themselves.
 _TENTHS = "(date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int"
 _UTC = "($1::timestamptz AT TIME ZONE 'UTC')"
-_WHOLE_DAYS = f"""
+WHOLE_DAYS = f"""
     SELECT (CASE WHEN {_UTC} = date_trunc('day', {_UTC}) THEN {_UTC}::date ELSE {_UTC}::date + 1 END)
                AS first_day,
            ($2::timestamptz AT TIME ZONE 'UTC')::date AS end_day
 """
+EDGES = """LATERAL (VALUES
+        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
+        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
+                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)"""
+"""The part days at either end of the period ([lo, hi) each, empty where the period starts or ends
+at midnight UTC), beside the whole days of WHOLE_DAYS (``days``)."""
 _BY_MONTH = f"""
-WITH days AS ({_WHOLE_DAYS})
+WITH days AS ({WHOLE_DAYS})
 SELECT service, month, changed, actioned, tenths, sum(n)::bigint AS n FROM (
     SELECT s.service, date_trunc('month', s.day)::date AS month, s.changed, s.actioned,
            CASE WHEN s.decided THEN s.tenths END AS tenths, s.reviews AS n

@@ -13,8 +13,8 @@ import msgspec
 
 from projections.queries.impact import ImpactQuery, ReviewImpact, review_impact
 from projections.queries.report_context import CaseMix, SharedStory, case_mix, shared_stories
-from projections.queries.report_outcomes import outcome_tables
-from projections.queries.report_stalled import what_followed
+from projections.queries.report_outcomes import OutcomeCounts, outcome_tables
+from projections.queries.report_stalled import StalledCounts, what_followed
 from projections.queries.service import ServiceQuery, SpcMetric, spc
 from projections.report_tables import (
     ContextRow,
@@ -104,15 +104,14 @@ async def service_report(
 ) -> ServiceReport:
     """The report; stories (free text, agreed for sharing) are left out (None) unless ``with_stories``."""
     before = ServiceQuery(query.start - (query.end - query.start), query.start, query.service)
-    (by_instrument, by_domain, stalls), mix, mix_before, charts, impact, stories = await asyncio.gather(
-        outcome_tables(pool, query),
+    (by_instrument, by_domain, followed), mix, mix_before, charts, impact, stories = await asyncio.gather(
+        _outcomes(pool, query),
         case_mix(pool, query, now),
         case_mix(pool, before, now),
         _charts(pool, query, before, now),
         _impact(pool, query, now),
         shared_stories(pool, query) if with_stories else _none(),
     )
-    followed = await what_followed(pool, stalls)
     return ServiceReport(
         service=query.service,
         start=query.start,
@@ -145,8 +144,24 @@ def _people(metric: SpcMetric, now: CaseMix, before: CaseMix) -> tuple[int, int]
 async def _charts(
     pool: asyncpg.Pool, query: ServiceQuery, before: ServiceQuery, now: datetime
 ) -> list[tuple[XmRChart, XmRChart]]:
-    async with pool.acquire() as conn:
-        return [(await spc(conn, m, query, now, []), await spc(conn, m, before, now, [])) for m, _ in _CHARTS]
+    """Each chart of this period and the last on a connection of its own: four independent queries,
+    the open days of every service the costliest (run one after another, most of a report's time)."""
+
+    async def drawn(metric: SpcMetric, period: ServiceQuery) -> XmRChart:
+        async with pool.acquire() as conn:
+            return await spc(conn, metric, period, now, [])
+
+    charts = await asyncio.gather(*(drawn(m, period) for m, _ in _CHARTS for period in (query, before)))
+    return [(charts[i], charts[i + 1]) for i in range(0, len(charts), 2)]
+
+
+async def _outcomes(
+    pool: asyncpg.Pool, query: ServiceQuery
+) -> tuple[list[OutcomeCounts], list[OutcomeCounts], StalledCounts]:
+    """The outcome tables, then what followed the stalls they show: chained here, so the second
+    query runs beside the report's other parts instead of after all of them."""
+    by_instrument, by_domain, stalls = await outcome_tables(pool, query)
+    return by_instrument, by_domain, await what_followed(pool, stalls)
 
 
 async def _impact(pool: asyncpg.Pool, query: ServiceQuery, now: datetime) -> ReviewImpact:

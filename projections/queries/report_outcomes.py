@@ -8,6 +8,7 @@ reliable-change threshold and the most readings (then by instrument code)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -58,8 +59,8 @@ SELECT DISTINCT ON (m.case_id, m.domain, m.instrument) m.case_id, m.domain, m.in
     first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
     last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
-FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
-WHERE {in_period("m", "c")} AND m.domain IS NOT NULL
+FROM read.measures m
+WHERE {in_period("m")} AND m.domain IS NOT NULL
 WINDOW w AS (PARTITION BY m.case_id, m.domain, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
@@ -70,8 +71,10 @@ async def outcome_tables(
 ) -> tuple[list[OutcomeCounts], list[OutcomeCounts], dict[UUID, datetime]]:
     """The outcome counts per instrument and per outcome domain, and whose outcome stalled."""
     args = (query.start, query.end, query.service)
-    by_instrument = await pool.fetch(IMPROVEMENT, *args)
-    by_domain = await pool.fetch(_BY_DOMAIN, *args)
+    # Two independent reads of the period's readings, on two connections at once.
+    by_instrument, by_domain = await asyncio.gather(
+        pool.fetch(IMPROVEMENT, *args), pool.fetch(_BY_DOMAIN, *args)
+    )
     return (
         _counted((r["instrument"], r) for r in by_instrument),
         _counted(_one_per_person(by_domain)),

@@ -42,12 +42,18 @@ def stalled_people(rows: Sequence[asyncpg.Record]) -> dict[UUID, datetime]:
     return stalled
 
 
+# Two index probes a person (the first decision since, and whether any since was a plan change),
+# where joining every later decision read all of them: most people have many.
 _FOLLOWED = """
-SELECT s.case_id, bool_or(d.kind = 'plan_changed') AS changed, count(d.kind) AS decisions,
-       date_part('epoch', min(d.occurred_at) - s.at) / 86400 AS days
+SELECT s.case_id, coalesce(changed.yes, false) AS changed, (first.at IS NOT NULL)::int AS decisions,
+       date_part('epoch', first.at - s.at) / 86400 AS days
 FROM unnest($1::uuid[], $2::timestamptz[]) AS s(case_id, at)
-LEFT JOIN read.decisions d ON d.case_id = s.case_id AND d.occurred_at >= s.at
-GROUP BY s.case_id, s.at
+LEFT JOIN LATERAL (SELECT d.occurred_at AS at FROM read.decisions d
+                    WHERE d.case_id = s.case_id AND d.occurred_at >= s.at
+                    ORDER BY d.occurred_at LIMIT 1) first ON true
+LEFT JOIN LATERAL (SELECT true AS yes FROM read.decisions d
+                    WHERE d.case_id = s.case_id AND d.occurred_at >= s.at AND d.kind = 'plan_changed'
+                    LIMIT 1) changed ON true
 """
 
 

@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader, in_period
+from projections.queries.impact import EDGES, WHOLE_DAYS
 from projections.spc import XmRChart, xmr
 from projections.statistics import ChangeCategory, change_category
 
@@ -94,10 +95,21 @@ class ServiceLearning(msgspec.Struct, frozen=True):
 
 _IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
 
+# Whole UTC days from the per-day summary (read.setback_factor_days), the part days at either end of
+# the period from the setbacks, as review impact counts reviews (WHOLE_DAYS and EDGES).
 _FACTORS = f"""
-SELECT date_trunc('month', s.occurred_at)::date AS month, f AS factor, count(*) AS n
-FROM read.setbacks s JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f
-WHERE {in_period("s", "c")}
+WITH days AS ({WHOLE_DAYS})
+SELECT month, factor, sum(n)::bigint AS n FROM (
+    SELECT date_trunc('month', d.day)::date AS month, d.factor, d.setbacks AS n
+    FROM read.setback_factor_days d, days
+    WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
+    UNION ALL
+    SELECT date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, f, 1
+    FROM days, {EDGES}
+    JOIN read.setbacks s ON s.occurred_at >= edge.lo AND s.occurred_at < edge.hi,
+    unnest(s.contributing_factors) f
+    WHERE ($3::text IS NULL OR s.service = $3) AND s.service IS NOT NULL
+) counted
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
 
@@ -109,35 +121,53 @@ WHERE {in_period("i")}
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
 
+# Open days from the per-day summary of status changes (read.status_days, see open_spans): F(x), the
+# open seconds of every case up to x, is x times the open cases then less the summed moments of the
+# changes before x; a month's open seconds are F at its end less F at its start, both cut at now (an
+# open case's days run to now, not beyond). Whole days before x come from the summary, the part day
+# up to x from the status rows. Counting the open spans instead read every status row of the service.
+_F_AT = """
+    SELECT p.x, p.x_epoch * sum(v.change) - sum(v.moment) AS f FROM points p
+    CROSS JOIN LATERAL (
+        SELECT d.change, d.moment FROM read.status_days d
+        WHERE d.day < p.x_day AND ($3::text IS NULL OR d.service = $3)
+        UNION ALL
+        SELECT s.open_change, s.open_change * extract(epoch FROM s.occurred_at) FROM read.case_status s
+        WHERE s.occurred_at >= p.x_day::timestamp AT TIME ZONE 'UTC' AND s.occurred_at < p.x
+          AND s.open_change <> 0 AND s.service IS NOT NULL AND ($3::text IS NULL OR s.service = $3)
+    ) v
+    GROUP BY p.x, p.x_epoch
+"""
 _OPEN_DAYS = f"""
 WITH months AS (
     SELECT generate_series(date_trunc('month', $1::timestamptz), $2::timestamptz - interval '1 second',
                            interval '1 month') AS month
-), spans AS MATERIALIZED (
-    SELECT s.status, date_part('epoch', s.occurred_at) AS since, date_part('epoch', coalesce(
-               lead(s.occurred_at) OVER (PARTITION BY s.case_id ORDER BY s.occurred_at), $4)) AS until
-    FROM read.case_status s JOIN read.cases c ON c.case_id = s.case_id
-    WHERE {_IN_SERVICE} AND s.occurred_at < $2
-), bounds AS MATERIALIZED (
-    -- Seconds since the epoch as double precision: interval and numeric arithmetic per span and
-    -- month was most of this query's time.
-    SELECT month, date_part('epoch', greatest(month, $1)) AS lo,
-           date_part('epoch', least(month + interval '1 month', $2)) AS hi
+), bounds AS (
+    SELECT month, least(greatest(month, $1), $4) AS lo, least(month + interval '1 month', $2, $4) AS hi
     FROM months
+), points AS (
+    SELECT x, extract(epoch FROM x) AS x_epoch, (x AT TIME ZONE 'UTC')::date AS x_day
+    FROM (SELECT lo FROM bounds UNION SELECT hi FROM bounds) b(x)
+), f AS ({_F_AT}
 ), open_days AS (
-    -- A case is open from the start of its opened_on date (see care_rows): one opened on a later
-    -- date than today has an open span that ends (now) before it starts, and no open days yet.
-    SELECT m.month, sum(least(o.until, m.hi) - greatest(o.since, m.lo)) / 86400 AS days
-    FROM bounds m JOIN spans o ON o.status = 'open' AND o.since < m.hi AND o.until > m.lo
-        AND o.until > o.since
-    GROUP BY 1
+    SELECT b.month, greatest(coalesce(hi.f, 0) - coalesce(lo.f, 0), 0) / 86400 AS days
+    FROM bounds b LEFT JOIN f lo ON lo.x = b.lo LEFT JOIN f hi ON hi.x = b.hi
+), days AS ({WHOLE_DAYS}
 ), escalations AS (
-    SELECT date_trunc('month', e.occurred_at) AS month, count(*) AS n
-    FROM read.escalations e JOIN read.cases c ON c.case_id = e.case_id
-    WHERE {in_period("e", "c")}
+    SELECT month, sum(n) AS n FROM (
+        SELECT date_trunc('month', d.day) AS month, d.escalations AS n
+        FROM read.escalation_days d, days
+        WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
+        UNION ALL
+        SELECT date_trunc('month', e.occurred_at AT TIME ZONE 'UTC'), 1
+        FROM days, {EDGES}
+        JOIN read.escalations e ON e.occurred_at >= edge.lo AND e.occurred_at < edge.hi
+        WHERE ($3::text IS NULL OR e.service = $3) AND e.service IS NOT NULL
+    ) counted
     GROUP BY 1
 )
-SELECT m.month::date AS month, coalesce(e.n, 0) AS escalations, coalesce(o.days, 0) AS open_days
+SELECT m.month::date AS month, coalesce(e.n, 0)::bigint AS escalations,
+       coalesce(o.days, 0)::float8 AS open_days
 FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e ON e.month = m.month
 ORDER BY 1
 """
@@ -148,12 +178,13 @@ SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
     last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
     last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n,
     last_value(m.occurred_at) OVER w AS latest_at
-FROM read.measures m JOIN read.cases c ON c.case_id = m.case_id
-WHERE {in_period("m", "c")}
+FROM read.measures m
+WHERE {in_period("m")}
 WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
-"""Each person's first and latest reading of each instrument in the period, with how many readings."""
+"""Each person's first and latest reading of each instrument in the period, with how many readings
+(a service's readings are one range of an index on their derived service: see the trajectory model)."""
 
 
 async def service_learning(
@@ -289,9 +320,20 @@ async def spc(
 
 _LED_TO = {"reviews-leading-to-change": "changed", "reviews-leading-to-action": "actioned"}
 """The derived column of read.reviews each review metric is the monthly share of."""
+# Whole UTC days from the per-day summary (read.review_days), the part days at either end of the
+# period from the reviews, as review impact counts them: at 10M events the shares of every service
+# read the whole year's reviews (1.2 s a chart, twice in a report), the summary a few thousand rows.
 _REVIEW_SHARES = f"""
-SELECT date_trunc('month', r.occurred_at)::date AS month, avg(r.{{led_to}}::int) AS share
-FROM read.reviews r
-WHERE {in_period("r")}
+WITH days AS ({WHOLE_DAYS})
+SELECT month, sum(CASE WHEN led THEN n ELSE 0 END)::numeric / sum(n) AS share FROM (
+    SELECT date_trunc('month', s.day)::date AS month, s.{{led_to}} AS led, s.reviews AS n
+    FROM read.review_days s, days
+    WHERE s.day >= days.first_day AND s.day < days.end_day AND ($3::text IS NULL OR s.service = $3)
+    UNION ALL
+    SELECT date_trunc('month', r.occurred_at AT TIME ZONE 'UTC')::date, r.{{led_to}}, 1
+    FROM days, {EDGES}
+    JOIN read.reviews r ON r.occurred_at >= edge.lo AND r.occurred_at < edge.hi
+    WHERE ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
+) counted
 GROUP BY 1 ORDER BY 1
 """

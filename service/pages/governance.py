@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -16,7 +17,7 @@ from litestar.response import Template
 
 from events.values import Actor, ReviewKind, Role, ShortText
 from projections.queries.action_times import time_to_action
-from projections.queries.actions import ActionScope, action_items
+from projections.queries.actions import ActionScope, action_page
 from projections.queries.impact import ImpactQuery, review_impact
 from projections.queries.review_drilldown import ReviewFilter, ReviewLed, reviews_page
 from service.http.reading import ReadPools
@@ -28,6 +29,7 @@ __all__ = ["GOVERNANCE_ROUTES"]
 
 A_YEAR = timedelta(days=365)
 REVIEWS_PER_PAGE = 25
+CASES_PER_ACTION_PAGE = 50
 Day = Annotated[date | None, QueryParameter(description="A day, YYYY-MM-DD")]
 FromDay = Annotated[date | None, QueryParameter(name="from", description="A day, YYYY-MM-DD")]
 Service = Annotated[str | None, QueryParameter(**like(ShortText))]
@@ -66,8 +68,10 @@ async def governance_page(
     from_: FromDay = None,
     to: Day = None,
     service: Service = None,
+    actions_after: Annotated[UUID | None, QueryParameter(description="The action list's next page")] = None,
 ) -> Template:
-    """Figures by service and month, each linking to its reviews; the action list; time to action."""
+    """Figures by service and month, each linking to its reviews; the action list (a page of cases
+    at a time); time to action."""
     _governance(request, pages)
     start, end = _period(from_, to)
     now = datetime.now(UTC)
@@ -78,20 +82,30 @@ async def governance_page(
         )
     async with reads.service() as conn:
         scope = ActionScope(service=service, review_interval_days=pages.settings.review_interval_days)
-        actions = await action_items(conn, scope, now)
+        actions = await action_page(conn, scope, now, after=actions_after, limit=CASES_PER_ACTION_PAGE)
+    last_day = (end - timedelta(days=1)).date()
     return render(
         request,
         pages,
         "governance.jinja",
         months=impact.by_service_month,
         times=times,
-        actions=actions,
+        actions=actions.items,
+        actions_next=_next_actions(start.date(), last_day, service, actions.next_after),
         drill=drill_link,
         led=ReviewLed,
         service=service or "",
         start=start.date(),
-        end=(end - timedelta(days=1)).date(),
+        end=last_day,
     )
+
+
+def _next_actions(first: date, last: date, service: str | None, after: UUID | None) -> str | None:
+    """The address of the action list's next page (the same period and service), if there is one."""
+    if after is None:
+        return None
+    query = {"from": first.isoformat(), "to": last.isoformat(), "actions_after": str(after)}
+    return "/app/governance?" + urlencode(query | ({"service": service} if service else {})) + "#needs-action"
 
 
 @get("/governance/reviews")

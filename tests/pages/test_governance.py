@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from service.database import DatabaseAddress
+from service.pages.governance import CASES_PER_ACTION_PAGE
 from tests.api.helpers import DOMAIN
 from tests.pages.test_record import sign_in
 from tests.support.databases import query
@@ -141,6 +142,28 @@ def test_an_overdue_review_is_on_the_caseload_until_a_review_is_recorded(
         _post(api, f"/cases/{case_id}/reviews", REVIEW)
     _reload_until(page, lambda: overdue.count() == 0)
     expect(page.get_by_role("link", name=person)).to_have_count(1)  # still on the caseload itself
+
+
+def test_the_action_list_on_the_governance_page_pages_by_case(
+    page: Page, oidc_provider: LocalOpenIDProvider, served: Served, auth: TokenFactory
+) -> None:
+    service = f"svc-{secrets.token_hex(4)}"
+    people = [f"P-page-{i:02d}-{secrets.token_hex(2)}" for i in range(CASES_PER_ACTION_PAGE + 1)]
+    with served.api(auth("clinician", f"c-page-{secrets.token_hex(4)}")) as api:
+        cases = {_open(api, person, service, 120): person for person in people}  # each overdue
+    first_page = sorted(cases)[:CASES_PER_ACTION_PAGE]  # a page is cases in case id order
+    last = cases[sorted(cases)[-1]]
+    sign_in(page, oidc_provider, f"g-{secrets.token_hex(4)}", "governance")
+    page.goto(f"/app/governance?service={service}")
+    listed = page.locator(".waymark-actions li")
+    _reload_until(page, lambda: listed.count() == CASES_PER_ACTION_PAGE)
+    expect(listed.filter(has_text=last)).to_have_count(0)
+    for case_id in first_page:
+        expect(listed.filter(has_text=cases[case_id])).to_have_count(1)
+    page.get_by_role("link", name="Next page of the action list").click()
+    expect(listed).to_have_count(1)
+    expect(listed.filter(has_text=last)).to_contain_text("Review overdue")
+    expect(page.get_by_role("link", name="Next page of the action list")).to_have_count(0)
 
 
 @pytest.mark.parametrize(("width", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])

@@ -116,11 +116,37 @@ async def test_caseload_and_service_lists_and_who_may_read_them(client: Client, 
     served = await client.get(
         f"/service/actions?service={story.service}&purpose=audit&{query}", headers=auth("governance", "al-g")
     )
-    assert [i["case_id"] for i in served.json()] == [story.case_id]
+    assert [i["case_id"] for i in served.json()["items"]] == [story.case_id]
+    assert served.json()["next_after"] is None
     stranger = auth("clinician", f"al-{uuid.uuid4().hex[:6]}")
     assert (await client.get(f"/cases/{story.case_id}/actions", headers=stranger)).status_code == 403
     assert (await client.get(f"/caseload/actions?{query}", headers=stranger)).json() == []
     assert (await client.get("/service/actions", headers=stranger)).status_code == 403
+
+
+async def test_the_service_list_pages_by_case_with_no_cap(client: Client, auth: TokenFactory) -> None:
+    story = Story(client, auth)
+    cases = []
+    for _ in range(3):  # three cases in one service, each never reviewed: overdue
+        await story.open()
+        cases.append(story.case_id)
+    change = {"rationale": "more support", "support_hours_per_week": 4, "occurred_at": ago(5)}
+    await story.post(story.lead, "plan-changes", change)  # the last case's names no cause
+    governance = auth("governance", "al-g")
+    query = f"service={story.service}&min_position={story.position}&limit=2"
+    first = (await client.get(f"/service/actions?{query}", headers=governance)).json()
+    assert first["next_after"] is not None
+    second = await client.get(f"/service/actions?{query}&after={first['next_after']}", headers=governance)
+    assert second.json()["next_after"] is None
+    paged = [(i["case_id"], i["kind"]) for i in first["items"] + second.json()["items"]]
+    assert paged == sorted(
+        [(case_id, "review overdue") for case_id in cases] + [(story.case_id, "plan change names no cause")],
+        key=lambda item: (uuid.UUID(item[0]), item[1] != "review overdue"),
+    )
+    wrong = await client.get(f"/service/actions?{query}&after=not-a-case", headers=governance)
+    assert wrong.status_code == 422
+    assert "after" in wrong.text
+    assert "not-a-case" not in wrong.text
 
 
 async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client, auth: TokenFactory) -> None:
@@ -146,6 +172,31 @@ async def test_time_from_flag_to_action_by_service_month_and_kind(client: Client
     ]
     got = await _time_to_action(story, auth)
     _assert_figures(got, flags)
+
+
+async def test_time_from_a_plan_change_naming_no_cause_to_the_correction_naming_one(
+    client: Client, auth: TokenFactory
+) -> None:
+    story = Story(client, auth)
+    await story.open()
+    review = await story.post(story.lead, "reviews", _review(200))
+    changes = {}
+    for name, days, causes in (("named later", 100, []), ("never named", 40, []), ("named", 30, [review])):
+        body = {"rationale": "more support", "support_hours_per_week": days // 10, "occurred_at": ago(days)}
+        changes[name] = await story.post(story.lead, "plan-changes", body | {"because_of": causes})
+    for name, fix in (
+        ("named later", {"because_of": [review]}),
+        ("never named", {"rationale": "more support, as agreed"}),
+        ("named", {"rationale": "more support, as agreed"}),
+    ):
+        correction = {"corrects": changes[name], "reason": "completed", "changes": fix}
+        await story.post(story.lead, "corrections", correction)
+    got = await _time_to_action(story, auth)
+    unexplained = {key: figure for key, figure in got.items() if key[1] == "plan change names no cause"}
+    # Corrections happen when recorded (now): the first was actioned 100 days after its flag.
+    _assert_figures(
+        unexplained, [("plan change names no cause", 100, 0), ("plan change names no cause", 40, None)]
+    )
 
 
 async def _time_to_action(story: Story, auth: TokenFactory) -> dict[tuple[str, str], dict[str, Any]]:

@@ -14,14 +14,17 @@ import pytest
 
 from events.case import CaseEvent
 from events.entries import (
+    CaseClosed,
+    CaseReopened,
     EntryCorrected,
     MeasureRecorded,
+    PlanChanged,
     ReviewRecorded,
     StoryAgreed,
     StoryConsentWithdrawn,
 )
 from events.errors import CaseIsClosed
-from events.values import StatementMaker
+from events.values import ClosureReason, StatementMaker
 from projections.models import MODELS
 from projections.models.base import CORRECTION
 from projections.rebuild import rebuild
@@ -33,10 +36,10 @@ from tests.support.projections import catch_up, fingerprints, meta, models
 
 
 def _write_history(records: CaseRecords) -> None:
-    """Demo cases, corrections of reviews, measures and setbacks, then more demo cases: both paths
-    meet corrections, and a rebuild's bulk load meets them mid-way."""
+    """Demo cases, corrections of reviews, measures, setbacks and plan changes, then more demo
+    cases: both paths meet corrections, and a rebuild's bulk load meets them mid-way."""
     write_demo(records, DemoPlan(people=12, months=8, seed=11))
-    wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3}
+    wanted = {"review_recorded": 3, "measure_recorded": 3, "setback_recorded": 3, "plan_changed": 2}
     for notification in records.recorder.select_notifications(start=1, limit=100_000):
         if wanted.get(notification.topic, 0) > 0:
             event = records.mapper.to_domain_event(notification)
@@ -51,8 +54,23 @@ def _write_history(records: CaseRecords) -> None:
             records.correct(original.case_id, correction)
             wanted[notification.topic] -= 1
     assert not any(wanted.values())
+    _close_and_reopen(records)
     _share_stories(records)
     write_demo(records, DemoPlan(people=3, months=4, seed=12))
+
+
+def _close_and_reopen(records: CaseRecords) -> None:
+    """Two cases closed and reopened, one reopening dated before its closure (a backdated entry): the
+    open change of each status row is judged against the row before it in time, live and on rebuild."""
+    cases = []
+    for notification in records.recorder.select_notifications(start=1, limit=100_000, topics=["case_opened"]):
+        event = records.mapper.to_domain_event(notification)
+        assert isinstance(event, CaseEvent)
+        cases.append(event.entry.case_id)
+    for case_id, (closed, reopened) in zip(cases[1:3], ((10, 5), (3, 20)), strict=True):
+        closure = CaseClosed(**meta(case_id, days_ago=closed), reason=ClosureReason.TRANSFERRED)
+        records.record(case_id, closure)
+        records.record(case_id, CaseReopened(**meta(case_id, days_ago=reopened), reason="re-referral"))
 
 
 def _share_stories(records: CaseRecords) -> None:
@@ -86,6 +104,8 @@ def _changes_for(original: object) -> dict[str, object]:
         return {"confidence": 10 if original.confidence != 10 else 1}
     if isinstance(original, MeasureRecorded):
         return {"items": [4] * 10}
+    if isinstance(original, PlanChanged):  # whether it names a cause is the audit trail's to keep
+        return {"rationale": "Corrected rationale."}
     return {"learning": "Corrected learning."}
 
 
@@ -207,6 +227,77 @@ async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     clean = await rebuild(fresh_database.url, MODELS["care"]())  # from the first event, into a new generation
     assert clean.events == head
     assert await fingerprints(fresh_database.url) == after_resume
+
+
+async def test_status_days_summary_counts_the_status_rows_as_they_stand(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
+    # Each status row's change judged anew against the row before it in time, summed per service
+    # and day: the same rows the triggers kept through the derived values.
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        kept = await conn.fetch("SELECT * FROM read.status_days ORDER BY 1, 2")
+        counted = await conn.fetch(
+            "SELECT service, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,"
+            " sum(change) AS change, sum(change * extract(epoch FROM occurred_at)) AS moment"
+            " FROM (SELECT c.service, s.occurred_at, (s.status = 'open')::int - coalesce((lag(s.status)"
+            " OVER (PARTITION BY s.case_id ORDER BY s.occurred_at, s.entry_id) = 'open')::int, 0) AS change"
+            " FROM read.case_status s JOIN read.cases c ON c.case_id = s.case_id) x"
+            " WHERE change <> 0 GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        changes = await conn.fetch("SELECT open_change, count(*) FROM read.case_status GROUP BY 1 ORDER BY 1")
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted]
+    # Two closures (-1), one reopening after its closure (+1), one before it (0), and the openings.
+    assert [(r["open_change"], r["count"]) for r in changes][:2] == [(-1, 2), (0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("summary", "counted"),
+    [
+        (
+            "SELECT * FROM read.escalation_days ORDER BY 1, 2",
+            "SELECT c.service, (e.occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM read.escalations e"
+            " JOIN read.cases c ON c.case_id = e.case_id GROUP BY 1, 2 ORDER BY 1, 2",
+        ),
+        (
+            "SELECT * FROM read.setback_factor_days ORDER BY 1, 2, 3",
+            "SELECT c.service, (s.occurred_at AT TIME ZONE 'UTC')::date, f, count(*) FROM read.setbacks s"
+            " JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ),
+    ],
+)
+async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress, summary: str, counted: str
+) -> None:
+    # Each row's service derived after its batch (and again for a corrected case): the summaries
+    # hold what counting the rows with their case's service gives now, corrections included.
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        kept, fresh = await conn.fetch(summary), await conn.fetch(counted)
+    finally:
+        await conn.close()
+    assert kept
+    assert [tuple(r) for r in kept] == [tuple(r) for r in fresh]
+
+
+async def test_every_reading_holds_its_cases_service(
+    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
+) -> None:
+    # The trajectory model derives it from its own copy of each opening (corrections included).
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        counts = await conn.fetchrow(
+            "SELECT count(*) AS measures, count(*) FILTER (WHERE m.service IS DISTINCT FROM c.service)"
+            " AS wrong FROM read.measures m LEFT JOIN read.cases c ON c.case_id = m.case_id"
+        )
+    finally:
+        await conn.close()
+    assert counts is not None
+    assert counts["measures"] > 0
+    assert counts["wrong"] == 0
 
 
 async def test_review_days_summary_counts_the_reviews_as_they_stand(

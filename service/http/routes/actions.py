@@ -4,22 +4,22 @@ how fast items are actioned. Items clear only when the action is recorded."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from events.values import Actor, Role
 from projections.queries.action_times import TimeToAction, time_to_action
-from projections.queries.actions import ActionItem, ActionScope, action_items
+from projections.queries.actions import ActionItem, ActionScope, ActionsPage, action_items, action_page
 from service.http.access import PurposeOfUse
 from service.http.auth import requires
 from service.http.listing import log_named_cases
 from service.http.positions import PositionWatcher
 from service.http.reading import ReadPools
-from service.http.routes.drilldown import TeamMember
+from service.http.routes.drilldown import PageSize, TeamMember
 from service.http.routes.parameters import From, MinPosition, ServiceFilter, To, period
 from service.http.routes.readmodels import authorise_person, read_consistently
 from service.write.application import CaseRecords
@@ -27,6 +27,9 @@ from service.write.application import CaseRecords
 __all__ = ["ActionListController", "CaseActionsController"]
 
 READS = ["care", "care_teams", "trajectory"]
+AfterCase = Annotated[
+    UUID | None, QueryParameter(name="after", description="The last page's next_after (a case id)")
+]
 
 
 class CaseActionsController(Controller):
@@ -101,18 +104,21 @@ class ActionListController(Controller):
         records: NamedDependency[CaseRecords],
         service: ServiceFilter = None,
         care_team_member: TeamMember = None,
+        after: AfterCase = None,
+        limit: PageSize = 50,
         min_position: MinPosition = None,
         purpose: PurposeOfUse = None,
-    ) -> list[ActionItem]:
-        """Every open case's items (or one service's, or one clinician's caseload), oldest flag first."""
+    ) -> ActionsPage:
+        """Every open case's items (or one service's, or one clinician's caseload), ``limit`` cases a
+        page (keyset on the case id, no cap); each case's items oldest flag first."""
         await read_consistently(positions, READS, min_position)
         scope = ActionScope(
             service=service, care_team_member=care_team_member, review_interval_days=review_interval_days
         )
         async with reads.service() as conn:
-            items = await action_items(conn, scope, datetime.now(UTC))
-        await log_named_cases(records, request.user, items, "list service-actions", purpose)
-        return items
+            page = await action_page(conn, scope, datetime.now(UTC), after=after, limit=limit)
+        await log_named_cases(records, request.user, page, "list service-actions", purpose)
+        return page
 
     @get(
         "/service/time-to-action",
@@ -132,10 +138,11 @@ class ActionListController(Controller):
         min_position: MinPosition = None,
     ) -> list[TimeToAction]:
         """By service, month of the flag and kind (review due or overdue; no decision after 28 days;
-        escalations rising): flagged, actioned, still open, median days from flag to action and the
-        share within 28 days."""
+        escalations rising; a plan change naming no cause): flagged, actioned, still open, median
+        days from flag to action and the share within 28 days."""
         start, end = period(from_, to)
-        await read_consistently(positions, READS, min_position)
+        # Plan changes that named no cause, and the corrections that named one, are the audit trail's.
+        await read_consistently(positions, [*READS, "audit"], min_position)
         async with reads.service() as conn:
             return await time_to_action(
                 conn, start, end, service, now=datetime.now(UTC), interval_days=review_interval_days

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from projections.queries.actions import ActionScope, action_items
+from projections.queries.actions import ActionScope, action_page
 from projections.queries.audit import AuditFilter, audit_entries
 from projections.queries.impact import ImpactQuery, review_impact
 from projections.queries.review_drilldown import ReviewFilter, reviews_page
@@ -89,8 +89,11 @@ def _targets(
             lambda pool: _on_one(pool, lambda conn: reviews_page(conn, drill, after=None, limit=50, now=now)),
         ),
         "service actions": (
-            lambda: f"/service/actions?service={service}&purpose=audit",
-            lambda pool: _on_one(pool, lambda conn: action_items(conn, ActionScope(service=service), now)),
+            lambda: f"/service/actions?service={service}&limit=50&purpose=audit",
+            lambda pool: _on_one(
+                pool,
+                lambda conn: action_page(conn, ActionScope(service=service), now, after=None, limit=50),
+            ),
         ),
         "audit by actor": (
             lambda: f"/audit/entries?actor={actor}&limit=100&purpose=audit",

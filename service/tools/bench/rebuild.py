@@ -68,6 +68,14 @@ def _raw_row(record: asyncpg.Record) -> tuple[Any, ...]:
     recorded = datetime.fromisoformat(data["recorded_at"])
     occurred = datetime.fromisoformat(data["occurred_at"])
     corrects = data.get("corrects")
+    corrected = data.get("corrected") or {}
+    names_cause = (
+        bool(data.get("because_of"))
+        if record["topic"] == "plan_changed"
+        else bool(corrected.get("because_of"))
+        if corrected.get("type") == "plan_changed"
+        else None
+    )
     return (
         UUID(data["entry_id"]),
         False,
@@ -81,4 +89,5 @@ def _raw_row(record: asyncpg.Record) -> tuple[Any, ...]:
         occurred,
         recorded - occurred > _LATE,
         UUID(corrects) if corrects else None,
+        names_cause,
     )

@@ -191,7 +191,7 @@ class Bench:
         head = self.runtime.records.recorder.max_notification_id() or 0
         secret = new_secret()
         watcher = projector(self.env)
-        process = server(kind, {**self.env, "WAYMARK_SESSION_SECRET": secret})
+        process = _or_stop(watcher, lambda: server(kind, {**self.env, "WAYMARK_SESSION_SECRET": secret}))
         try:
             token, port = self.token(Role.CLINICIAN), process.port or 0
             wait_projected(port, token, case_id, head)
@@ -230,7 +230,7 @@ class Bench:
         """Projection queries on the large database, over HTTP and called in process."""
         case_ids, service, actor = asyncio.run(self._query_targets())
         watcher = projector(self.env)
-        process = self.serve(kind)
+        process = _or_stop(watcher, lambda: self.serve(kind))
         try:
             token = self.token(Role.GOVERNANCE, "bench-governance")
             http = self.repeat(
@@ -295,3 +295,13 @@ class Bench:
             self.report.add(
                 Figure(f"peak RSS, {name}", "MB", [peak], target="<= 300 MB", higher_is_better=False)
             )
+
+
+def _or_stop(watcher: Process, start: Callable[[], Process]) -> Process:
+    """Start the server, or stop the projector already started for it (a server that exits during
+    start-up left the projector running after the bench had ended)."""
+    try:
+        return start()
+    except BaseException:
+        watcher.stop()
+        raise
