@@ -133,7 +133,7 @@ async def test_the_service_list_pages_by_case_with_no_cap(client: Client, auth: 
     change = {"rationale": "more support", "support_hours_per_week": 4, "occurred_at": ago(5)}
     await story.post(story.lead, "plan-changes", change)  # the last case's names no cause
     governance = auth("governance", "al-g")
-    query = f"service={story.service}&min_position={story.position}&limit=2"
+    query = f"service={story.service}&purpose=audit&min_position={story.position}&limit=2"
     first = (await client.get(f"/service/actions?{query}", headers=governance)).json()
     assert first["next_after"] is not None
     second = await client.get(f"/service/actions?{query}&after={first['next_after']}", headers=governance)
