@@ -174,7 +174,8 @@ def _requests(
 ) -> list[tuple[str, dict[str, str]]]:
     """The requests that call a GET operation: each value of an enumerated path parameter (inline or
     a component), the case for
-    a case id, the last year for ``from`` and ``to``, and the last write's position to wait for."""
+    a case id, the last year for ``from`` and ``to``, the last write's position to wait for, and a
+    purpose of use where one may be stated."""
     urls = [path]
     params: dict[str, str] = {}
     for parameter in operation.get("parameters", []):
@@ -187,6 +188,8 @@ def _requests(
             urls = [url.replace(f"{{{name}}}", str(value)) for url in urls for value in values]
         elif name == "min_position":
             params[name] = str(position)
+        elif name == "purpose":  # governance states one on every read naming people
+            params[name] = "audit"
         elif parameter.get("required"):
             assert name in WINDOW, f"no value for the required parameter {name} of {path}"
             params[name] = WINDOW[name]
