@@ -20,32 +20,28 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+import msgspec
+
 from events.entries import CaseOpened, ReviewRecorded
 from events.replay import case_of
-from events.values import Actor, OutcomeDomain, ReviewKind, Role
+from events.values import Actor, Role
 from service.bootstrap import write_side
 from service.database import DatabaseAddress, ensure_database
 from service.settings import Settings
+from service.tools.bench.commands import DOMAIN, review
 from service.write.application import CaseRecords
 
 __all__ = ["main"]
 
 _WHO = Actor(id="bench-sealing", role=Role.CLINICIAN)
-_DOMAIN = OutcomeDomain.STABILITY_SELF_MANAGEMENT
+_DOMAIN = DOMAIN
 
 
 def _review(case_id: uuid.UUID) -> ReviewRecorded:
-    now = datetime.now(UTC)
-    return ReviewRecorded(
-        entry_id=uuid.uuid4(),
-        case_id=case_id,
+    """The commands suite's review, by this suite's clinician, with the four questions answered."""
+    return msgspec.structs.replace(
+        review(case_id),
         actor=_WHO,
-        recorded_at=now,
-        occurred_at=now,
-        kind=ReviewKind.ROUTINE,
-        ratings={_DOMAIN: 6},
-        confidence=5,
-        autonomy=5,
         easier_now="getting up in the morning and going to the shop on my own",
         most_difficult="crowded buses and phone calls with the housing office",
         helpful_strategies="planning the route the night before; a text to my sister",
