@@ -44,6 +44,7 @@ __all__ = [
     "master_id",
     "new_data_key",
     "open_state",
+    "open_stored",
     "seal_state",
     "sealed_fields",
 ]
@@ -209,3 +210,15 @@ class Keyring:
         """A stored entry opened with its wrapped key, or read as erased when the key is gone (None)."""
         key = None if wrapped is None else self.unwrap(master, wrapped, case_id, version)
         return open_state(state, key, case_id, version)
+
+
+def open_stored(
+    state: bytes, master: str, wrapped: bytes | None, case_id: UUID, version: int, *, keyring: Keyring | None
+) -> bytes:
+    """A stored sealed entry opened, or read as erased once its key was destroyed (whatever keys this
+    process holds); KeyUnavailable without the master key it was wrapped under, never read as erased."""
+    if wrapped is None:
+        return open_state(state, None, case_id, version)
+    if keyring is None or master not in keyring.masters:
+        raise KeyUnavailable("A sealed entry needs its master key: set WAYMARK_RECORD_KEY")
+    return keyring.open(state, master, wrapped, case_id, version)

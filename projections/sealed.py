@@ -14,7 +14,7 @@ from typing import cast
 
 import asyncpg
 
-from events.sealing import Keyring, KeyUnavailable, SealBroken, open_state
+from events.sealing import Keyring, SealBroken, open_stored
 from projections.schema import EVENTS_TABLE
 
 __all__ = ["KEYS_TABLE", "SELECT_STORED", "opened", "use_keyring"]
@@ -46,23 +46,20 @@ def opened(records: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
         if not record["sealed"]:
             out.append(record)
             continue
-        wrapped, keyring = record["wrapped"], _masters.get(record["master"])
         case_id, version = record["originator_id"], record["originator_version"]
         row = dict(record.items())
-        if wrapped is None:  # erased: nothing left to open, whatever the keys
-            row["state"] = open_state(record["state"], None, case_id, version)
-        elif keyring is None:
-            raise KeyUnavailable("A sealed entry needs its master key: set WAYMARK_RECORD_KEY")
-        else:
-            try:
-                row["state"] = keyring.open(record["state"], record["master"], wrapped, case_id, version)
-            except SealBroken:
-                # An entry altered outside Waymark reads as undecodable: the projector parks it (and
-                # applies the rest) rather than stall on it, and `waymark audit verify` names it.
-                log.warning(
-                    "an entry does not open under its key: parked (position %s)", record["notification_id"]
-                )
-                row["state"] = b""
+        try:
+            keyring = _masters.get(record["master"])
+            row["state"] = open_stored(
+                record["state"], record["master"], record["wrapped"], case_id, version, keyring=keyring
+            )
+        except SealBroken:
+            # An entry altered outside Waymark reads as undecodable: the projector parks it (and
+            # applies the rest) rather than stall on it, and `waymark audit verify` names it.
+            log.warning(
+                "an entry does not open under its key: parked (position %s)", record["notification_id"]
+            )
+            row["state"] = b""
         # Readers only index a record by column name, as they do a dict.
         out.append(cast(asyncpg.Record, row))
     return out

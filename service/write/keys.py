@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composed, Identifier
 
-from events.sealing import Keyring, KeyUnavailable, open_state
+from events.sealing import Keyring, open_stored
 from service.database import DatabaseAddress
 
 __all__ = ["KeyStatements", "NotErasable", "keys_statements", "rewrap"]
@@ -106,12 +106,8 @@ def _open(event: StoredEvent, key: tuple[str, bytes | None] | None, keyring: Key
         return event  # stored before sealing was turned on
     master, wrapped = key
     case_id, version = UUID(str(event.originator_id)), event.originator_version
-    if wrapped is None:
-        state = open_state(event.state, None, case_id, version)
-    elif keyring is None:
-        raise KeyUnavailable("A sealed entry needs WAYMARK_RECORD_KEY to be read")
-    else:
-        state = keyring.open(event.state, master, bytes(wrapped), case_id, version)
+    stored_key = None if wrapped is None else bytes(wrapped)
+    state = open_stored(event.state, master, stored_key, case_id, version, keyring=keyring)
     return StoredEvent(event.originator_id, event.originator_version, event.topic, state)
 
 
