@@ -14,12 +14,14 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.bootstrap import Runtime, app_extensions
 from service.http.app import create_app
+from service.http.auth import PUBLIC_PATHS
 from service.settings import Settings
 
 __all__ = ["OrganisationRouter", "organisations_app"]
@@ -31,8 +33,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Any
 
-PUBLIC = ("/health", "/ready", "/schema", "/problems", "/metrics")
-"""Paths that need no token: served by the first organisation's Waymark (none of them names a person)."""
+_PUBLIC = re.compile("|".join(PUBLIC_PATHS))
+"""The paths that need no token (the auth's own list): served by the first organisation's Waymark
+(none of them names a person)."""
 
 
 @dataclass
@@ -76,7 +79,7 @@ class OrganisationRouter:
         named = _claimed(scope, self.claim)
         if named is not None:
             return self.apps.get(named)
-        return self._first if scope["path"].startswith(PUBLIC) else None
+        return self._first if _PUBLIC.match(scope["path"]) else None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         lifespans = [_Lifespan(app) for app in self.apps.values()]
