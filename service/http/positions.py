@@ -48,6 +48,7 @@ class PositionWatcher:
     ) -> None:
         self.dsn, self.poll_seconds, self.wait_seconds = dsn, poll_seconds, wait_seconds
         self.hints_dsn = hints_dsn or dsn
+        self._replica = self.hints_dsn != dsn
         self.behind_poll_seconds = behind_poll_seconds
         self.positions: dict[str, int] = {}
         self._moved = asyncio.Event()
@@ -87,7 +88,7 @@ class PositionWatcher:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise ProjectionBehind(position)
-                if self.hints_dsn != self.dsn:
+                if self._replica:
                     self._hinted.set()  # a replica replays behind the hints: look again now
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(moved.wait(), timeout=min(remaining, self.poll_seconds))
@@ -108,11 +109,7 @@ class PositionWatcher:
             try:
                 async with contextlib.AsyncExitStack() as connections:
                     conn = await self._connect(connections, self.dsn)
-                    hints = (
-                        conn
-                        if self.hints_dsn == self.dsn
-                        else await self._connect(connections, self.hints_dsn)
-                    )
+                    hints = await self._connect(connections, self.hints_dsn) if self._replica else conn
                     await hints.add_listener(POSITIONS_CHANNEL, self._on_notify)
                     while True:
                         # Cleared before reading: a notification during the read means read again.
@@ -126,8 +123,7 @@ class PositionWatcher:
 
     def _next_look(self) -> float:
         """How long to wait for a hint before reading the positions again."""
-        replica = self.hints_dsn != self.dsn
-        return self.behind_poll_seconds if replica and self._waiting else self.poll_seconds
+        return self.behind_poll_seconds if self._replica and self._waiting else self.poll_seconds
 
     @staticmethod
     async def _connect(connections: contextlib.AsyncExitStack, dsn: str) -> asyncpg.Connection:
