@@ -12,7 +12,6 @@ import secrets
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from litestar.testing import TestClient
@@ -22,11 +21,11 @@ from service.bootstrap import Runtime
 from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
+from service.tools.bench.commands import BENCH_CLINICIAN, REVIEW_BODY, open_cases
 from service.tools.replica import Replicated, replicated_postgres
 
 __all__ = ["ReplicaRun", "measure_replica_reads"]
 
-DOMAIN = "stability_self_management"
 WRITES_PER_CASE = 25
 """A new case every so many writes, so the trajectory read stays the size of an ordinary case's."""
 
@@ -63,17 +62,16 @@ def _settings(pair: Replicated, secret: str, data_dir: Path, *, replica: bool) -
 
 def _write_then_read(settings: Settings, writes: int) -> list[float]:
     runtime = Runtime.start(settings)
-    token = issue_token(settings, sub="bench-replica", role=Role.CLINICIAN, ttl_seconds=3600)
-    headers = {"Authorization": f"Bearer {token}"}
+    token = issue_token(settings, sub=BENCH_CLINICIAN.id, role=Role.CLINICIAN, ttl_seconds=3600)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     times: list[float] = []
     try:
+        cases = open_cases(runtime.records, -(-writes // WRITES_PER_CASE))
         with TestClient(app=create_app(runtime)) as client:
-            case_id = ""
             for written in range(writes):
-                if written % WRITES_PER_CASE == 0:
-                    case_id = _open_case(client, headers)
+                case_id = cases[written // WRITES_PER_CASE]
                 start = time.perf_counter()
-                receipt = client.post(f"/cases/{case_id}/reviews", json=_review(), headers=headers)
+                receipt = client.post(f"/cases/{case_id}/reviews", content=REVIEW_BODY, headers=headers)
                 receipt.raise_for_status()
                 position = receipt.json()["position"]
                 read = client.get(f"/cases/{case_id}/trajectory?min_position={position}", headers=headers)
@@ -82,26 +80,3 @@ def _write_then_read(settings: Settings, writes: int) -> list[float]:
     finally:
         runtime.close()
     return times
-
-
-def _open_case(client: TestClient, headers: dict[str, str]) -> str:  # type: ignore[type-arg]
-    body = {
-        "person_ref": "BENCH",
-        "service": "bench",
-        "opened_on": (date.today() - timedelta(days=1)).isoformat(),
-        "care_team": ["bench-replica"],
-        "domains": [DOMAIN],
-    }
-    response = client.post("/cases", json=body, headers=headers)
-    response.raise_for_status()
-    return str(response.json()["case_id"])
-
-
-def _review() -> dict[str, object]:
-    return {
-        "kind": "routine",
-        "ratings": {DOMAIN: 6},
-        "confidence": 5,
-        "autonomy": 5,
-        "occurred_at": datetime.now(UTC).isoformat(),
-    }
