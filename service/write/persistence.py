@@ -13,12 +13,13 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
 from events.case import SNAPSHOT_TOPIC, CaseEvent, CaseSnapshot
 from events.codec import decode_entry, encode_entry, type_name
 from events.sealing import Keyring
 from service.database import DatabaseAddress
+from service.write.access_log import AccessLog, access_log_statements
 from service.write.break_glass import break_glass_statements
 from service.write.chain import GENESIS, Linked, link
 from service.write.keys import KeyStatements, NotErasable, keys_statements
@@ -177,36 +178,8 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
                 " PRIMARY KEY (actor_id, key))"
             ).format(self.idempotency_table)
         )
-        self.views_table = Identifier(datastore.schema, "case_record_views")
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} ("
-                " viewed_at timestamptz NOT NULL DEFAULT clock_timestamp(), actor_id text NOT NULL,"
-                " role text NOT NULL, case_id uuid NOT NULL, view text NOT NULL, case_version bigint)"
-            ).format(self.views_table)
-        )
-        # Refused reads are logged too (issue 12); a database made before that gains the column.
-        self.sql_create_statements += [
-            # Only when missing: ALTER TABLE takes its lock before it looks, and every start-up runs this.
-            SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM information_schema.columns"
-                " WHERE table_schema = {} AND table_name = 'case_record_views' AND column_name = 'view_id')"
-                " THEN ALTER TABLE {} ADD COLUMN outcome text NOT NULL DEFAULT 'served',"
-                " ADD COLUMN view_id bigint GENERATED ALWAYS AS IDENTITY; END IF; END $$"
-            ).format(Literal(datastore.schema), self.views_table),
-            # Purpose of use (issue 12), added once to a log made before it.
-            SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM information_schema.columns"
-                " WHERE table_schema = {} AND table_name = 'case_record_views' AND column_name = 'purpose')"
-                " THEN ALTER TABLE {} ADD COLUMN purpose text; END IF; END $$"
-            ).format(Literal(datastore.schema), self.views_table),
-            SQL("CREATE INDEX IF NOT EXISTS case_record_views_case ON {} (case_id, view_id)").format(
-                self.views_table
-            ),
-            SQL("CREATE INDEX IF NOT EXISTS case_record_views_actor ON {} (actor_id, view_id)").format(
-                self.views_table
-            ),
-        ]
+        self.sql_create_statements += access_log_statements(datastore.schema)
+        self._access_log = AccessLog(datastore.schema)
         self.chain_table = Identifier(datastore.schema, f"{events_table_name}_chain")
         self.sql_create_statements.append(
             SQL(
@@ -227,14 +200,6 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
             "INSERT INTO {} (position, previous, link)"
             " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
         ).format(self.chain_table)
-        self._insert_view = SQL(
-            "INSERT INTO {} (actor_id, role, case_id, view, case_version, outcome, purpose)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        ).format(self.views_table)
-        self._insert_list_view = SQL(
-            "INSERT INTO {} (actor_id, role, case_id, view, outcome, purpose)"
-            " SELECT %s, %s, case_id, %s, 'served', %s FROM unnest(%s::uuid[]) AS named(case_id)"
-        ).format(self.views_table)
         self._insert_key = SQL(
             "INSERT INTO {} (actor_id, key, request_hash, case_id, entry_id, case_version)"
             " VALUES (%s, %s, %s, %s, %s, %s)"
@@ -359,15 +324,13 @@ class CaseRecorder(PostgresApplicationRecorder, CaseStore):
     ) -> None:
         row = (actor_id, role, case_id, view, case_version, outcome, purpose)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._insert_view, row, prepare=True)
+            self._access_log.view(curs, row)
 
     def record_list_view(
         self, actor_id: str, role: str, case_ids: Sequence[UUID], view: str, purpose: str | None
     ) -> None:
-        # One statement for the whole list: a page may name hundreds of cases.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            row = (actor_id, role, view, purpose, list(case_ids))
-            curs.execute(self._insert_list_view, row, prepare=True)
+            self._access_log.list_view(curs, (actor_id, role, view, purpose), case_ids)
 
     def drop_snapshots(self, case_id: UUID) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
