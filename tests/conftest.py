@@ -32,6 +32,7 @@ from tests.support.databases import (
     make_template,
     quick_commits,
 )
+from tests.support.projections import projector_beside
 from tests.support.tokens import TokenFactory
 
 
@@ -80,6 +81,15 @@ def fresh_database(copies: Copies, drops: Drops) -> Iterator[DatabaseAddress]:
     drops.drop(address)
 
 
+@pytest.fixture(scope="module")
+def module_database(copies: Copies, drops: Drops) -> Iterator[DatabaseAddress]:
+    """A copy of the template shared by one module's tests, for fixtures that write a history once and
+    tests that only read it; dropped after the module."""
+    address = copies.take()
+    yield address
+    drops.drop(address)
+
+
 @pytest.fixture
 def empty_database(pg_server: DatabaseAddress, drops: Drops) -> Iterator[DatabaseAddress]:
     """A new database with nothing in it, for tests of what Waymark sets up itself; dropped afterwards."""
@@ -122,9 +132,19 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture(scope="session")
 async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """The real HTTP application, in process."""
-    async with AsyncTestClient(app=create_app(runtime)) as test_client:
+    """The real HTTP application, in process, serving without a projector of its own, as API replicas
+    do beside ``waymark project``: a module whose tests read projections runs one with ``projector``."""
+    async with AsyncTestClient(app=create_app(runtime, run_projector=False)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def projector(runtime: Runtime) -> Iterator[None]:
+    """The projector, running beside the session's app for one module's tests
+    (``pytestmark = pytest.mark.usefixtures("projector")``). Tests that only write pay nothing for the
+    read side; the projector catches up on what they wrote when the next module that reads starts it."""
+    with projector_beside(runtime.address):
+        yield
 
 
 @pytest.fixture(scope="session")

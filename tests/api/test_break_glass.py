@@ -9,13 +9,13 @@ import dataclasses
 import logging
 import uuid
 
-import anyio
 import pytest
 from litestar.testing import AsyncTestClient
 
 from service.bootstrap import Runtime
 from service.http.app import create_app
 from tests.api.helpers import GOAL, Body, Client, assert_problem, open_case, user
+from tests.support.polling import eventually
 from tests.support.tokens import TokenFactory
 
 
@@ -56,6 +56,7 @@ async def test_a_grant_opens_that_record_alone_for_reading_and_is_in_its_history
     ]
 
 
+@pytest.mark.slow  # a grant has to run out: a second at least
 async def test_a_grant_ends_and_the_record_is_closed_again(runtime: Runtime, auth: TokenFactory) -> None:
     brief = dataclasses.replace(runtime.settings, break_glass_seconds=1)
     app = create_app(Runtime(brief, runtime.address, runtime.records), run_projector=False)
@@ -66,7 +67,11 @@ async def test_a_grant_ends_and_the_record_is_closed_again(runtime: Runtime, aut
             await short.post(f"/cases/{case_id}/break-glass", json=_grant(), headers=outsider)
         ).status_code == 201
         assert (await short.get(f"/cases/{case_id}", headers=outsider)).status_code == 200
-        await anyio.sleep(1.2)  # the grant, set to last one second here, has ended
+
+        async def closed() -> bool:  # the grant, set to last one second here, has ended
+            return (await short.get(f"/cases/{case_id}", headers=outsider)).status_code == 403
+
+        await eventually(closed, seconds=10, interval=0.1, failure="the grant never ended")
         assert_problem(await short.get(f"/cases/{case_id}", headers=outsider), 403)
 
 

@@ -13,6 +13,8 @@ import pytest
 from tests.api.helpers import Body, Client, assert_problem, opening, user
 from tests.support.tokens import TokenFactory
 
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
+
 
 async def _open(
     client: Client, headers: dict[str, str], care_team: list[str], person: str

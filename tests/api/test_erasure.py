@@ -133,6 +133,7 @@ async def _reads(
     return [answer.text for answer in answers]
 
 
+@pytest.mark.slow  # reads every outlet and table of a database of its own: about 3 s
 async def test_a_shredded_case_reads_as_erased_everywhere_and_the_chain_holds(
     sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
 ) -> None:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.helpers import REVIEW, assert_problem, open_case, post, user
 from tests.support.polling import eventually
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 Client = AsyncTestClient[Litestar]
 

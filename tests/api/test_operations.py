@@ -19,6 +19,8 @@ from tests.api.helpers import GOAL, REVIEW, Client, assert_problem, open_case, p
 from tests.support.logs import captured_logs
 from tests.support.tokens import TokenFactory
 
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
+
 REVIEWS_ROUTE = "/cases/{case_id}/reviews"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

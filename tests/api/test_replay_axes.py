@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.api.helpers import Client
 from tests.support.replay_story import CLINICIAN, CORRECTOR, Story, entry_ids, get, rating_of, stamp
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 
 async def test_recorded_until_before_a_correction_shows_the_original_and_after_it_the_correction(

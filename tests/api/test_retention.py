@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import anyio.to_thread
+import pytest
 from click.testing import CliRunner
 
 from service.cli.root import main
 from service.settings import Settings
 from tests.api.helpers import GOAL, Body, Client, assert_problem, open_case, post, user
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 LONG_AGO = "2001-03-04T10:00:00+00:00"
 """A last contact more than 20 years ago."""

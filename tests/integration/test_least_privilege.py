@@ -202,6 +202,7 @@ async def test_a_bi_user_in_the_reporting_role_may_connect_and_read_the_reportin
         await conn.close()
 
 
+@pytest.mark.slow  # grants on a database of its own: about 1.5 s
 async def test_grant_hands_an_existing_database_and_its_objects_to_the_service_role(
     roles: Roles, pg_server: DatabaseAddress, fresh_database: DatabaseAddress
 ) -> None:

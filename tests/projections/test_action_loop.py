@@ -10,9 +10,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import DOMAIN, ESCALATION, Client
 from tests.projections.test_review_drilldown import NOW, Story, ago
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 
 async def _actions(story: Story, headers: dict[str, str]) -> list[tuple[str, str | None]]:

@@ -55,16 +55,17 @@ class Exporting:
     position: int
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def exporting(
-    settings: Settings, fresh_database: DatabaseAddress, records: CaseRecords
+    settings: Settings, module_database: DatabaseAddress, module_records: CaseRecords
 ) -> AsyncIterator[Exporting]:
-    """The app over a database of demo cases (its own projector brings the views up to date)."""
-    write_demo(records, DemoPlan(people=4, months=6, seed=13))
-    position = records.recorder.max_notification_id() or 0
-    runtime = Runtime(replace(settings, database_url=fresh_database.url), fresh_database, records)
+    """The app over a database of demo cases (its own projector brings the views up to date), which
+    the module's tests only read."""
+    write_demo(module_records, DemoPlan(people=4, months=6, seed=13))
+    position = module_records.recorder.max_notification_id() or 0
+    runtime = Runtime(replace(settings, database_url=module_database.url), module_database, module_records)
     async with AsyncTestClient(app=create_app(runtime)) as client:
-        yield Exporting(client, fresh_database, position)
+        yield Exporting(client, module_database, position)
 
 
 async def in_view(

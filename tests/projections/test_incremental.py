@@ -81,6 +81,7 @@ async def _project_unevenly(conn: asyncpg.Connection, rng: random.Random) -> Non
             await step(conn, model, "live", rng.randint(5, 60))
 
 
+@pytest.mark.slow  # hundreds of random writes and loads: about 2.5 s
 async def test_loading_changes_after_a_position_ends_equal_to_a_full_read(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import DOMAIN, ESCALATION, SETBACK, Client
 from tests.projections.test_review_drilldown import Story, ago
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 
 async def _write(story: Story) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 
 from events.entries import CaseOpened, EntryCorrected
 from projections.models import MODELS
@@ -18,6 +19,8 @@ from service.write.application import CaseRecords
 from tests.api.helpers import Client
 from tests.support.projections import catch_up, meta, open_case
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()

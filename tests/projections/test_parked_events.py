@@ -82,6 +82,7 @@ async def test_an_event_no_model_can_apply_is_parked_and_the_rest_of_its_batch_a
     assert stalled == 0
 
 
+@pytest.mark.slow  # rebuilds every read model: about 1.5 s
 async def test_a_rebuild_parks_what_the_live_projector_parked(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
@@ -93,6 +94,7 @@ async def test_a_rebuild_parks_what_the_live_projector_parked(
     assert await fingerprints(fresh_database.url) == live
 
 
+@pytest.mark.slow  # rebuilds every read model: about 1.5 s
 async def test_a_correction_that_cannot_be_applied_is_parked_live_and_by_a_rebuild(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -5,6 +5,7 @@ key that joins that person's rows. Checked as a real LOGIN role granted ``waymar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -27,16 +28,18 @@ from tests.support.projections import catch_up, models
 REFUSED = (asyncpg.InsufficientPrivilegeError, asyncpg.UndefinedFunctionError)
 
 
-@pytest.fixture
-async def bi_user(records: CaseRecords, fresh_database: DatabaseAddress) -> AsyncIterator[asyncpg.Connection]:
+@contextlib.asynccontextmanager
+async def connected_bi_user(
+    records: CaseRecords, database: DatabaseAddress
+) -> AsyncIterator[asyncpg.Connection]:
     """A connection as a BI user (a LOGIN role in ``waymark_reporting``) to a database with cases."""
     write_demo(records, DemoPlan(people=3, months=4, seed=11))
-    await catch_up(fresh_database.url)
+    await catch_up(database.url)
     name = f"waymark_test_bi_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(fresh_database.url)
+    admin = await asyncpg.connect(database.url)
     await admin.execute(f"CREATE ROLE {name} LOGIN IN ROLE {REPORTING_ROLE}")
     try:
-        conn = await asyncpg.connect(fresh_database.url, user=name)
+        conn = await asyncpg.connect(database.url, user=name)
         try:
             yield conn
         finally:
@@ -44,6 +47,15 @@ async def bi_user(records: CaseRecords, fresh_database: DatabaseAddress) -> Asyn
     finally:
         await admin.execute(f"DROP ROLE {name}")
         await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def bi_user(
+    module_records: CaseRecords, module_database: DatabaseAddress
+) -> AsyncIterator[asyncpg.Connection]:
+    """A BI user's connection to a database the module's reading tests share."""
+    async with connected_bi_user(module_records, module_database) as conn:
+        yield conn
 
 
 async def test_the_reporting_role_reads_every_reporting_view(bi_user: asyncpg.Connection) -> None:
@@ -57,9 +69,9 @@ async def test_the_reporting_role_reads_every_reporting_view(bi_user: asyncpg.Co
 
 
 async def test_the_reporting_role_can_map_no_id_to_its_pseudonym(
-    bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
+    bi_user: asyncpg.Connection, module_database: DatabaseAddress
 ) -> None:
-    case_id = await _a_case_id(fresh_database)
+    case_id = await _a_case_id(module_database)
     with pytest.raises(REFUSED):
         await bi_user.fetchval("SELECT reporting.pseudonym($1::uuid)", case_id)
     # Only a function running with its owner's rights (SECURITY DEFINER) or one in the read side's
@@ -75,9 +87,9 @@ async def test_the_reporting_role_can_map_no_id_to_its_pseudonym(
 
 
 async def test_the_reporting_role_reads_no_key_no_read_model_and_no_events(
-    bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
+    bi_user: asyncpg.Connection, module_database: DatabaseAddress
 ) -> None:
-    admin = await asyncpg.connect(fresh_database.url)
+    admin = await asyncpg.connect(module_database.url)
     try:
         relations = await admin.fetch(
             "SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c"
@@ -94,9 +106,9 @@ async def test_the_reporting_role_reads_no_key_no_read_model_and_no_events(
 
 
 async def test_person_keys_are_an_hmac_sha256_of_the_case_id_under_the_stored_key(
-    bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
+    bi_user: asyncpg.Connection, module_database: DatabaseAddress
 ) -> None:
-    admin = await asyncpg.connect(fresh_database.url)
+    admin = await asyncpg.connect(module_database.url)
     try:
         pads = await admin.fetchrow("SELECT inner_pad, outer_pad FROM read_meta.pseudonym_key")
         cases = await admin.fetch("SELECT case_id FROM read.cases")
@@ -123,8 +135,13 @@ async def _a_case_id(database: DatabaseAddress) -> uuid.UUID:
 
 @pytest.mark.slow  # runs the waymark command
 async def test_rotating_the_key_changes_every_pseudonym_and_keeps_them_joining(
-    bi_user: asyncpg.Connection, fresh_database: DatabaseAddress
+    records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
+    async with connected_bi_user(records, fresh_database) as bi_user:
+        await _rotate_and_check(bi_user, fresh_database)
+
+
+async def _rotate_and_check(bi_user: asyncpg.Connection, fresh_database: DatabaseAddress) -> None:
     before = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
     rotated = await asyncio.to_thread(_rotate_key, fresh_database)
     assert rotated.returncode == 0, rotated.stderr

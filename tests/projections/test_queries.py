@@ -6,8 +6,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import Client
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 DOMAINS = ["stability_self_management", "daily_living_independence", "connection_participation"]
 NOW = datetime.now(UTC).replace(microsecond=0)

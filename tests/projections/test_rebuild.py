@@ -117,6 +117,14 @@ async def live(records: CaseRecords, fresh_database: DatabaseAddress) -> dict[st
     return await fingerprints(fresh_database.url)
 
 
+@pytest.fixture(scope="module")
+async def projected(module_records: CaseRecords, module_database: DatabaseAddress) -> DatabaseAddress:
+    """The history above, projected live once for the tests that only read the live tables."""
+    _write_history(module_records)
+    await catch_up(module_database.url)
+    return module_database
+
+
 async def test_rebuild_gives_the_same_rows_as_the_live_projection(
     live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:
@@ -139,6 +147,7 @@ class _Interrupted(Exception):
     pass
 
 
+@pytest.mark.slow  # a rebuild interrupted and resumed: about 2 s
 async def test_a_bulk_load_interrupted_after_noting_corrections_applies_each_once_when_resumed(
     live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:
@@ -229,12 +238,10 @@ async def test_a_rebuild_killed_mid_way_resumes_and_ends_equal_to_a_clean_one(
     assert await fingerprints(fresh_database.url) == after_resume
 
 
-async def test_status_days_summary_counts_the_status_rows_as_they_stand(
-    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
-) -> None:
+async def test_status_days_summary_counts_the_status_rows_as_they_stand(projected: DatabaseAddress) -> None:
     # Each status row's change judged anew against the row before it in time, summed per service
     # and day: the same rows the triggers kept through the derived values.
-    conn = await asyncpg.connect(fresh_database.url)
+    conn = await asyncpg.connect(projected.url)
     try:
         kept = await conn.fetch("SELECT * FROM read.status_days ORDER BY 1, 2")
         counted = await conn.fetch(
@@ -270,11 +277,11 @@ async def test_status_days_summary_counts_the_status_rows_as_they_stand(
     ],
 )
 async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
-    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress, summary: str, counted: str
+    projected: DatabaseAddress, summary: str, counted: str
 ) -> None:
     # Each row's service derived after its batch (and again for a corrected case): the summaries
     # hold what counting the rows with their case's service gives now, corrections included.
-    conn = await asyncpg.connect(fresh_database.url)
+    conn = await asyncpg.connect(projected.url)
     try:
         kept, fresh = await conn.fetch(summary), await conn.fetch(counted)
     finally:
@@ -283,11 +290,9 @@ async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
     assert [tuple(r) for r in kept] == [tuple(r) for r in fresh]
 
 
-async def test_every_reading_holds_its_cases_service(
-    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
-) -> None:
+async def test_every_reading_holds_its_cases_service(projected: DatabaseAddress) -> None:
     # The trajectory model derives it from its own copy of each opening (corrections included).
-    conn = await asyncpg.connect(fresh_database.url)
+    conn = await asyncpg.connect(projected.url)
     try:
         counts = await conn.fetchrow(
             "SELECT count(*) AS measures, count(*) FILTER (WHERE m.service IS DISTINCT FROM c.service)"
@@ -300,12 +305,10 @@ async def test_every_reading_holds_its_cases_service(
     assert counts["wrong"] == 0
 
 
-async def test_review_days_summary_counts_the_reviews_as_they_stand(
-    live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
-) -> None:
+async def test_review_days_summary_counts_the_reviews_as_they_stand(projected: DatabaseAddress) -> None:
     # Kept live by triggers through decisions, corrections and derived values: the same rows as
     # counting the reviews now.
-    conn = await asyncpg.connect(fresh_database.url)
+    conn = await asyncpg.connect(projected.url)
     try:
         kept = await conn.fetch("SELECT * FROM read.review_days ORDER BY 1, 2, 3, 4, 5, 6")
         counted = await conn.fetch(

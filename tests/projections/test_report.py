@@ -9,8 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from tests.api.helpers import Client
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 DOMAIN = "stability_self_management"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 
 from events.entries import EntryCorrected, PlanChanged, PlanConfirmed, ReviewRecorded
 from events.values import OutcomeDomain, ReviewKind
@@ -21,6 +22,8 @@ from service.write.application import CaseRecords
 from tests.api.helpers import Client
 from tests.support.projections import catch_up, meta, open_case
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DOMAIN = "stability_self_management"
@@ -176,6 +179,7 @@ async def _led_to(dsn: str) -> dict[uuid.UUID, tuple[bool, bool, bool, bool]]:
     }
 
 
+@pytest.mark.slow  # rebuilds every read model: about 2 s
 async def test_led_to_change_and_action_follow_corrections_and_rebuilds(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -7,8 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import DOMAIN, OTHER_DOMAIN, Client, assert_problem
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

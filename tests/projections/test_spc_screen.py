@@ -5,8 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.api.helpers import Client
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 ESCALATIONS_PER_MONTH = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1]
 """Fourteen months of escalations, one month with a spike (the NHSRplotthedots vignette's shape)."""

@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type hints
 
 from tests.api.helpers import Client
 from tests.support.tokens import TokenFactory
+
+pytestmark = pytest.mark.usefixtures("projector")  # its tests read projections
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DOMAIN = "stability_self_management"

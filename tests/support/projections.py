@@ -1,9 +1,14 @@
-"""Read-side helpers: bring projections up to date, fingerprint their tables, and write entries
-through the write side with the metadata every entry carries."""
+"""Read-side helpers: bring projections up to date (or keep them so, with a projector running beside the
+app), fingerprint their tables, and write entries through the write side with the metadata every
+entry carries."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TypedDict
 
@@ -13,6 +18,8 @@ from events.entries import CaseOpened
 from events.values import Actor, OutcomeDomain, Role
 from projections.generations import prepare_read_side, step
 from projections.models import MODELS, ReadModel
+from service.bootstrap import projector
+from service.database import DatabaseAddress
 from service.write.application import CaseRecords
 
 CLINICIAN = Actor(id="clin-p", role=Role.CLINICIAN)
@@ -96,3 +103,31 @@ def open_case(
         )
     )
     return case_id
+
+
+@contextlib.contextmanager
+def projector_beside(address: DatabaseAddress) -> Iterator[None]:
+    """The projector running in a thread of its own beside an app that serves without one, as
+    ``waymark project`` runs beside API replicas. Its own thread and event loop: the test client blocks
+    the test's loop while a request runs, and a request waiting for a position needs the projector to
+    move meanwhile."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(projector(address).run(stop))
+        except BaseException as failure:  # re-raised in the test's thread below
+            failures.append(failure)
+
+    thread = threading.Thread(target=run, name="projector")
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        loop.close()
+    if failures:
+        raise failures[0]
