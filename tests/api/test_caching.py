@@ -69,6 +69,7 @@ async def test_problems_are_not_stored(client: Client, auth: TokenFactory) -> No
         assert_not_stored(response)
 
 
+@pytest.mark.slow  # builds the OpenAPI document: about 1.5 s
 async def test_the_public_schema_may_be_cached(client: Client) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200

@@ -33,6 +33,7 @@ async def extended(runtime: Runtime) -> AsyncIterator[Client]:
         yield c
 
 
+@pytest.mark.slow  # an app of its own and two OpenAPI documents: about 0.9 s
 async def test_an_extension_s_routes_are_served_beside_the_api(extended: Client, client: Client) -> None:
     assert (await extended.get("/extension/greeting")).text == "hello"
     assert (await extended.get("/cases/00000000-0000-0000-0000-000000000000")).status_code == 401

@@ -36,6 +36,7 @@ async def serving(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.A
         yield http
 
 
+@pytest.mark.slow  # fifty reads held at the limit: about 1.3 s
 async def test_fifty_reads_over_the_limit_with_normal_reads_are_503s_and_200s_only(
     settings: Settings, runtime: Runtime, auth: TokenFactory
 ) -> None:

@@ -8,6 +8,7 @@ import base64
 import dataclasses
 
 import psycopg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from service.bootstrap import Runtime
@@ -21,6 +22,7 @@ from tests.support.tokens import TokenFactory
 KEY = base64.b64encode(bytes(range(32, 64))).decode()
 
 
+@pytest.mark.slow  # a database and a sealing runtime of its own: about 1-2 s
 async def test_an_entry_whose_wrapped_key_was_altered_is_a_record_integrity_problem(
     fresh_database: DatabaseAddress, settings: Settings, auth: TokenFactory
 ) -> None:

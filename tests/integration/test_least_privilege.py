@@ -178,6 +178,7 @@ def test_the_granted_role_runs_waymark_and_can_do_nothing_else(
         psycopg.connect(**roles.address(other, role).connect_kwargs()).close()
 
 
+@pytest.mark.slow  # a demo history on a database of its own: about 1.3 s
 async def test_a_bi_user_in_the_reporting_role_may_connect_and_read_the_reporting_views(
     roles: Roles, pg_server: DatabaseAddress
 ) -> None:

@@ -143,6 +143,7 @@ async def test_public_paths_answer_without_a_token(installation: Installation) -
     assert (await installation.client.get("/schema/openapi.json")).status_code == 200
 
 
+@pytest.mark.slow  # a runtime of its own: about 0.6 s
 async def test_each_waymark_refuses_a_token_of_another_organisation(
     settings: Settings, fresh_database: DatabaseAddress
 ) -> None:

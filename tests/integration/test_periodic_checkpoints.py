@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio.to_thread
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from litestar.testing import AsyncTestClient
@@ -86,6 +87,7 @@ def test_a_checkpoint_is_due_after_the_interval_when_anything_is_unsigned(
     assert _positions(fresh_database) == [4, 5]
 
 
+@pytest.mark.slow  # two signers taking turns: about 0.6 s
 async def test_two_serving_processes_sign_one_checkpoint_per_round(fresh_database: DatabaseAddress) -> None:
     _write(fresh_database, 5)
     stop = asyncio.Event()
@@ -101,6 +103,7 @@ async def test_two_serving_processes_sign_one_checkpoint_per_round(fresh_databas
     assert _positions(fresh_database) == [6]
 
 
+@pytest.mark.slow  # a signing runtime of its own: about 0.6 s
 async def test_the_running_service_signs_checkpoints_as_entries_arrive(
     fresh_database: DatabaseAddress, auth: TokenFactory, tmp_path: Path, settings: Settings
 ) -> None:

@@ -99,6 +99,7 @@ def sort_key(row: dict[str, Any]) -> str:
     return repr(sorted((key, str(value)) for key, value in row.items()))
 
 
+@pytest.mark.slow  # a demo history projected in an app of its own, every view twice: about 1.5 s
 async def test_every_view_exports_as_parquet_exactly_the_rows_of_its_period(
     exporting: Exporting, auth: TokenFactory
 ) -> None:
@@ -120,6 +121,7 @@ async def test_every_view_exports_as_parquet_exactly_the_rows_of_its_period(
     assert seen > 100, "the demo filled the views"
 
 
+@pytest.mark.slow  # a demo history projected in an app of its own: about 1 s
 async def test_every_view_exports_as_csv_with_the_view_s_columns_and_rows(
     exporting: Exporting, auth: TokenFactory
 ) -> None:

@@ -146,6 +146,7 @@ async def _opening_row(dsn: str, case_id: uuid.UUID) -> datetime:
         await conn.close()
 
 
+@pytest.mark.slow  # rebuilds the read models: about 1 s
 async def test_correcting_opened_on_moves_the_opening_live_and_on_rebuild(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

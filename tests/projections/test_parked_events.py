@@ -146,6 +146,7 @@ async def test_an_error_that_is_not_the_events_parks_nothing(
     assert parked_rows == 0
 
 
+@pytest.mark.slow  # a batch cancelled and tried again: about 0.7 s
 async def test_a_batch_cancelled_half_way_parks_nothing_and_applies_once_when_tried_again(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -37,6 +37,7 @@ def _review(records: CaseRecords) -> int:
     return receipt.position
 
 
+@pytest.mark.slow  # waits out a forged notification: about 1 s
 async def test_a_forged_notification_moves_no_position_and_a_real_one_still_arrives(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -125,6 +125,7 @@ async def projected(module_records: CaseRecords, module_database: DatabaseAddres
     return module_database
 
 
+@pytest.mark.slow  # rebuilds every read model: about 1.5 s
 async def test_rebuild_gives_the_same_rows_as_the_live_projection(
     live: dict[str, tuple[int, str]], fresh_database: DatabaseAddress
 ) -> None:

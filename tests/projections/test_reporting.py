@@ -31,6 +31,7 @@ FREE_TEXT = {
 }
 
 
+@pytest.mark.slow  # a demo history on a database of its own: about 0.9 s
 async def test_reporting_views_hold_no_free_text_and_no_raw_ids(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:

@@ -5,6 +5,7 @@ parked entry, and values derived from other rows of its case, included)."""
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from events.entries import EntryCorrected, PlanChanged
 from events.values import ReviewKind
@@ -71,6 +72,7 @@ def _history(records: CaseRecords) -> tuple[int, int]:
     return opening, mdt_at
 
 
+@pytest.mark.slow  # parks, mends and retries on a database of its own: about 1.2 s
 async def test_retry_applies_parked_events_in_their_place_once_they_can_be_applied(
     records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
