@@ -143,7 +143,7 @@ def projector(runtime: Runtime) -> Iterator[None]:
     """The projector, running beside the session's app for one module's tests
     (``pytestmark = pytest.mark.usefixtures("projector")``). Tests that only write pay nothing for the
     read side; the projector catches up on what they wrote when the next module that reads starts it."""
-    with projector_beside(runtime.address):
+    with projector_beside(runtime.records, runtime.address):
         yield
 
 

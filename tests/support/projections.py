@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypedDict
 
 import asyncpg
+import psycopg
 
 from events.entries import CaseOpened
 from events.values import Actor, OutcomeDomain, Role
@@ -21,6 +22,7 @@ from projections.models import MODELS, ReadModel
 from service.bootstrap import projector
 from service.database import DatabaseAddress
 from service.write.application import CaseRecords
+from tests.support.polling import wait_until
 
 CLINICIAN = Actor(id="clin-p", role=Role.CLINICIAN)
 
@@ -106,11 +108,12 @@ def open_case(
 
 
 @contextlib.contextmanager
-def projector_beside(address: DatabaseAddress) -> Iterator[None]:
+def projector_beside(records: CaseRecords, address: DatabaseAddress) -> Iterator[None]:
     """The projector running in a thread of its own beside an app that serves without one, as
-    ``waymark project`` runs beside API replicas. Its own thread and event loop: the test client blocks
-    the test's loop while a request runs, and a request waiting for a position needs the projector to
-    move meanwhile."""
+    ``waymark project`` runs beside API replicas, once it has caught up with the log as it stood (as a
+    projector kept running would have). Its own thread and event loop: the test client blocks the
+    test's loop while a request runs, and a request waiting for a position needs the projector to move
+    meanwhile."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     failures: list[BaseException] = []
@@ -124,10 +127,23 @@ def projector_beside(address: DatabaseAddress) -> Iterator[None]:
     thread = threading.Thread(target=run, name="projector")
     thread.start()
     try:
-        yield
+        head = records.recorder.max_notification_id() or 0
+        wait_until(
+            lambda: failures or _every_projection_at(address, head),
+            seconds=60,
+            failure=f"the projections never reached {head}",
+        )
+        if not failures:
+            yield
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join()
         loop.close()
     if failures:
         raise failures[0]
+
+
+def _every_projection_at(address: DatabaseAddress, head: int) -> bool:
+    with psycopg.connect(**address.connect_kwargs(), autocommit=True) as conn:
+        rows = conn.execute("SELECT position FROM read_meta.generations WHERE status = 'live'").fetchall()
+    return len(rows) == len(MODELS) and all(position >= head for (position,) in rows)
