@@ -10,7 +10,11 @@ entries whose rows changed:
 - ``<model>_changes`` is the log: one row per (position, view, entry), ``removed`` when the entry has
   no rows in the view after that batch. Kept, never updated after its batch commits.
 - ``<model>_row_versions`` holds each entry's last change, which the reporting views show as every
-  row's ``position`` and ``updated_at``.
+  row's ``position`` and ``updated_at``, and the entry's pseudonym (``entry_key``, the keyed hash the
+  views name it by), made once when its rows change rather than for every row each time a view is
+  read: two SHA-256 a row were most of an export's time. Replacing the pseudonym key rewrites them
+  (``projections.reporting.rotate_pseudonym_key``); a version without one (written before there was
+  a key) is hashed when read.
 
 The position is the last log position of the batch that made the change (``waymark.position``,
 set for the transaction by whoever applies events: ``mark_position``). A trigger without it fails the
@@ -29,7 +33,17 @@ import asyncpg
 
 from projections.triggers import statement_triggers
 
-__all__ = ["POSITION_SETTING", "Tracked", "change_tables", "fill", "keep", "mark_position", "tables"]
+__all__ = [
+    "POSITION_SETTING",
+    "Tracked",
+    "change_tables",
+    "fill",
+    "keep",
+    "keyed_hash",
+    "mark_position",
+    "store_entry_keys",
+    "tables",
+]
 
 POSITION_SETTING = "waymark.position"
 RELOAD = "*"
@@ -52,6 +66,16 @@ class Tracked:
         return self.owner or self.table
 
 
+def keyed_hash(column: str) -> str:
+    """SQL for the HMAC-SHA256 of a uuid column under the pseudonym key ``k`` (read_meta.pseudonym_key,
+    joined), in hex: RFC 2104 over the key's inner and outer pads with the built-in sha256()."""
+    return f"encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send({column}))), 'hex')"
+
+
+_KEY = "LEFT JOIN read_meta.pseudonym_key k ON true"
+"""Joined where versions are written: no key yet leaves the pseudonym to be made when read."""
+
+
 def change_tables(model: str) -> tuple[str, str]:
     """The names of a model's change log and row versions (served as ``read`` views by these names)."""
     return f"{model}_changes", f"{model}_row_versions"
@@ -65,7 +89,8 @@ def tables(schema: str, model: str) -> list[str]:
         " entry_id uuid NOT NULL, removed boolean NOT NULL, updated_at timestamptz NOT NULL,"
         " PRIMARY KEY (position, view, entry_id))",
         f"CREATE TABLE IF NOT EXISTS {schema}.{versions} (view text NOT NULL, entry_id uuid NOT NULL,"
-        " position bigint NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (view, entry_id))",
+        " position bigint NOT NULL, updated_at timestamptz NOT NULL, entry_key text,"
+        " PRIMARY KEY (view, entry_id))",
         # A reader's "rows changed after P" reads a few recent versions, never all of them.
         f"CREATE INDEX IF NOT EXISTS {versions}_by_position ON {schema}.{versions} (view, position)",
     ]
@@ -93,10 +118,11 @@ def _log(schema: str, model: str, tracked: Tracked, changed: str) -> str:
         FROM changed
         ON CONFLICT (position, view, entry_id)
         DO UPDATE SET removed = excluded.removed, updated_at = excluded.updated_at)
-    INSERT INTO {schema}.{versions} (view, entry_id, position, updated_at)
-        SELECT '{tracked.view}', id, at, clock_timestamp() FROM changed
+    INSERT INTO {schema}.{versions} (view, entry_id, position, updated_at, entry_key)
+        SELECT '{tracked.view}', id, at, clock_timestamp(), {keyed_hash("id")} FROM changed {_KEY}
         ON CONFLICT (view, entry_id)
-        DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at"""
+        DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at,
+                      entry_key = excluded.entry_key"""
 
 
 def keep(schema: str, model: str, tracked: Tracked) -> list[str]:
@@ -127,8 +153,9 @@ def fill(schema: str, model: str, tracked: tuple[Tracked, ...], position: int) -
     starts with a reload mark there (its earlier changes belonged to the generation replaced)."""
     log, versions = change_tables(model)
     statements = [
-        f"INSERT INTO {schema}.{versions} (view, entry_id, position, updated_at)"
-        f" SELECT DISTINCT '{t.view}', {t.key}, {position}, now() FROM {schema}.{t.table}"
+        f"INSERT INTO {schema}.{versions} (view, entry_id, position, updated_at, entry_key)"
+        f" SELECT '{t.view}', id, {position}, now(), {keyed_hash('id')}"
+        f" FROM (SELECT DISTINCT {t.key} AS id FROM {schema}.{t.table}) x {_KEY}"
         " ON CONFLICT (view, entry_id) DO NOTHING"
         for t in tracked
     ]
@@ -137,6 +164,14 @@ def fill(schema: str, model: str, tracked: tuple[Tracked, ...], position: int) -
         " true, now()) ON CONFLICT DO NOTHING"
     )
     return statements
+
+
+def store_entry_keys(schema: str, model: str) -> str:
+    """Set every version's pseudonym under the key as it now stands (after the key is replaced, or
+    for versions written before the column was)."""
+    versions = change_tables(model)[1]
+    key = keyed_hash("entry_id")
+    return f"UPDATE {schema}.{versions} SET entry_key = {key} FROM read_meta.pseudonym_key k"
 
 
 async def mark_position(conn: asyncpg.Connection, position: int) -> None:

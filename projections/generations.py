@@ -86,13 +86,40 @@ async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
         await install_views(conn, generation_schema(model.name, generation), model.published())
         return
     schema = generation_schema(model.name, live["generation"])
-    log = f"{schema}.{changes.change_tables(model.name)[0]}"
-    if model.tracked and await conn.fetchval("SELECT to_regclass($1) IS NULL", log):
+    log, versions = changes.change_tables(model.name)
+    if model.tracked and await conn.fetchval("SELECT to_regclass($1) IS NULL", f"{schema}.{log}"):
         # A generation from before change logs: empty ones let the reporting views install; its
         # layout differs, so the projector rebuilds it (filling them) before applying anything.
         for statement in changes.tables(schema, model.name):
             await conn.execute(statement)
         await install_views(conn, schema, model.published())
+    elif model.tracked and not await _has_column(conn, schema, versions, "entry_key"):
+        await _store_entry_keys(conn, model, schema)
+
+
+async def _has_column(conn: asyncpg.Connection, schema: str, table: str, column: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM information_schema.columns"
+            " WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+            schema,
+            table,
+            column,
+        )
+    )
+
+
+async def _store_entry_keys(conn: asyncpg.Connection, model: ReadModel, schema: str) -> None:
+    """A generation from before versions kept their pseudonyms: the column, triggers that fill it, and
+    the pseudonyms of the versions it holds (once, at the first start-up after the upgrade)."""
+    versions = changes.change_tables(model.name)[1]
+    async with conn.transaction():
+        await conn.execute(f"ALTER TABLE {schema}.{versions} ADD COLUMN IF NOT EXISTS entry_key text")
+        for tracked in model.tracked:
+            for statement in changes.keep(schema, model.name, tracked):
+                await conn.execute(statement)
+        await conn.execute(changes.store_entry_keys(schema, model.name))
+        await install_views(conn, schema, model.published())  # the read view shows the new column
 
 
 async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int) -> int:

@@ -14,6 +14,9 @@ from importlib import resources
 
 import asyncpg
 
+from projections.changes import change_tables, store_entry_keys
+from projections.schema import generation_schema
+
 __all__ = ["REPORTING_ROLE", "grant_reporting", "hmac_pads", "install_reporting", "rotate_pseudonym_key"]
 
 log = logging.getLogger("waymark.reporting")
@@ -53,11 +56,22 @@ async def install_reporting(conn: asyncpg.Connection) -> None:
 
 
 async def rotate_pseudonym_key(conn: asyncpg.Connection) -> None:
-    """Replace the pseudonym key: every pseudonym changes, and none can be matched to the old ones."""
-    await conn.execute(
-        "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
-        *hmac_pads(secrets.token_bytes(32)),
-    )
+    """Replace the pseudonym key: every pseudonym changes, and none can be matched to the old ones.
+    The pseudonyms kept with row versions are made again under the new key in the same transaction,
+    in every generation that has them (a rebuild under way included)."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
+            *hmac_pads(secrets.token_bytes(32)),
+        )
+        generations = await conn.fetch(
+            "SELECT name, generation FROM read_meta.generations WHERE status <> 'retired'"
+        )
+        for row in generations:
+            schema = generation_schema(row["name"], row["generation"])
+            versions = f"{schema}.{change_tables(row['name'])[1]}"
+            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", versions):
+                await conn.execute(store_entry_keys(schema, row["name"]))
 
 
 async def grant_reporting(conn: asyncpg.Connection) -> None:

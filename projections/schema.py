@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS read_meta.parked_events (
     PRIMARY KEY (name, generation, position)
 );
 CREATE INDEX IF NOT EXISTS parked_events_by_case ON read_meta.parked_events (case_id);
+CREATE TABLE IF NOT EXISTS read_meta.pseudonym_key (
+    only_one boolean PRIMARY KEY DEFAULT true CHECK (only_one),
+    inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),
+    outer_pad bytea NOT NULL CHECK (length(outer_pad) = 64),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE read_meta.pseudonym_key IS
+    'The HMAC key of reporting pseudonyms (as its 64-byte pads); replacing it changes every pseudonym.';
+REVOKE ALL ON read_meta.pseudonym_key FROM PUBLIC;
 CREATE OR REPLACE VIEW read.unprojected_entries AS
     SELECT p.name AS projection, p.position, p.case_id, p.entry_id, p.error, p.parked_at
     FROM read_meta.parked_events p

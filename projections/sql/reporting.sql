@@ -8,7 +8,10 @@
 -- inner and outer pads (pgcrypto is not in the embedded PostgreSQL):
 --     encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(id))), 'hex')
 -- Person keys are made once per case (the subquery "p", kept whole by OFFSET 0) and joined, not made
--- again for each of a case's thousands of rows: two SHA-256 per row were most of an export's time.
+-- again for each of a case's thousands of rows; an entry's key is made once when its rows change and
+-- kept with its row version (v.entry_key, projections/changes.py), hashed here only where a version
+-- has none. Two SHA-256 per row were most of an export's time. The key table is read_meta's
+-- (projections/schema.py), made before any generation's triggers can need it.
 --
 -- Every row carries the position and time of its entry's last change in this view; the entry is
 -- named by the view's own key where it has one (review_key, decision_key, setback_key,
@@ -17,19 +20,10 @@
 CREATE SCHEMA IF NOT EXISTS reporting;
 COMMENT ON SCHEMA reporting IS 'Pseudonymised, free-text-free views of Waymark projections for reporting tools.';
 
-CREATE TABLE IF NOT EXISTS read_meta.pseudonym_key (
-    only_one boolean PRIMARY KEY DEFAULT true CHECK (only_one),
-    inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),
-    outer_pad bytea NOT NULL CHECK (length(outer_pad) = 64),
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE read_meta.pseudonym_key IS 'The HMAC key of reporting pseudonyms (as its 64-byte pads); replacing it changes every pseudonym.';
-REVOKE ALL ON read_meta.pseudonym_key FROM PUBLIC;
-
 CREATE OR REPLACE VIEW reporting.people AS
     SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex') AS person_key,
            x.service, x.opened_on, x.domains,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+           coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS entry_key, v.position, v.updated_at
     FROM read.cases x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.care_row_versions v ON v.view = 'people' AND v.entry_id = x.entry_id;
 COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, service, opening date and the outcome domains in their plan.';
@@ -37,7 +31,7 @@ COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, 
 CREATE OR REPLACE VIEW reporting.case_status AS
     SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.status, x.reason,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+           coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS entry_key, v.position, v.updated_at
     FROM read.case_status x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.care_row_versions v ON v.view = 'case_status' AND v.entry_id = x.entry_id
     LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
@@ -45,7 +39,7 @@ CREATE OR REPLACE VIEW reporting.case_status AS
 COMMENT ON VIEW reporting.case_status IS 'Openings (from the start of the opening date), closures (with coded reason) and reopenings (when they happened); open days are counted from these.';
 
 CREATE OR REPLACE VIEW reporting.reviews AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS review_key,
+    SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS review_key,
            coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.kind, x.corrected, x.changed AS led_to_change, x.actioned AS led_to_action,
            v.position, v.updated_at
@@ -56,7 +50,7 @@ CREATE OR REPLACE VIEW reporting.reviews AS
 COMMENT ON VIEW reporting.reviews IS 'Reviews held (routine, formal, mdt, supervision); led_to_change = a plan change named the review within 28 days; led_to_action = a plan change or a "no change, because" confirmation named it within 28 days.';
 
 CREATE OR REPLACE VIEW reporting.plan_decisions AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS decision_key,
+    SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS decision_key,
            coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.kind, x.support_hours_per_week, x.caused, x.corrected,
            v.position, v.updated_at
@@ -67,7 +61,7 @@ CREATE OR REPLACE VIEW reporting.plan_decisions AS
 COMMENT ON VIEW reporting.plan_decisions IS 'Plan changes and confirmations ("no change, because"); caused = names a review, setback or escalation.';
 
 CREATE OR REPLACE VIEW reporting.decision_causes AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS decision_key,
+    SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS decision_key,
            encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.cause_id))), 'hex') AS cause_key,
            v.position, v.updated_at
     FROM read.decision_causes x CROSS JOIN read_meta.pseudonym_key k
@@ -75,7 +69,7 @@ CREATE OR REPLACE VIEW reporting.decision_causes AS
 COMMENT ON VIEW reporting.decision_causes IS 'Which review, setback or escalation (cause_key) each plan decision names.';
 
 CREATE OR REPLACE VIEW reporting.setbacks AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS setback_key,
+    SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS setback_key,
            coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.domains, x.contributing_factors, x.corrected,
            v.position, v.updated_at
@@ -86,7 +80,7 @@ CREATE OR REPLACE VIEW reporting.setbacks AS
 COMMENT ON VIEW reporting.setbacks IS 'Setbacks with their outcome domains and coded contributing factors.';
 
 CREATE OR REPLACE VIEW reporting.escalations AS
-    SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS escalation_key,
+    SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS escalation_key,
            coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.severity, x.plan_used_early, x.domains, r.occurred_at AS resolved_at,
            x.corrected, v.position, v.updated_at
@@ -100,7 +94,7 @@ COMMENT ON VIEW reporting.escalations IS 'Escalations: severity 1-4, whether the
 CREATE OR REPLACE VIEW reporting.ratings AS
     SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.measure, x.value, x.corrected,
-           encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+           coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS entry_key, v.position, v.updated_at
     FROM read.ratings x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.trajectory_row_versions v ON v.view = 'ratings' AND v.entry_id = x.entry_id
     LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key
@@ -111,7 +105,7 @@ CREATE OR REPLACE VIEW reporting.outcome_measures AS
     SELECT coalesce(p.person_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.case_id))), 'hex')) AS person_key,
            x.occurred_at, x.instrument, x.instrument_version, x.score, x.raw_total, x.higher_is_better,
            x.clinical_range, x.band, x.cutoff, x.clinical_when, x.reliable_change, x.source, x.domain,
-           x.corrected, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex') AS entry_key, v.position, v.updated_at
+           x.corrected, coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS entry_key, v.position, v.updated_at
     FROM read.measures x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.trajectory_row_versions v ON v.view = 'outcome_measures' AND v.entry_id = x.entry_id
     LEFT JOIN (SELECT c.case_id, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(c.case_id))), 'hex') AS person_key

@@ -1,0 +1,109 @@
+"""Entry pseudonyms kept with the row versions: made once when an entry's rows change (not for every
+row each time a view is read), equal to the HMAC-SHA256 of the entry id under the stored key, made
+again when the key is replaced, and filled in at start-up for a generation from before they were kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import asyncpg
+
+from projections.generations import prepare_read_side
+from projections.reporting import rotate_pseudonym_key
+from projections.schema import generation_schema
+from service.database import DatabaseAddress
+from service.tools.demo import DemoPlan, write_demo
+from service.write.application import CaseRecords
+from tests.projections.dead_letters import review
+from tests.support.projections import catch_up, models, open_case
+
+VERSIONS = (
+    "SELECT view, entry_id, entry_key FROM read.care_row_versions"
+    " UNION ALL SELECT view, entry_id, entry_key FROM read.trajectory_row_versions"
+)
+
+
+async def _kept_and_expected(conn: asyncpg.Connection) -> tuple[dict[object, str | None], dict[object, str]]:
+    """Each row version's kept pseudonym, and the HMAC of its entry id under the stored key."""
+    key = await _key(conn)
+    rows = await conn.fetch(VERSIONS)
+    kept = {(r["view"], r["entry_id"]): r["entry_key"] for r in rows}
+    expected = {
+        (r["view"], r["entry_id"]): hmac.new(key, r["entry_id"].bytes, hashlib.sha256).hexdigest()
+        for r in rows
+    }
+    return kept, expected
+
+
+async def _key(conn: asyncpg.Connection) -> bytes:
+    """The pseudonym key, from its stored inner pad (RFC 2104: the key XOR 0x36)."""
+    pads = await conn.fetchrow("SELECT inner_pad FROM read_meta.pseudonym_key")
+    assert pads is not None
+    return bytes(b ^ 0x36 for b in pads["inner_pad"])
+
+
+async def _projected(records: CaseRecords, database: DatabaseAddress) -> asyncpg.Connection:
+    write_demo(records, DemoPlan(people=3, months=4, seed=21))
+    await catch_up(database.url)
+    return await asyncpg.connect(database.url)
+
+
+async def test_every_row_version_keeps_its_entry_s_pseudonym_and_the_views_show_it(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    conn = await _projected(records, fresh_database)
+    try:
+        kept, expected = await _kept_and_expected(conn)
+        shown = {r["review_key"] for r in await conn.fetch("SELECT review_key FROM reporting.reviews")}
+    finally:
+        await conn.close()
+    assert len(kept) > 20
+    assert kept == expected
+    assert shown
+    assert shown == {key for (view, _), key in kept.items() if view == "reviews"}
+
+
+async def test_replacing_the_key_makes_every_kept_pseudonym_again(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    conn = await _projected(records, fresh_database)
+    try:
+        before, _ = await _kept_and_expected(conn)
+        await rotate_pseudonym_key(conn)
+        after, expected = await _kept_and_expected(conn)
+    finally:
+        await conn.close()
+    assert after == expected
+    assert not set(before.values()) & set(after.values())
+
+
+async def test_a_generation_from_before_kept_pseudonyms_is_given_them_at_start_up(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    conn = await _projected(records, fresh_database)
+    try:
+        for name in ("care", "trajectory"):  # as the tables were before: no column, no views on it
+            generation = await conn.fetchval(
+                "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
+            )
+            schema = generation_schema(name, generation)
+            await conn.execute(f"ALTER TABLE {schema}.{name}_row_versions DROP COLUMN entry_key CASCADE")
+        await prepare_read_side(conn, models())  # the next start-up
+        kept, expected = await _kept_and_expected(conn)
+        case_id = open_case(records)
+        written = review(case_id)
+        records.record(case_id, written)
+        await catch_up(fresh_database.url)
+        new = await conn.fetchval(
+            "SELECT entry_key FROM read.care_row_versions WHERE view = 'reviews' AND entry_id = $1",
+            written.entry_id,
+        )
+        shown = await conn.fetchval("SELECT count(*) FROM reporting.reviews")
+        key = await _key(conn)
+    finally:
+        await conn.close()
+    assert kept == expected
+    assert all(kept.values())
+    assert new == hmac.new(key, written.entry_id.bytes, hashlib.sha256).hexdigest()
+    assert shown > 0
