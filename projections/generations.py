@@ -120,6 +120,7 @@ async def _store_entry_keys(conn: asyncpg.Connection, model: ReadModel, schema: 
                 await conn.execute(statement)
         await conn.execute(changes.store_entry_keys(schema, model.name))
         await install_views(conn, schema, model.published())  # the read view shows the new column
+    await conn.execute(f"ANALYZE {schema}.{versions}")  # every row rewritten: plan with the new sizes
 
 
 async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_size: int) -> int:

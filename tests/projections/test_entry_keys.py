@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 
 import asyncpg
 
@@ -24,12 +25,15 @@ VERSIONS = (
 )
 
 
-async def _kept_and_expected(conn: asyncpg.Connection) -> tuple[dict[object, str | None], dict[object, str]]:
+Kept = dict[tuple[str, uuid.UUID], str | None]
+
+
+async def _kept_and_expected(conn: asyncpg.Connection) -> tuple[Kept, Kept]:
     """Each row version's kept pseudonym, and the HMAC of its entry id under the stored key."""
     key = await _key(conn)
     rows = await conn.fetch(VERSIONS)
-    kept = {(r["view"], r["entry_id"]): r["entry_key"] for r in rows}
-    expected = {
+    kept: Kept = {(r["view"], r["entry_id"]): r["entry_key"] for r in rows}
+    expected: Kept = {
         (r["view"], r["entry_id"]): hmac.new(key, r["entry_id"].bytes, hashlib.sha256).hexdigest()
         for r in rows
     }
