@@ -63,10 +63,10 @@ COMMENT ON VIEW reporting.plan_decisions IS 'Plan changes and confirmations ("no
 CREATE OR REPLACE VIEW reporting.decision_causes AS
     SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS decision_key,
            encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.cause_id))), 'hex') AS cause_key,
-           v.position, v.updated_at
+           x.decided_at, v.position, v.updated_at
     FROM read.decision_causes x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.care_row_versions v ON v.view = 'decision_causes' AND v.entry_id = x.entry_id;
-COMMENT ON VIEW reporting.decision_causes IS 'Which review, setback or escalation (cause_key) each plan decision names.';
+COMMENT ON VIEW reporting.decision_causes IS 'Which review, setback or escalation (cause_key) each plan decision names, and when the decision was made (its occurred_at in plan_decisions).';
 
 CREATE OR REPLACE VIEW reporting.setbacks AS
     SELECT coalesce(v.entry_key, encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send(x.entry_id))), 'hex')) AS setback_key,

@@ -117,10 +117,13 @@ def projector_beside(records: CaseRecords, address: DatabaseAddress) -> Iterator
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     failures: list[BaseException] = []
+    running = projector(address)
+    # Its read side set up (views replaced) before any test reads, as an app's lifespan does.
+    loop.run_until_complete(running.setup())
 
     def run() -> None:
         try:
-            loop.run_until_complete(projector(address).run(stop))
+            loop.run_until_complete(running.run(stop))
         except BaseException as failure:  # re-raised in the test's thread below
             failures.append(failure)
 

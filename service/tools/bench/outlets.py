@@ -115,10 +115,8 @@ async def _raw_copy(dsn: str, start: datetime, end: datetime) -> tuple[int, int]
     try:
         for view, export in EXPORTS.items():
             table = _RAW_TABLES.get(view, view.value)
-            where = export.period.replace("reporting.plan_decisions", "read.decisions")
-            where = where.replace("decision_key IN (SELECT decision_key", "entry_id IN (SELECT entry_id")
             status = await conn.copy_from_query(
-                f"SELECT * FROM read.{table} WHERE {where}",
+                f"SELECT * FROM read.{table} WHERE {export.period}",  # the same columns in read
                 start,
                 end,
                 output=sink,
