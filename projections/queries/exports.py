@@ -148,8 +148,7 @@ async def parquet_chunks(
     schema = arrow_schema((a.name, a.type.name) for a in statement.get_attributes())
     sink = _Sink()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    async with conn.transaction(readonly=True):
-        await conn.execute(_TEXT_FORMAT)
+    async with _read_only(conn):
         blocks = _copied(conn, export, start, end, cutter=CsvBatches(ROWS_PER_GROUP), queued=1)
         async with contextlib.aclosing(blocks):
             header = True
@@ -160,6 +159,22 @@ async def parquet_chunks(
                     yield written
     writer.close()
     yield sink.take()
+
+
+@contextlib.asynccontextmanager
+async def _read_only(conn: Reader) -> AsyncIterator[None]:
+    """A read-only transaction in which COPY writes the text ``csv_table`` reads. A failure part-way
+    is raised as itself: the COPY cut off with it leaves the connection unable even to roll back."""
+    transaction = conn.transaction(readonly=True)
+    await transaction.start()
+    try:
+        await conn.execute(_TEXT_FORMAT)
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the pool closes a connection left in that state
+            await transaction.rollback()
+        raise
+    await transaction.commit()
 
 
 _TEXT_FORMAT = (
