@@ -99,6 +99,9 @@ def server_settings(settings: Settings, *, temp_files: bool = True) -> dict[str,
         "plan_cache_mode": "force_custom_plan",
         "statement_timeout": str(settings.read_timeout_ms + BACKSTOP_MS),
         "work_mem": f"{settings.read_work_mem_kb}kB",
+        # A date taken from a time (a period's first day, an export's cut) is the UTC one whatever
+        # the server's zone, and CSV and Parquet exports write times alike.
+        "TimeZone": "UTC",
     }
     if temp_files:
         values["temp_file_limit"] = f"{settings.read_temp_file_limit_kb}kB"
