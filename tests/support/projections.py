@@ -118,8 +118,11 @@ def projector_beside(records: CaseRecords, address: DatabaseAddress) -> Iterator
     stop = asyncio.Event()
     failures: list[BaseException] = []
     running = projector(address)
-    # Its read side set up (views replaced) before any test reads, as an app's lifespan does.
-    loop.run_until_complete(running.setup())
+    try:  # its read side set up (views replaced) before any test reads, as an app's lifespan does
+        loop.run_until_complete(running.setup())
+    except BaseException:
+        loop.close()
+        raise
 
     def run() -> None:
         try:
