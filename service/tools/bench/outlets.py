@@ -15,12 +15,10 @@ import asyncpg
 import httpx
 
 from events.values import Role
-from projections.generations import live_generation, prepare_read_side, step
-from projections.models import MODELS
 from projections.queries.exports import EXPORTS, ExportView
-from projections.rebuild import rebuild
 from service.tools.bench.commands import open_cases
 from service.tools.bench.lag import Advances, LagRun, raw_tailing, write_steadily
+from service.tools.bench.rebuild import project_all
 from service.tools.bench.report import Figure
 from service.tools.bench.serving import projector
 from service.tools.bench.suites import Bench, p
@@ -32,7 +30,6 @@ __all__ = [
     "export_period",
     "measure_exports",
     "measure_feed",
-    "project_all",
     "run_exports",
     "run_feed",
 ]
@@ -58,24 +55,6 @@ def export_period() -> tuple[datetime, datetime]:
     """The year exported: the 366 days up to tomorrow."""
     end = datetime.now(UTC) + timedelta(days=1)
     return end - timedelta(days=366), end
-
-
-async def project_all(dsn: str) -> None:
-    """Bring every projection to the head of the log: a rebuild for one far behind (the benchmark
-    data is written in bulk), batches for the rest."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        models = [model() for model in MODELS.values()]
-        await prepare_read_side(conn, models)
-        head = await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM case_records_events")
-        for model in models:
-            live = await live_generation(conn, model)
-            if live is None or live["position"] < head - 5_000:
-                await rebuild(dsn, model)
-            while await step(conn, model, "live", 2_000) > 0:
-                pass
-    finally:
-        await conn.close()
 
 
 async def measure_exports(port: int, token: str, dsn: str) -> ExportRun:

@@ -12,11 +12,11 @@ import asyncpg
 import msgspec
 
 from projections.batch import read_events
-from projections.generations import prepare_read_side
+from projections.generations import live_generation, prepare_read_side, step
 from projections.models import MODELS, AuditTrail
 from projections.rebuild import rebuild
 
-__all__ = ["raw_audit_rebuild", "rebuild_rate"]
+__all__ = ["project_all", "raw_audit_rebuild", "rebuild_rate"]
 
 _LATE = timedelta(hours=24)
 
@@ -91,3 +91,21 @@ def _raw_row(record: asyncpg.Record) -> tuple[Any, ...]:
         UUID(corrects) if corrects else None,
         names_cause,
     )
+
+
+async def project_all(dsn: str) -> None:
+    """Bring every projection to the head of the log: a rebuild for one far behind (the benchmark
+    data is written in bulk), batches for the rest."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        models = [model() for model in MODELS.values()]
+        await prepare_read_side(conn, models)
+        head = await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM case_records_events")
+        for model in models:
+            live = await live_generation(conn, model)
+            if live is None or live["position"] < head - 5_000:
+                await rebuild(dsn, model)
+            while await step(conn, model, "live", 2_000) > 0:
+                pass
+    finally:
+        await conn.close()

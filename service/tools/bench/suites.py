@@ -33,6 +33,7 @@ from service.tools.bench.reads import (
     reads_in_process,
     reads_over_http,
 )
+from service.tools.bench.rebuild import project_all
 from service.tools.bench.replays import REPLAYS, moments, replays_in_process, replays_over_http
 from service.tools.bench.report import Figure, Report
 from service.tools.bench.serving import peak_rss_mb, projector, server
@@ -228,6 +229,8 @@ class Bench:
 
     def queries(self, kind: str) -> None:
         """Projection queries on the large database, over HTTP and called in process."""
+        # The targets are read from the projections, so they must hold the dataset first.
+        asyncio.run(project_all(self.runtime.address.url))
         case_ids, service, actor = asyncio.run(self._query_targets())
         watcher = projector(self.env)
         process = _or_stop(watcher, lambda: self.serve(kind))
