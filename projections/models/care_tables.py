@@ -262,4 +262,38 @@ SETBACK_FACTOR_DAYS = Summary(
 """Setbacks per service, UTC day and contributing factor (a setback counts once under each factor it
 names), for service learning's common barriers by month."""
 
-SUMMARIES: tuple[Summary, ...] = (REVIEW_DAYS, STATUS_DAYS, ESCALATION_DAYS, SETBACK_FACTOR_DAYS)
+STRATEGY_DAYS = Summary(
+    name="strategy_days",
+    source="strategy_introductions",
+    columns=(
+        ("service", "text"),
+        ("day", "date"),
+        ("strategy", "text"),
+        ("introductions", "bigint"),
+        ("with_ratings", "bigint"),
+        ("rating_change", "numeric"),
+    ),
+    key=("service", "day", "strategy"),
+    select=(
+        "r.service",
+        "(r.occurred_at AT TIME ZONE 'UTC')::date",
+        "r.strategy",
+        "1",
+        "(r.after - r.before IS NOT NULL)::int",
+        # numeric, so the sum taken away when a row's ratings are derived again is the sum added:
+        # a double precision sum kept up and down by triggers would drift from the rows' own.
+        "coalesce((r.after - r.before)::numeric, 0)",
+    ),
+    where="r.service IS NOT NULL",
+)
+"""Strategies introduced per service, UTC day and strategy, with how many had ratings on both sides
+and the sum of their change, for service learning's approaches that help: a year of a service sums a
+few thousand rows where the introductions are tens of thousands at 1M events."""
+
+SUMMARIES: tuple[Summary, ...] = (
+    REVIEW_DAYS,
+    STATUS_DAYS,
+    ESCALATION_DAYS,
+    SETBACK_FACTOR_DAYS,
+    STRATEGY_DAYS,
+)

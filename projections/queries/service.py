@@ -113,11 +113,22 @@ SELECT month, factor, sum(n)::bigint AS n FROM (
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
 
+# Whole UTC days from the per-day summary (read.strategy_days), the part days at either end from
+# the introductions; the mean change is their summed change over those with ratings on both sides.
 _STRATEGIES = f"""
-SELECT i.strategy, count(*) AS introductions, count(i.after - i.before) AS with_ratings,
-       avg(i.after - i.before) AS mean_change
-FROM read.strategy_introductions i
-WHERE {in_period("i")}
+WITH days AS ({WHOLE_DAYS})
+SELECT strategy, sum(n)::bigint AS introductions, sum(w)::bigint AS with_ratings,
+       sum(change) / nullif(sum(w), 0) AS mean_change
+FROM (
+    SELECT d.strategy, d.introductions AS n, d.with_ratings AS w, d.rating_change AS change
+    FROM read.strategy_days d, days
+    WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
+    UNION ALL
+    SELECT i.strategy, 1, (i.after - i.before IS NOT NULL)::int, (i.after - i.before)::numeric
+    FROM days, {EDGES}
+    JOIN read.strategy_introductions i ON i.occurred_at >= edge.lo AND i.occurred_at < edge.hi
+    WHERE ($3::text IS NULL OR i.service = $3) AND i.service IS NOT NULL
+) counted
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
 

@@ -275,9 +275,16 @@ async def test_status_days_summary_counts_the_status_rows_as_they_stand(projecte
             " JOIN read.cases c ON c.case_id = s.case_id, unnest(s.contributing_factors) f"
             " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         ),
+        (
+            "SELECT * FROM read.strategy_days ORDER BY 1, 2, 3",
+            "SELECT c.service, (i.occurred_at AT TIME ZONE 'UTC')::date, i.strategy, count(*),"
+            " count(i.after - i.before), coalesce(sum((i.after - i.before)::numeric), 0)"
+            " FROM read.strategy_introductions i JOIN read.cases c ON c.case_id = i.case_id"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ),
     ],
 )
-async def test_setback_and_escalation_summaries_count_the_rows_as_they_stand(
+async def test_per_day_summaries_count_the_rows_as_they_stand(
     projected: DatabaseAddress, summary: str, counted: str
 ) -> None:
     # Each row's service derived after its batch (and again for a corrected case): the summaries
