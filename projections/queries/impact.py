@@ -93,17 +93,25 @@ FROM read.reviews r WHERE {_IN_PERIOD}
 # days at either end of the period are counted from the reviews themselves.
 _TENTHS = "(date_part('epoch', r.first_decided_at - r.occurred_at) / 8640)::int"
 _UTC = "($1::timestamptz AT TIME ZONE 'UTC')"
-WHOLE_DAYS = f"""
-    SELECT (CASE WHEN {_UTC} = date_trunc('day', {_UTC}) THEN {_UTC}::date ELSE {_UTC}::date + 1 END)
-               AS first_day,
-           ($2::timestamptz AT TIME ZONE 'UTC')::date AS end_day
-"""
-EDGES = """LATERAL (VALUES
-        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
-        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
-                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)"""
-"""The part days at either end of the period ([lo, hi) each, empty where the period starts or ends
-at midnight UTC), beside the whole days of WHOLE_DAYS (``days``)."""
+_FIRST_DAY = f"(CASE WHEN {_UTC} = date_trunc('day', {_UTC}) THEN {_UTC}::date ELSE {_UTC}::date + 1 END)"
+_END_DAY = "($2::timestamptz AT TIME ZONE 'UTC')::date"
+WHOLE_DAYS = f"SELECT {_FIRST_DAY} AS first_day, {_END_DAY} AS end_day"
+
+
+def at_the_edges(alias: str) -> str:
+    """The part days at either end of the period ([$1, first whole day) and [end of the whole days,
+    $2), empty where the period starts or ends at midnight UTC), beside the whole days of
+    WHOLE_DAYS. Written over the parameters alone, so the planner sees two short ranges of
+    ``occurred_at`` and probes its index: joined to a list of edges, it scanned the whole table."""
+    first = f"({_FIRST_DAY}::timestamp AT TIME ZONE 'UTC')"
+    end = f"({_END_DAY}::timestamp AT TIME ZONE 'UTC')"
+    at = f"{alias}.occurred_at"
+    return (
+        f"(({at} >= $1::timestamptz AND {at} < least($2::timestamptz, {first}))"
+        f" OR ({at} >= greatest($1::timestamptz, {first}, {end}) AND {at} < $2::timestamptz))"
+    )
+
+
 _BY_MONTH = f"""
 WITH days AS ({WHOLE_DAYS})
 SELECT service, month, changed, actioned, tenths, sum(n)::bigint AS n FROM (
@@ -114,12 +122,9 @@ SELECT service, month, changed, actioned, tenths, sum(n)::bigint AS n FROM (
     UNION ALL
     SELECT r.service, date_trunc('month', r.occurred_at AT TIME ZONE 'UTC')::date, r.changed, r.actioned,
            {_TENTHS}, 1
-    FROM days, LATERAL (VALUES
-        ($1::timestamptz, least($2::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC')),
-        (greatest($1::timestamptz, days.first_day::timestamp AT TIME ZONE 'UTC',
-                  days.end_day::timestamp AT TIME ZONE 'UTC'), $2::timestamptz)) edge(lo, hi)
-    JOIN read.reviews r ON r.occurred_at >= edge.lo AND r.occurred_at < edge.hi
-    WHERE ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
+    FROM read.reviews r
+    WHERE {at_the_edges("r")}
+      AND ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
 ) counted
 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2
 """

@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader, in_period
-from projections.queries.impact import EDGES, WHOLE_DAYS
+from projections.queries.impact import WHOLE_DAYS, at_the_edges
 from projections.spc import XmRChart, xmr
 from projections.statistics import ChangeCategory, change_category
 
@@ -96,7 +96,7 @@ class ServiceLearning(msgspec.Struct, frozen=True):
 _IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
 
 # Whole UTC days from the per-day summary (read.setback_factor_days), the part days at either end of
-# the period from the setbacks, as review impact counts reviews (WHOLE_DAYS and EDGES).
+# the period from the setbacks, as review impact counts reviews (WHOLE_DAYS and at_the_edges).
 _FACTORS = f"""
 WITH days AS ({WHOLE_DAYS})
 SELECT month, factor, sum(n)::bigint AS n FROM (
@@ -105,10 +105,9 @@ SELECT month, factor, sum(n)::bigint AS n FROM (
     WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
     UNION ALL
     SELECT date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, f, 1
-    FROM days, {EDGES}
-    JOIN read.setbacks s ON s.occurred_at >= edge.lo AND s.occurred_at < edge.hi,
-    unnest(s.contributing_factors) f
-    WHERE ($3::text IS NULL OR s.service = $3) AND s.service IS NOT NULL
+    FROM read.setbacks s, unnest(s.contributing_factors) f
+    WHERE {at_the_edges("s")}
+      AND ($3::text IS NULL OR s.service = $3) AND s.service IS NOT NULL
 ) counted
 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
 """
@@ -125,9 +124,9 @@ FROM (
     WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
     UNION ALL
     SELECT i.strategy, 1, (i.after - i.before IS NOT NULL)::int, (i.after - i.before)::numeric
-    FROM days, {EDGES}
-    JOIN read.strategy_introductions i ON i.occurred_at >= edge.lo AND i.occurred_at < edge.hi
-    WHERE ($3::text IS NULL OR i.service = $3) AND i.service IS NOT NULL
+    FROM read.strategy_introductions i
+    WHERE {at_the_edges("i")}
+      AND ($3::text IS NULL OR i.service = $3) AND i.service IS NOT NULL
 ) counted
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25
 """
@@ -171,9 +170,9 @@ WITH months AS (
         WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
         UNION ALL
         SELECT date_trunc('month', e.occurred_at AT TIME ZONE 'UTC'), 1
-        FROM days, {EDGES}
-        JOIN read.escalations e ON e.occurred_at >= edge.lo AND e.occurred_at < edge.hi
-        WHERE ($3::text IS NULL OR e.service = $3) AND e.service IS NOT NULL
+        FROM read.escalations e
+        WHERE {at_the_edges("e")}
+          AND ($3::text IS NULL OR e.service = $3) AND e.service IS NOT NULL
     ) counted
     GROUP BY 1
 )
@@ -342,9 +341,9 @@ SELECT month, sum(CASE WHEN led THEN n ELSE 0 END)::numeric / sum(n) AS share FR
     WHERE s.day >= days.first_day AND s.day < days.end_day AND ($3::text IS NULL OR s.service = $3)
     UNION ALL
     SELECT date_trunc('month', r.occurred_at AT TIME ZONE 'UTC')::date, r.{{led_to}}, 1
-    FROM days, {EDGES}
-    JOIN read.reviews r ON r.occurred_at >= edge.lo AND r.occurred_at < edge.hi
-    WHERE ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
+    FROM read.reviews r
+    WHERE {at_the_edges("r")}
+      AND ($3::text IS NULL OR r.service = $3) AND r.service IS NOT NULL
 ) counted
 GROUP BY 1 ORDER BY 1
 """
