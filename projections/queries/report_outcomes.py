@@ -16,9 +16,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries import in_period
 from projections.queries.report_stalled import stalled_people
-from projections.queries.service import IMPROVEMENT, ServiceQuery, classify
+from projections.queries.service import IMPROVEMENT, ServiceQuery, classify, first_and_latest
 from projections.statistics import ChangeCategory
 
 __all__ = ["OutcomeCounts", "outcome_tables"]
@@ -54,16 +53,7 @@ class OutcomeCounts(msgspec.Struct, frozen=True):
         }
 
 
-_BY_DOMAIN = f"""
-SELECT DISTINCT ON (m.case_id, m.domain, m.instrument) m.case_id, m.domain, m.instrument,
-    first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
-    last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
-    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n
-FROM read.measures m
-WHERE {in_period("m")} AND m.domain IS NOT NULL
-WINDOW w AS (PARTITION BY m.case_id, m.domain, m.instrument ORDER BY m.occurred_at
-             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-"""
+_BY_DOMAIN = first_and_latest("m.domain, ", " AND m.domain IS NOT NULL")
 
 
 async def outcome_tables(

@@ -23,6 +23,7 @@ __all__ = [
     "ServiceQuery",
     "SpcMetric",
     "classify",
+    "first_and_latest",
     "improvement_shares",
     "service_learning",
     "spc",
@@ -182,19 +183,29 @@ FROM months m LEFT JOIN open_days o ON o.month = m.month LEFT JOIN escalations e
 ORDER BY 1
 """
 
-IMPROVEMENT = f"""
-SELECT DISTINCT ON (m.case_id, m.instrument) m.case_id, m.instrument,
-    first_value(m.score) OVER w AS baseline, first_value(m.clinical_range) OVER w AS clinical_at_baseline,
-    last_value(m.score) OVER w AS latest, last_value(m.clinical_range) OVER w AS clinical_at_latest,
-    last_value(m.reliable_change) OVER w AS reliable_change, m.higher_is_better, count(*) OVER w AS n,
-    last_value(m.occurred_at) OVER w AS latest_at
+
+def first_and_latest(by: str = "", where: str = "") -> str:
+    """Each person's first and latest reading of each instrument in the period (per ``by``, more
+    columns of ``m`` to tell readings apart, such as the domain), with how many readings. A
+    service's readings are one range of an index on their derived service (the trajectory model).
+    Ordered latest first, the latest row carries its own values and the window's one sort serves
+    DISTINCT ON too: in time order with a whole-partition frame it sorted twice (twice as slow)."""
+    keys = f"m.case_id, {by}m.instrument"
+    return f"""
+SELECT DISTINCT ON ({keys}) {keys},
+    last_value(m.score) OVER w AS baseline, last_value(m.clinical_range) OVER w AS clinical_at_baseline,
+    m.score AS latest, m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better,
+    count(*) OVER w AS n, m.occurred_at AS latest_at
 FROM read.measures m
-WHERE {in_period("m")}
-WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at
-             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+WHERE {in_period("m")}{where}
+WINDOW w AS (PARTITION BY {keys} ORDER BY m.occurred_at DESC
+             ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+ORDER BY {keys}, m.occurred_at DESC
 """
-"""Each person's first and latest reading of each instrument in the period, with how many readings
-(a service's readings are one range of an index on their derived service: see the trajectory model)."""
+
+
+IMPROVEMENT = first_and_latest()
+"""Per person and instrument (see ``first_and_latest``)."""
 
 
 async def service_learning(
