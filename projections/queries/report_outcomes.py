@@ -16,8 +16,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.queries.outcome_change import IMPROVEMENT, classify, first_and_latest
 from projections.queries.report_stalled import stalled_people
-from projections.queries.service import IMPROVEMENT, ServiceQuery, classify, first_and_latest
+from projections.queries.service import ServiceQuery
 from projections.statistics import ChangeCategory
 
 __all__ = ["OutcomeCounts", "outcome_tables"]

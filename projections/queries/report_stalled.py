@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries.service import classify
+from projections.queries.outcome_change import classify
 from projections.statistics import ChangeCategory
 
 __all__ = ["StalledCounts", "stalled_people", "what_followed"]

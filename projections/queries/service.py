@@ -11,23 +11,12 @@ from typing import Literal
 import asyncpg
 import msgspec
 
-from projections.queries import Reader, in_period
+from projections.queries import Reader
 from projections.queries.impact import WHOLE_DAYS, at_the_edges
+from projections.queries.outcome_change import IMPROVEMENT, ImprovementShare, improvement_shares
 from projections.spc import XmRChart, xmr
-from projections.statistics import ChangeCategory, change_category
 
-__all__ = [
-    "IMPROVEMENT",
-    "ImprovementShare",
-    "ServiceLearning",
-    "ServiceQuery",
-    "SpcMetric",
-    "classify",
-    "first_and_latest",
-    "improvement_shares",
-    "service_learning",
-    "spc",
-]
+__all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
 
 SpcMetric = Literal[
     "escalations-per-1000-open-days", "reviews-leading-to-change", "reviews-leading-to-action"
@@ -72,18 +61,6 @@ class MonthRate(msgspec.Struct, frozen=True):
     per_1000_open_days: float | None
 
 
-class ImprovementShare(msgspec.Struct, frozen=True):
-    """Of people with two or more readings of an instrument in the period, how many reliably improved."""
-
-    instrument: str
-    people: int
-    recovered: int
-    reliably_improved: int
-    no_reliable_change: int
-    reliably_deteriorated: int
-    share_reliably_improved: float | None
-
-
 class ServiceLearning(msgspec.Struct, frozen=True):
     """What the service can learn from its reviews and setbacks in a period."""
 
@@ -93,8 +70,6 @@ class ServiceLearning(msgspec.Struct, frozen=True):
     escalations_per_1000_open_days: list[MonthRate]
     reliable_improvement: list[ImprovementShare]
 
-
-_IN_SERVICE = "($3::text IS NULL OR c.service = $3)"
 
 # Whole UTC days from the per-day summary (read.setback_factor_days), the part days at either end of
 # the period from the setbacks, as review impact counts reviews (WHOLE_DAYS and at_the_edges).
@@ -184,30 +159,6 @@ ORDER BY 1
 """
 
 
-def first_and_latest(by: str = "", where: str = "") -> str:
-    """Each person's first and latest reading of each instrument in the period (per ``by``, more
-    columns of ``m`` to tell readings apart, such as the domain), with how many readings. A
-    service's readings are one range of an index on their derived service (the trajectory model).
-    Ordered latest first, the latest row carries its own values and the window's one sort serves
-    DISTINCT ON too: in time order with a whole-partition frame it sorted twice (twice as slow)."""
-    keys = f"m.case_id, {by}m.instrument"
-    return f"""
-SELECT DISTINCT ON ({keys}) {keys},
-    last_value(m.score) OVER w AS baseline, last_value(m.clinical_range) OVER w AS clinical_at_baseline,
-    m.score AS latest, m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better,
-    count(*) OVER w AS n, m.occurred_at AS latest_at
-FROM read.measures m
-WHERE {in_period("m")}{where}
-WINDOW w AS (PARTITION BY {keys} ORDER BY m.occurred_at DESC
-             ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-ORDER BY {keys}, m.occurred_at DESC
-"""
-
-
-IMPROVEMENT = first_and_latest()
-"""Per person and instrument (see ``first_and_latest``)."""
-
-
 async def service_learning(
     pool: asyncpg.Pool, query: ServiceQuery, now: datetime, *, with_strategies: bool
 ) -> ServiceLearning:
@@ -272,48 +223,6 @@ def _by_month(rows: Sequence[asyncpg.Record]) -> list[FactorsInMonth]:
     for row in rows:
         months.setdefault(row["month"], []).append(FactorCount(row["factor"], row["n"]))
     return [FactorsInMonth(month, ranked) for month, ranked in months.items()]
-
-
-def classify(r: asyncpg.Record) -> ChangeCategory | None:
-    """A person's change on one instrument from their first to latest reading; None with fewer than
-    two readings or no published reliable-change threshold."""
-    if r["n"] < 2 or r["reliable_change"] is None:
-        return None
-    return change_category(
-        r["baseline"],
-        r["latest"],
-        threshold=r["reliable_change"],
-        higher_is_better=r["higher_is_better"],
-        clinical_at_baseline=r["clinical_at_baseline"],
-        clinical_at_latest=r["clinical_at_latest"],
-    )
-
-
-def improvement_shares(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
-    """Per instrument, how many people fell in each category of change (rows of ``IMPROVEMENT``)."""
-    counts: dict[str, dict[ChangeCategory, int]] = {}
-    for r in rows:
-        category = classify(r)
-        if category is None:
-            continue
-        bucket = counts.setdefault(r["instrument"], dict.fromkeys(ChangeCategory, 0))
-        bucket[category] += 1
-    result = []
-    for instrument, bucket in sorted(counts.items()):
-        people = sum(bucket.values())
-        improved = bucket[ChangeCategory.RECOVERED] + bucket[ChangeCategory.RELIABLY_IMPROVED]
-        result.append(
-            ImprovementShare(
-                instrument,
-                people,
-                bucket[ChangeCategory.RECOVERED],
-                bucket[ChangeCategory.RELIABLY_IMPROVED],
-                bucket[ChangeCategory.NO_RELIABLE_CHANGE],
-                bucket[ChangeCategory.RELIABLY_DETERIORATED],
-                round(improved / people, 4) if people else None,
-            )
-        )
-    return result
 
 
 async def spc(
