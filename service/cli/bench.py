@@ -9,7 +9,19 @@ import click
 
 __all__ = ["SUITES", "bench"]
 
-SUITES = ("rebuild", "lag", "commands", "reads", "queries", "pages", "audit", "exports", "feed", "replica")
+SUITES = (
+    "rebuild",
+    "lag",
+    "commands",
+    "reads",
+    "queries",
+    "reports",
+    "pages",
+    "audit",
+    "exports",
+    "feed",
+    "replica",
+)
 
 
 @click.command()

@@ -22,6 +22,7 @@ from service.tools.bench.outlets import run_exports, run_feed
 from service.tools.bench.rebuild import raw_audit_rebuild, rebuild_rate
 from service.tools.bench.replica import measure_replica_reads
 from service.tools.bench.report import Figure, Report
+from service.tools.bench.reports import run_reports
 from service.tools.bench.serving import watch_peak_rss_mb
 from service.tools.bench.suites import Bench, p
 from service.tools.processes import BIN, Process
@@ -126,6 +127,8 @@ def _served(runner: Bench, kind: str, chosen: tuple[str, ...], rate: float) -> N
         runner.reads(kind)
     if "queries" in chosen:
         runner.queries(kind)
+    if "reports" in chosen:
+        run_reports(runner, kind)
     if "pages" in chosen:
         runner.pages(kind)
     if "exports" in chosen:

@@ -39,7 +39,7 @@ from service.tools.bench.report import Figure, Report
 from service.tools.bench.serving import peak_rss_mb, projector, server
 from service.tools.processes import Process
 
-__all__ = ["Bench"]
+__all__ = ["Bench", "largest_service", "p"]
 
 
 def p(values: list[float], q: int) -> float:
@@ -282,9 +282,7 @@ class Bench:
                     "SELECT case_id FROM read.cases WHERE service <> 'bench' ORDER BY case_id LIMIT 500"
                 )
             ]
-            service = await conn.fetchval(
-                "SELECT service FROM read.cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-            )
+            service = await conn.fetchval(_LARGEST_SERVICE)
             actor = await conn.fetchval(
                 "SELECT actor_id FROM read.audit_entries GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
             )
@@ -298,6 +296,18 @@ class Bench:
             self.report.add(
                 Figure(f"peak RSS, {name}", "MB", [peak], target="<= 300 MB", higher_is_better=False)
             )
+
+
+_LARGEST_SERVICE = "SELECT service FROM read.cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+
+
+async def largest_service(dsn: str) -> str:
+    """The service with the most cases: the one the period queries are measured for."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return str(await conn.fetchval(_LARGEST_SERVICE))
+    finally:
+        await conn.close()
 
 
 def _or_stop(watcher: Process, start: Callable[[], Process]) -> Process:
