@@ -68,8 +68,8 @@ class Tracked:
 
 def keyed_hash(column: str) -> str:
     """SQL for the HMAC-SHA256 of a uuid column under the pseudonym key ``k`` (read_meta.pseudonym_key,
-    joined), in hex: RFC 2104 over the key's inner and outer pads with the built-in sha256()."""
-    return f"encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send({column}))), 'hex')"
+    joined), in hex: ``read_meta.keyed_hash`` (``META_DDL``), which the reporting views call too."""
+    return f"read_meta.keyed_hash(k.inner_pad, k.outer_pad, {column})"
 
 
 _KEY = "LEFT JOIN read_meta.pseudonym_key k ON true"

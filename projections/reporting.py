@@ -25,6 +25,7 @@ REPORTING_ROLE = "waymark_reporting"
 """A NOLOGIN role with read access to the reporting views only; grant it to BI users."""
 
 _SHA256_BLOCK = 64
+_KEYED_HASH = "read_meta.keyed_hash(bytea, bytea, uuid)"
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -42,7 +43,7 @@ async def install_reporting(conn: asyncpg.Connection) -> None:
             await conn.execute(script)
     except asyncpg.InvalidTableDefinitionError:
         # A view's columns changed other than at its end, which CREATE OR REPLACE cannot do.
-        views = re.findall(r"CREATE OR REPLACE VIEW (reporting\.\w+)", script)
+        views = re.findall(r"CREATE OR REPLACE VIEW ((?:reporting|read_meta)\.\w+)", script)
         async with conn.transaction():
             await conn.execute(f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
             await conn.execute(script)
@@ -100,5 +101,7 @@ async def grant_reporting(conn: asyncpg.Connection) -> None:
         async with conn.transaction():
             await conn.execute(f"GRANT USAGE ON SCHEMA reporting TO {REPORTING_ROLE}")
             await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO {REPORTING_ROLE}")
+            # The views call it with their reader's EXECUTE right; without the key's pads it is no use.
+            await conn.execute(f"GRANT EXECUTE ON FUNCTION {_KEYED_HASH} TO {REPORTING_ROLE}")
     except asyncpg.InsufficientPrivilegeError:
         log.warning("cannot grant %s the reporting views: they belong to another role", REPORTING_ROLE)
