@@ -11,15 +11,16 @@ from projections import changes
 from projections.batch import apply_events, read_events
 from projections.models.base import ReadModel
 from projections.parking import apply_or_park, park
-from projections.reporting import install_reporting
+from projections.reporting import install_reporting, make_pseudonym_key
 from projections.schema import META_DDL, POSITIONS_CHANNEL, generation_schema, install_views, key_of
 
 __all__ = ["create_generation", "ensure_live", "live_generation", "prepare", "prepare_read_side", "step"]
 
 
 async def prepare(conn: asyncpg.Connection) -> None:
-    """Create the read side's bookkeeping schema (idempotent)."""
+    """Create the read side's bookkeeping schema and the pseudonym key (idempotent)."""
     await conn.execute(META_DDL)
+    await make_pseudonym_key(conn)
 
 
 async def prepare_read_side(conn: asyncpg.Connection, models: Sequence[ReadModel]) -> None:

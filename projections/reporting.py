@@ -17,7 +17,14 @@ import asyncpg
 from projections.changes import change_tables, store_entry_keys
 from projections.schema import generation_schema
 
-__all__ = ["REPORTING_ROLE", "grant_reporting", "hmac_pads", "install_reporting", "rotate_pseudonym_key"]
+__all__ = [
+    "REPORTING_ROLE",
+    "grant_reporting",
+    "hmac_pads",
+    "install_reporting",
+    "make_pseudonym_key",
+    "rotate_pseudonym_key",
+]
 
 log = logging.getLogger("waymark.reporting")
 
@@ -35,8 +42,7 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 async def install_reporting(conn: asyncpg.Connection) -> None:
-    """Create or refresh the reporting views and the pseudonym key (made once), then let the
-    reporting role read the views."""
+    """Create or refresh the reporting views, then let the reporting role read them."""
     script = resources.files("projections").joinpath("sql/reporting.sql").read_text()
     try:
         async with conn.transaction():
@@ -47,19 +53,22 @@ async def install_reporting(conn: asyncpg.Connection) -> None:
         async with conn.transaction():
             await conn.execute(f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
             await conn.execute(script)
-    async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING",
-            *hmac_pads(secrets.token_bytes(32)),
-        )
+    await grant_reporting(conn)
+
+
+async def make_pseudonym_key(conn: asyncpg.Connection) -> None:
+    """Make the pseudonym key if there is none: with read_meta (``prepare``), before any generation
+    exists, so no row version is ever written without its entry's pseudonym."""
+    await conn.execute(
+        "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        *hmac_pads(secrets.token_bytes(32)),
+    )
     if await conn.fetchval(
         "SELECT reltuples < 0 FROM pg_class WHERE oid = 'read_meta.pseudonym_key'::regclass"
     ):
         # One row never reaches autovacuum's threshold: unanalysed, the planner takes the key for
         # hundreds of rows and plans every reporting view's joins for that many times the rows.
         await conn.execute("ANALYZE read_meta.pseudonym_key")
-    await grant_reporting(conn)
 
 
 async def rotate_pseudonym_key(conn: asyncpg.Connection) -> None:

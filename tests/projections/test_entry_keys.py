@@ -85,12 +85,7 @@ async def test_replacing_the_key_makes_every_kept_pseudonym_again(projected: asy
 async def test_a_generation_from_before_kept_pseudonyms_is_given_them_at_start_up(
     projected: asyncpg.Connection, records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
-    for name in ("care", "trajectory"):  # as the tables were before: no column, no views on it
-        generation = await projected.fetchval(
-            "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
-        )
-        schema = generation_schema(name, generation)
-        await projected.execute(f"ALTER TABLE {schema}.{name}_row_versions DROP COLUMN entry_key CASCADE")
+    await _drop_kept_pseudonyms(projected)
     await prepare_read_side(projected, models())  # the next start-up
     kept, expected = await _kept_and_expected(projected)
     case_id = open_case(records)
@@ -107,3 +102,24 @@ async def test_a_generation_from_before_kept_pseudonyms_is_given_them_at_start_u
     assert all(kept.values())
     assert new == hmac.new(key, written.entry_id.bytes, hashlib.sha256).hexdigest()
     assert shown > 0
+
+
+async def test_a_start_up_without_a_key_makes_it_before_it_keeps_any_pseudonym(
+    projected: asyncpg.Connection,
+) -> None:
+    await projected.execute("DELETE FROM read_meta.pseudonym_key")
+    await _drop_kept_pseudonyms(projected)
+    await prepare_read_side(projected, models())
+    kept, expected = await _kept_and_expected(projected)
+    assert kept == expected
+    assert all(kept.values())
+
+
+async def _drop_kept_pseudonyms(conn: asyncpg.Connection) -> None:
+    """The live generations' versions as they were before: no pseudonym column, no views on it."""
+    for name in ("care", "trajectory"):
+        generation = await conn.fetchval(
+            "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
+        )
+        schema = generation_schema(name, generation)
+        await conn.execute(f"ALTER TABLE {schema}.{name}_row_versions DROP COLUMN entry_key CASCADE")
