@@ -12,9 +12,10 @@
 -- expression: the planner inlines it, so a view plans as if the HMAC were written out.
 -- Person keys are made once per case (read_meta.person_keys, kept whole by OFFSET 0) and joined, not
 -- made again for each of a case's thousands of rows; an entry's key is made once when its rows change
--- and kept with its row version (v.entry_key, projections/changes.py), hashed here only where a
--- version has none. Two SHA-256 per row were most of an export's time. The key table and the function
--- are read_meta's (projections/schema.py), made before any generation's triggers can need them.
+-- and kept with its row version (v.entry_key, projections/changes.py): two SHA-256 per row were most
+-- of an export's time. Every version has one: the key table, the key and the function are made with
+-- read_meta (projections/schema.py, generations.prepare), before any generation's triggers can need
+-- them, and replacing the key rewrites them (projections/reporting.py).
 --
 -- Every row carries the position and time of its entry's last change in this view; the entry is
 -- named by the view's own key where it has one (review_key, decision_key, setback_key,
@@ -31,7 +32,7 @@ CREATE OR REPLACE VIEW read_meta.person_keys AS
 CREATE OR REPLACE VIEW reporting.people AS
     SELECT read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id) AS person_key,
            x.service, x.opened_on, x.domains,
-           coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS entry_key, v.position, v.updated_at
+           v.entry_key, v.position, v.updated_at
     FROM read.cases x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.care_row_versions v ON v.view = 'people' AND v.entry_id = x.entry_id;
 COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, service, opening date and the outcome domains in their plan.';
@@ -39,14 +40,14 @@ COMMENT ON VIEW reporting.people IS 'One row per case: pseudonymous person key, 
 CREATE OR REPLACE VIEW reporting.case_status AS
     SELECT coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.status, x.reason,
-           coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS entry_key, v.position, v.updated_at
+           v.entry_key, v.position, v.updated_at
     FROM read.case_status x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.care_row_versions v ON v.view = 'case_status' AND v.entry_id = x.entry_id
     LEFT JOIN read_meta.person_keys p ON p.case_id = x.case_id;
 COMMENT ON VIEW reporting.case_status IS 'Openings (from the start of the opening date), closures (with coded reason) and reopenings (when they happened); open days are counted from these.';
 
 CREATE OR REPLACE VIEW reporting.reviews AS
-    SELECT coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS review_key,
+    SELECT v.entry_key AS review_key,
            coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.kind, x.corrected, x.changed AS led_to_change, x.actioned AS led_to_action,
            v.position, v.updated_at
@@ -56,7 +57,7 @@ CREATE OR REPLACE VIEW reporting.reviews AS
 COMMENT ON VIEW reporting.reviews IS 'Reviews held (routine, formal, mdt, supervision); led_to_change = a plan change named the review within 28 days; led_to_action = a plan change or a "no change, because" confirmation named it within 28 days.';
 
 CREATE OR REPLACE VIEW reporting.plan_decisions AS
-    SELECT coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS decision_key,
+    SELECT v.entry_key AS decision_key,
            coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.kind, x.support_hours_per_week, x.caused, x.corrected,
            v.position, v.updated_at
@@ -66,7 +67,7 @@ CREATE OR REPLACE VIEW reporting.plan_decisions AS
 COMMENT ON VIEW reporting.plan_decisions IS 'Plan changes and confirmations ("no change, because"); caused = names a review, setback or escalation.';
 
 CREATE OR REPLACE VIEW reporting.decision_causes AS
-    SELECT coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS decision_key,
+    SELECT v.entry_key AS decision_key,
            read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.cause_id) AS cause_key,
            x.decided_at, v.position, v.updated_at
     FROM read.decision_causes x CROSS JOIN read_meta.pseudonym_key k
@@ -74,7 +75,7 @@ CREATE OR REPLACE VIEW reporting.decision_causes AS
 COMMENT ON VIEW reporting.decision_causes IS 'Which review, setback or escalation (cause_key) each plan decision names, and when the decision was made (its occurred_at in plan_decisions).';
 
 CREATE OR REPLACE VIEW reporting.setbacks AS
-    SELECT coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS setback_key,
+    SELECT v.entry_key AS setback_key,
            coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.domains, x.contributing_factors, x.corrected,
            v.position, v.updated_at
@@ -84,7 +85,7 @@ CREATE OR REPLACE VIEW reporting.setbacks AS
 COMMENT ON VIEW reporting.setbacks IS 'Setbacks with their outcome domains and coded contributing factors.';
 
 CREATE OR REPLACE VIEW reporting.escalations AS
-    SELECT coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS escalation_key,
+    SELECT v.entry_key AS escalation_key,
            coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.severity, x.plan_used_early, x.domains, r.occurred_at AS resolved_at,
            x.corrected, v.position, v.updated_at
@@ -97,7 +98,7 @@ COMMENT ON VIEW reporting.escalations IS 'Escalations: severity 1-4, whether the
 CREATE OR REPLACE VIEW reporting.ratings AS
     SELECT coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.measure, x.value, x.corrected,
-           coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS entry_key, v.position, v.updated_at
+           v.entry_key, v.position, v.updated_at
     FROM read.ratings x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.trajectory_row_versions v ON v.view = 'ratings' AND v.entry_id = x.entry_id
     LEFT JOIN read_meta.person_keys p ON p.case_id = x.case_id;
@@ -107,7 +108,7 @@ CREATE OR REPLACE VIEW reporting.outcome_measures AS
     SELECT coalesce(p.person_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.case_id)) AS person_key,
            x.occurred_at, x.instrument, x.instrument_version, x.score, x.raw_total, x.higher_is_better,
            x.clinical_range, x.band, x.cutoff, x.clinical_when, x.reliable_change, x.source, x.domain,
-           x.corrected, coalesce(v.entry_key, read_meta.keyed_hash(k.inner_pad, k.outer_pad, x.entry_id)) AS entry_key, v.position, v.updated_at
+           x.corrected, v.entry_key, v.position, v.updated_at
     FROM read.measures x CROSS JOIN read_meta.pseudonym_key k
     JOIN read.trajectory_row_versions v ON v.view = 'outcome_measures' AND v.entry_id = x.entry_id
     LEFT JOIN read_meta.person_keys p ON p.case_id = x.case_id;

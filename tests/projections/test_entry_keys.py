@@ -115,11 +115,34 @@ async def test_a_start_up_without_a_key_makes_it_before_it_keeps_any_pseudonym(
     assert all(kept.values())
 
 
+async def test_versions_kept_in_a_column_allowing_nulls_have_every_pseudonym_after_start_up(
+    projected: asyncpg.Connection,
+) -> None:
+    for table in await _live_versions(projected):  # as the previous version made them, some lost
+        await projected.execute(f"ALTER TABLE {table} ALTER COLUMN entry_key DROP NOT NULL")
+        lose = f"UPDATE {table} SET entry_key = NULL WHERE view IN ('reviews', 'ratings')"  # noqa: S608
+        await projected.execute(lose)
+    await prepare_read_side(projected, models())
+    kept, expected = await _kept_and_expected(projected)
+    shown = {r["review_key"] for r in await projected.fetch("SELECT review_key FROM reporting.reviews")}
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await projected.execute("UPDATE read.care_row_versions SET entry_key = NULL WHERE view = 'reviews'")
+    assert kept == expected
+    assert shown == {key for (view, _), key in kept.items() if view == "reviews"}
+
+
 async def _drop_kept_pseudonyms(conn: asyncpg.Connection) -> None:
     """The live generations' versions as they were before: no pseudonym column, no views on it."""
+    for table in await _live_versions(conn):
+        await conn.execute(f"ALTER TABLE {table} DROP COLUMN entry_key CASCADE")
+
+
+async def _live_versions(conn: asyncpg.Connection) -> list[str]:
+    """The live generations' row-version tables."""
+    tables = []
     for name in ("care", "trajectory"):
         generation = await conn.fetchval(
             "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
         )
-        schema = generation_schema(name, generation)
-        await conn.execute(f"ALTER TABLE {schema}.{name}_row_versions DROP COLUMN entry_key CASCADE")
+        tables.append(f"{generation_schema(name, generation)}.{name}_row_versions")
+    return tables
