@@ -13,8 +13,8 @@ entries whose rows changed:
   row's ``position`` and ``updated_at``, and the entry's pseudonym (``entry_key``, the keyed hash the
   views name it by), made once when its rows change rather than for every row each time a view is
   read: two SHA-256 a row were most of an export's time. Replacing the pseudonym key rewrites them
-  (``projections.reporting.rotate_pseudonym_key``); a version without one (written before there was
-  a key) is hashed when read.
+  (``projections.reporting.rotate_pseudonym_key``). Every version has one, as the views rely on: the
+  key is made with read_meta, before anything writes a version, and the column refuses none.
 
 The position is the last log position of the batch that made the change (``waymark.position``,
 set for the transaction by whoever applies events: ``mark_position``). A trigger without it fails the
@@ -68,12 +68,12 @@ class Tracked:
 
 def keyed_hash(column: str) -> str:
     """SQL for the HMAC-SHA256 of a uuid column under the pseudonym key ``k`` (read_meta.pseudonym_key,
-    joined), in hex: RFC 2104 over the key's inner and outer pads with the built-in sha256()."""
-    return f"encode(sha256(k.outer_pad || sha256(k.inner_pad || uuid_send({column}))), 'hex')"
+    joined), in hex: ``read_meta.keyed_hash`` (``META_DDL``), which the reporting views call too."""
+    return f"read_meta.keyed_hash(k.inner_pad, k.outer_pad, {column})"
 
 
 _KEY = "LEFT JOIN read_meta.pseudonym_key k ON true"
-"""Joined where versions are written: no key yet leaves the pseudonym to be made when read."""
+"""Joined where versions are written; with no key the pseudonym is null, which the column refuses."""
 
 
 def change_tables(model: str) -> tuple[str, str]:
@@ -89,7 +89,7 @@ def tables(schema: str, model: str) -> list[str]:
         " entry_id uuid NOT NULL, removed boolean NOT NULL, updated_at timestamptz NOT NULL,"
         " PRIMARY KEY (position, view, entry_id))",
         f"CREATE TABLE IF NOT EXISTS {schema}.{versions} (view text NOT NULL, entry_id uuid NOT NULL,"
-        " position bigint NOT NULL, updated_at timestamptz NOT NULL, entry_key text,"
+        " position bigint NOT NULL, updated_at timestamptz NOT NULL, entry_key text NOT NULL,"
         " PRIMARY KEY (view, entry_id))",
         # A reader's "rows changed after P" reads a few recent versions, never all of them.
         f"CREATE INDEX IF NOT EXISTS {versions}_by_position ON {schema}.{versions} (view, position)",

@@ -11,15 +11,16 @@ from projections import changes
 from projections.batch import apply_events, read_events
 from projections.models.base import ReadModel
 from projections.parking import apply_or_park, park
-from projections.reporting import install_reporting
+from projections.reporting import install_reporting, make_pseudonym_key
 from projections.schema import META_DDL, POSITIONS_CHANNEL, generation_schema, install_views, key_of
 
 __all__ = ["create_generation", "ensure_live", "live_generation", "prepare", "prepare_read_side", "step"]
 
 
 async def prepare(conn: asyncpg.Connection) -> None:
-    """Create the read side's bookkeeping schema (idempotent)."""
+    """Create the read side's bookkeeping schema and the pseudonym key (idempotent)."""
     await conn.execute(META_DDL)
+    await make_pseudonym_key(conn)
 
 
 async def prepare_read_side(conn: asyncpg.Connection, models: Sequence[ReadModel]) -> None:
@@ -86,32 +87,34 @@ async def ensure_live(conn: asyncpg.Connection, model: ReadModel) -> None:
         await install_views(conn, generation_schema(model.name, generation), model.published())
         return
     schema = generation_schema(model.name, live["generation"])
-    log, versions = changes.change_tables(model.name)
-    if model.tracked and await conn.fetchval("SELECT to_regclass($1) IS NULL", f"{schema}.{log}"):
+    logged, kept = await _change_tables_state(conn, model, schema) if model.tracked else (True, True)
+    if not logged:
         # A generation from before change logs: empty ones let the reporting views install; its
         # layout differs, so the projector rebuilds it (filling them) before applying anything.
         for statement in changes.tables(schema, model.name):
             await conn.execute(statement)
         await install_views(conn, schema, model.published())
-    elif model.tracked and not await _has_column(conn, schema, versions, "entry_key"):
+    elif not kept:
         await _store_entry_keys(conn, model, schema)
 
 
-async def _has_column(conn: asyncpg.Connection, schema: str, table: str, column: str) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT true FROM information_schema.columns"
-            " WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
-            schema,
-            table,
-            column,
-        )
+async def _change_tables_state(conn: asyncpg.Connection, model: ReadModel, schema: str) -> tuple[bool, bool]:
+    """Whether a generation has its change log, and whether its versions keep every pseudonym (in a
+    column that refuses nulls): one look at the catalogue per model and start-up."""
+    log, versions = changes.change_tables(model.name)
+    logged, kept = await conn.fetchval(
+        "SELECT ARRAY[to_regclass($1) IS NOT NULL, coalesce((SELECT attnotnull FROM pg_attribute"
+        " WHERE attrelid = to_regclass($2) AND attname = 'entry_key' AND NOT attisdropped), false)]",
+        f"{schema}.{log}",
+        f"{schema}.{versions}",
     )
+    return bool(logged), bool(kept)
 
 
 async def _store_entry_keys(conn: asyncpg.Connection, model: ReadModel, schema: str) -> None:
-    """A generation from before versions kept their pseudonyms: the column, triggers that fill it, and
-    the pseudonyms of the versions it holds (once, at the first start-up after the upgrade)."""
+    """A generation from before versions kept their pseudonyms (or kept them in a column allowing
+    nulls): the column, refusing nulls, triggers that fill it, and the pseudonyms of the versions it
+    holds (once, at the first start-up after the upgrade)."""
     versions = changes.change_tables(model.name)[1]
     async with conn.transaction():
         await conn.execute(f"ALTER TABLE {schema}.{versions} ADD COLUMN IF NOT EXISTS entry_key text")
@@ -119,6 +122,7 @@ async def _store_entry_keys(conn: asyncpg.Connection, model: ReadModel, schema: 
             for statement in changes.keep(schema, model.name, tracked):
                 await conn.execute(statement)
         await conn.execute(changes.store_entry_keys(schema, model.name))
+        await conn.execute(f"ALTER TABLE {schema}.{versions} ALTER COLUMN entry_key SET NOT NULL")
         await install_views(conn, schema, model.published())  # the read view shows the new column
     await conn.execute(f"ANALYZE {schema}.{versions}")  # every row rewritten: plan with the new sizes
 

@@ -17,7 +17,14 @@ import asyncpg
 from projections.changes import change_tables, store_entry_keys
 from projections.schema import generation_schema
 
-__all__ = ["REPORTING_ROLE", "grant_reporting", "hmac_pads", "install_reporting", "rotate_pseudonym_key"]
+__all__ = [
+    "REPORTING_ROLE",
+    "grant_reporting",
+    "hmac_pads",
+    "install_reporting",
+    "make_pseudonym_key",
+    "rotate_pseudonym_key",
+]
 
 log = logging.getLogger("waymark.reporting")
 
@@ -25,6 +32,7 @@ REPORTING_ROLE = "waymark_reporting"
 """A NOLOGIN role with read access to the reporting views only; grant it to BI users."""
 
 _SHA256_BLOCK = 64
+_KEYED_HASH = "read_meta.keyed_hash(bytea, bytea, uuid)"
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -34,31 +42,33 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 async def install_reporting(conn: asyncpg.Connection) -> None:
-    """Create or refresh the reporting views and the pseudonym key (made once), then let the
-    reporting role read the views."""
+    """Create or refresh the reporting views, then let the reporting role read them."""
     script = resources.files("projections").joinpath("sql/reporting.sql").read_text()
     try:
         async with conn.transaction():
             await conn.execute(script)
     except asyncpg.InvalidTableDefinitionError:
         # A view's columns changed other than at its end, which CREATE OR REPLACE cannot do.
-        views = re.findall(r"CREATE OR REPLACE VIEW (reporting\.\w+)", script)
+        views = re.findall(r"CREATE OR REPLACE VIEW ((?:reporting|read_meta)\.\w+)", script)
         async with conn.transaction():
             await conn.execute(f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
             await conn.execute(script)
-    async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING",
-            *hmac_pads(secrets.token_bytes(32)),
-        )
+    await grant_reporting(conn)
+
+
+async def make_pseudonym_key(conn: asyncpg.Connection) -> None:
+    """Make the pseudonym key if there is none: with read_meta (``prepare``), before any generation
+    exists, so no row version is ever written without its entry's pseudonym."""
+    await conn.execute(
+        "INSERT INTO read_meta.pseudonym_key (inner_pad, outer_pad) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        *hmac_pads(secrets.token_bytes(32)),
+    )
     if await conn.fetchval(
         "SELECT reltuples < 0 FROM pg_class WHERE oid = 'read_meta.pseudonym_key'::regclass"
     ):
         # One row never reaches autovacuum's threshold: unanalysed, the planner takes the key for
         # hundreds of rows and plans every reporting view's joins for that many times the rows.
         await conn.execute("ANALYZE read_meta.pseudonym_key")
-    await grant_reporting(conn)
 
 
 async def rotate_pseudonym_key(conn: asyncpg.Connection) -> None:
@@ -100,5 +110,7 @@ async def grant_reporting(conn: asyncpg.Connection) -> None:
         async with conn.transaction():
             await conn.execute(f"GRANT USAGE ON SCHEMA reporting TO {REPORTING_ROLE}")
             await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO {REPORTING_ROLE}")
+            # The views call it with their reader's EXECUTE right; without the key's pads it is no use.
+            await conn.execute(f"GRANT EXECUTE ON FUNCTION {_KEYED_HASH} TO {REPORTING_ROLE}")
     except asyncpg.InsufficientPrivilegeError:
         log.warning("cannot grant %s the reporting views: they belong to another role", REPORTING_ROLE)

@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS read_meta.pseudonym_key (
 COMMENT ON TABLE read_meta.pseudonym_key IS
     'The HMAC key of reporting pseudonyms (as its 64-byte pads); replacing it changes every pseudonym.';
 REVOKE ALL ON read_meta.pseudonym_key FROM PUBLIC;
+CREATE OR REPLACE FUNCTION read_meta.keyed_hash(inner_pad bytea, outer_pad bytea, id uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SECURITY INVOKER
+    AS $$ SELECT encode(sha256(outer_pad || sha256(inner_pad || uuid_send(id))), 'hex') $$;
+COMMENT ON FUNCTION read_meta.keyed_hash(bytea, bytea, uuid) IS
+    'HMAC-SHA256 (RFC 2104) of an id under a key given as its pads, in hex: useless without the key.';
 CREATE OR REPLACE VIEW read.unprojected_entries AS
     SELECT p.name AS projection, p.position, p.case_id, p.entry_id, p.error, p.parked_at
     FROM read_meta.parked_events p

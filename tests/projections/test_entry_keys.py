@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
+import pytest
 
 from projections.generations import prepare_read_side
 from projections.reporting import rotate_pseudonym_key
@@ -47,67 +49,100 @@ async def _key(conn: asyncpg.Connection) -> bytes:
     return bytes(b ^ 0x36 for b in pads["inner_pad"])
 
 
-async def _projected(records: CaseRecords, database: DatabaseAddress) -> asyncpg.Connection:
+@pytest.fixture
+async def projected(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a database whose demo cases are projected."""
     write_demo(records, DemoPlan(people=3, months=4, seed=21))
-    await catch_up(database.url)
-    return await asyncpg.connect(database.url)
+    await catch_up(fresh_database.url)
+    conn = await asyncpg.connect(fresh_database.url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 async def test_every_row_version_keeps_its_entry_s_pseudonym_and_the_views_show_it(
-    records: CaseRecords, fresh_database: DatabaseAddress
+    projected: asyncpg.Connection,
 ) -> None:
-    conn = await _projected(records, fresh_database)
-    try:
-        kept, expected = await _kept_and_expected(conn)
-        shown = {r["review_key"] for r in await conn.fetch("SELECT review_key FROM reporting.reviews")}
-    finally:
-        await conn.close()
+    kept, expected = await _kept_and_expected(projected)
+    shown = {r["review_key"] for r in await projected.fetch("SELECT review_key FROM reporting.reviews")}
     assert len(kept) > 20
     assert kept == expected
     assert shown
     assert shown == {key for (view, _), key in kept.items() if view == "reviews"}
 
 
-async def test_replacing_the_key_makes_every_kept_pseudonym_again(
-    records: CaseRecords, fresh_database: DatabaseAddress
-) -> None:
-    conn = await _projected(records, fresh_database)
-    try:
-        before, _ = await _kept_and_expected(conn)
-        await rotate_pseudonym_key(conn)
-        after, expected = await _kept_and_expected(conn)
-    finally:
-        await conn.close()
+async def test_replacing_the_key_makes_every_kept_pseudonym_again(projected: asyncpg.Connection) -> None:
+    before, _ = await _kept_and_expected(projected)
+    await rotate_pseudonym_key(projected)
+    after, expected = await _kept_and_expected(projected)
     assert after == expected
     assert not set(before.values()) & set(after.values())
 
 
 async def test_a_generation_from_before_kept_pseudonyms_is_given_them_at_start_up(
-    records: CaseRecords, fresh_database: DatabaseAddress
+    projected: asyncpg.Connection, records: CaseRecords, fresh_database: DatabaseAddress
 ) -> None:
-    conn = await _projected(records, fresh_database)
-    try:
-        for name in ("care", "trajectory"):  # as the tables were before: no column, no views on it
-            generation = await conn.fetchval(
-                "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
-            )
-            schema = generation_schema(name, generation)
-            await conn.execute(f"ALTER TABLE {schema}.{name}_row_versions DROP COLUMN entry_key CASCADE")
-        await prepare_read_side(conn, models())  # the next start-up
-        kept, expected = await _kept_and_expected(conn)
-        case_id = open_case(records)
-        written = review(case_id)
-        records.record(case_id, written)
-        await catch_up(fresh_database.url)
-        new = await conn.fetchval(
-            "SELECT entry_key FROM read.care_row_versions WHERE view = 'reviews' AND entry_id = $1",
-            written.entry_id,
-        )
-        shown = await conn.fetchval("SELECT count(*) FROM reporting.reviews")
-        key = await _key(conn)
-    finally:
-        await conn.close()
+    await _drop_kept_pseudonyms(projected)
+    await prepare_read_side(projected, models())  # the next start-up
+    kept, expected = await _kept_and_expected(projected)
+    case_id = open_case(records)
+    written = review(case_id)
+    records.record(case_id, written)
+    await catch_up(fresh_database.url)
+    new = await projected.fetchval(
+        "SELECT entry_key FROM read.care_row_versions WHERE view = 'reviews' AND entry_id = $1",
+        written.entry_id,
+    )
+    shown = await projected.fetchval("SELECT count(*) FROM reporting.reviews")
+    key = await _key(projected)
     assert kept == expected
     assert all(kept.values())
     assert new == hmac.new(key, written.entry_id.bytes, hashlib.sha256).hexdigest()
     assert shown > 0
+
+
+async def test_a_start_up_without_a_key_makes_it_before_it_keeps_any_pseudonym(
+    projected: asyncpg.Connection,
+) -> None:
+    await projected.execute("DELETE FROM read_meta.pseudonym_key")
+    await _drop_kept_pseudonyms(projected)
+    await prepare_read_side(projected, models())
+    kept, expected = await _kept_and_expected(projected)
+    assert kept == expected
+    assert all(kept.values())
+
+
+async def test_versions_kept_in_a_column_allowing_nulls_have_every_pseudonym_after_start_up(
+    projected: asyncpg.Connection,
+) -> None:
+    for table in await _live_versions(projected):  # as the previous version made them, some lost
+        await projected.execute(f"ALTER TABLE {table} ALTER COLUMN entry_key DROP NOT NULL")
+        lose = f"UPDATE {table} SET entry_key = NULL WHERE view IN ('reviews', 'ratings')"  # noqa: S608
+        await projected.execute(lose)
+    await prepare_read_side(projected, models())
+    kept, expected = await _kept_and_expected(projected)
+    shown = {r["review_key"] for r in await projected.fetch("SELECT review_key FROM reporting.reviews")}
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await projected.execute("UPDATE read.care_row_versions SET entry_key = NULL WHERE view = 'reviews'")
+    assert kept == expected
+    assert shown == {key for (view, _), key in kept.items() if view == "reviews"}
+
+
+async def _drop_kept_pseudonyms(conn: asyncpg.Connection) -> None:
+    """The live generations' versions as they were before: no pseudonym column, no views on it."""
+    for table in await _live_versions(conn):
+        await conn.execute(f"ALTER TABLE {table} DROP COLUMN entry_key CASCADE")
+
+
+async def _live_versions(conn: asyncpg.Connection) -> list[str]:
+    """The live generations' row-version tables."""
+    tables = []
+    for name in ("care", "trajectory"):
+        generation = await conn.fetchval(
+            "SELECT generation FROM read_meta.generations WHERE name = $1 AND status = 'live'", name
+        )
+        tables.append(f"{generation_schema(name, generation)}.{name}_row_versions")
+    return tables

@@ -134,11 +134,12 @@ def projector_beside(records: CaseRecords, address: DatabaseAddress) -> Iterator
     thread.start()
     try:
         head = records.recorder.max_notification_id() or 0
-        wait_until(
-            lambda: failures or _every_projection_at(address, head),
-            seconds=60,
-            failure=f"the projections never reached {head}",
-        )
+        with psycopg.connect(**address.connect_kwargs(), autocommit=True) as conn:  # one for every poll
+            wait_until(
+                lambda: failures or _every_projection_at(conn, head),
+                seconds=60,
+                failure=f"the projections never reached {head}",
+            )
         if not failures:
             yield
     finally:
@@ -149,7 +150,6 @@ def projector_beside(records: CaseRecords, address: DatabaseAddress) -> Iterator
         raise failures[0]
 
 
-def _every_projection_at(address: DatabaseAddress, head: int) -> bool:
-    with psycopg.connect(**address.connect_kwargs(), autocommit=True) as conn:
-        rows = conn.execute("SELECT position FROM read_meta.generations WHERE status = 'live'").fetchall()
+def _every_projection_at(conn: psycopg.Connection, head: int) -> bool:
+    rows = conn.execute("SELECT position FROM read_meta.generations WHERE status = 'live'").fetchall()
     return len(rows) == len(MODELS) and all(position >= head for (position,) in rows)
