@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from projections.queries import Reader
-from projections.statistics import DirectionLabel, Reading, direction, reaches
+from projections.statistics import DirectionLabel, Reading, direction, reaches, theil_sen
 
 __all__ = ["FLAT_WINDOW_DAYS", "MIN_FLAT_SPAN_DAYS", "Stall", "stall_reason", "stalled_domains"]
 
@@ -50,22 +50,24 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     if not readings:
         return None
     # A reliable deterioration needs the net change to reach the threshold downwards: without that,
-    # the whole record's direction (and its trend, the costly part over a service) is not needed.
+    # the whole record's label is not needed. Labels never need the trend (the costly part).
     if reaches(readings[0].value - readings[-1].value, threshold):
-        whole = direction(readings, threshold=threshold, higher_is_better=True)
+        whole = direction(readings, threshold=threshold, higher_is_better=True, with_trend=False)
         if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
             return "reliable deterioration"
     recent = [r for r in readings if r.day >= readings[-1].day - FLAT_WINDOW_DAYS]
-    window = direction(recent, threshold=threshold, higher_is_better=True)
-    trend = window.trend
+    window = direction(recent, threshold=threshold, higher_is_better=True, with_trend=False)
+    # The trend only for a stable window spanning long enough: the time to action judges a domain at
+    # every reading of a period, and most windows fail these first.
+    if window.label is not DirectionLabel.STABLE or window.span_days < MIN_FLAT_SPAN_DAYS:
+        return None
+    trend = theil_sen(sorted(recent, key=lambda r: r.day))
     flat = trend is not None and (
         trend.lower_per_day is None
         or trend.upper_per_day is None
         or trend.lower_per_day <= 0 <= trend.upper_per_day
     )
-    if window.label is DirectionLabel.STABLE and flat and window.span_days >= MIN_FLAT_SPAN_DAYS:
-        return "no reliable change, flat for 6 months"
-    return None
+    return "no reliable change, flat for 6 months" if flat else None
 
 
 # The readings of each domain the person chose whose latest reading came from a review no decision
