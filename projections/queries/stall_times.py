@@ -1,0 +1,126 @@
+"""When "stalled or worsening" items were flagged and how each ended, for the time from flag to action.
+
+The action list judges a domain the person chose on its whole series of ratings at the moment it is
+read, and keeps the item until a decision names the review that gave the latest reading. Here each
+domain is judged at each of its readings the same way (``stall_reason`` on the series up to and
+including that reading, readings before the period too):
+
+- an item is flagged at the first reading judged stalled while none of that case and domain is open;
+  while it is open, later readings add no new item;
+- it is actioned by the first decision naming the review that gave the latest reading while that
+  reading is still the latest (at or after it and before the next reading): that is what clears it
+  from the list. A decision naming an earlier reading after a later one was recorded does not (the
+  list would still show the item), and one dated before the review it names is not counted;
+- it ends without action when, before any such decision, a later reading is no longer judged
+  stalled: the list drops it, and no action was recorded. Such items are counted as flagged, neither
+  actioned nor still open (``ended_without_action``), so the share actioned within 28 days stays a
+  share of everything flagged: an item that ended by itself was on the list unactioned.
+
+Whether an item is open before a reading depends only on the reading before it (judged stalled, and
+not cleared by a decision before this one), so the walk starts one reading before the period and
+stops at its end once no item flagged in it is open: only those readings are judged. A decision is
+counted up to ``now``. The case need not be open now: an item open when its case closed stays open,
+as for escalations rising and reviews with no decision."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from projections.queries import Reader
+from projections.queries.stalled import stall_reason
+from projections.statistics import Reading
+
+__all__ = ["stall_flags"]
+
+_DAY = 86400.0
+# Each domain the person chose with a reading in the period (up to now), and all its readings up to
+# now, oldest first; from the last reading before the period on (the walk's first), each with the
+# first decision at or after it (and up to now) naming its review. One row a domain, as arrays.
+_SERIES = """
+WITH series AS MATERIALIZED (
+    SELECT c.case_id, c.service, d.measure
+    FROM read.cases c CROSS JOIN LATERAL unnest(c.domains) AS d(measure)
+    WHERE ($3::text IS NULL OR c.service = $3)
+      AND EXISTS (SELECT 1 FROM read.ratings g WHERE g.case_id = c.case_id AND g.measure = d.measure
+                   AND g.occurred_at >= $1 AND g.occurred_at < $2 AND g.occurred_at <= $4)
+)
+SELECT s.service, r.times, r.values, r.decided
+FROM series s CROSS JOIN LATERAL (
+    SELECT array_agg(x.occurred_at ORDER BY x.occurred_at) AS times,
+           array_agg(x.value ORDER BY x.occurred_at) AS values,
+           array_agg(x.decided_at ORDER BY x.occurred_at) AS decided
+    FROM (SELECT g.occurred_at, g.value, CASE WHEN g.occurred_at >= coalesce((
+                 SELECT max(b.occurred_at) FROM read.ratings b WHERE b.case_id = s.case_id
+                    AND b.measure = s.measure AND b.occurred_at < $1), $1) THEN (
+              SELECT min(dc.decided_at) FROM read.reviews r
+                JOIN read.decision_causes dc ON dc.cause_id = r.entry_id
+               WHERE r.case_id = s.case_id AND r.occurred_at = g.occurred_at
+                 AND dc.decided_at >= g.occurred_at AND dc.decided_at <= $4) END AS decided_at
+          -- OFFSET 0 keeps the readings a per-domain index probe (as in stalled.py).
+          FROM read.ratings g
+          WHERE g.case_id = s.case_id AND g.measure = s.measure AND g.occurred_at <= $4 OFFSET 0) x
+) r
+"""
+
+
+async def stall_flags(
+    conn: Reader, start: datetime, end: datetime, service: str | None, now: datetime
+) -> list[dict[str, object]]:
+    """One row per item flagged in [start, end) and up to now: service, month, kind, flagged_at,
+    actioned_at (None unless actioned) and ended (True when it ended without action)."""
+    items: list[dict[str, object]] = []
+    for row in await conn.fetch(_SERIES, start, end, service, now):
+        for flagged_at, actioned_at, ended in _walk(row["times"], row["values"], row["decided"], start, end):
+            items.append(
+                {
+                    "service": row["service"],
+                    "month": flagged_at.date().replace(day=1),
+                    "kind": "stalled",
+                    "flagged_at": flagged_at,
+                    "actioned_at": actioned_at,
+                    "ended": ended,
+                }
+            )
+    return items
+
+
+def _walk(
+    times: Sequence[datetime],
+    values: Sequence[int],
+    decided: Sequence[datetime | None],
+    start: datetime,
+    end: datetime,
+) -> Iterator[tuple[datetime, datetime | None, bool]]:
+    """The items of one domain flagged in [start, end): flagged_at, actioned_at (None unless
+    actioned) and whether it ended without action."""
+    origin = times[0]
+    points = [
+        Reading((at - origin).total_seconds() / _DAY, float(v)) for at, v in zip(times, values, strict=True)
+    ]
+    begin = bisect.bisect_left(times, start)
+    open_since: datetime | None = None
+    counted = False  # the open item was flagged in the period
+    for j in range(max(begin - 1, 0), len(times)):
+        if times[j] >= end and not (open_since is not None and counted):
+            return
+        # Named while still the latest reading: whatever this reading is judged, nothing stays open.
+        named = decided[j]
+        considered = named is not None and (j + 1 == len(times) or named < times[j + 1])
+        if considered and (j < begin or (open_since is not None and not counted)):
+            open_since = None
+            continue
+        stalled = stall_reason(points[: j + 1]) is not None
+        if open_since is not None and not stalled:
+            if counted:
+                yield open_since, None, True
+            open_since = None
+        elif open_since is None and stalled:
+            open_since, counted = times[j], start <= times[j] < end
+        if open_since is not None and considered:
+            if counted:
+                yield open_since, named, False
+            open_since = None
+    if open_since is not None and counted:
+        yield open_since, None, False
