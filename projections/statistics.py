@@ -16,7 +16,7 @@ import itertools
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,9 +115,13 @@ class Trend:
         return None
 
 
-def _tied(values: Iterable[float]) -> int:
+def _tied(values: Sequence[float]) -> int:
     """Sen's (1968) term t(t - 1)(2t + 5), summed over each group of t equal values."""
-    return sum(t * (t - 1) * (2 * t + 5) for t in Counter(values).values())
+    distinct = set(values)
+    if len(distinct) == len(values):
+        return 0
+    counts = map(values.count, distinct) if len(values) <= _FEW else Counter(values).values()
+    return sum(t * (t - 1) * (2 * t + 5) for t in counts)
 
 
 def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | None:

@@ -56,6 +56,8 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
         if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
             return "reliable deterioration"
     recent = [r for r in readings if r.day >= readings[-1].day - FLAT_WINDOW_DAYS]
+    if readings[-1].day - recent[0].day < MIN_FLAT_SPAN_DAYS:  # oldest first: too short to be flat
+        return None
     window = direction(recent, threshold=threshold, higher_is_better=True, with_trend=False)
     # The trend only for a stable window spanning long enough: the time to action judges a domain at
     # every reading of a period, and most windows fail these first.
