@@ -24,9 +24,11 @@ as for escalations rising and reviews with no decision."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from uuid import UUID
 
 from projections.queries import Reader
 from projections.queries.stalled import stall_reason
@@ -36,33 +38,32 @@ __all__ = ["stall_flags"]
 
 _DAY = 86400.0
 # Each domain the person chose with a reading in the period (up to now), and all its readings up to
-# now, oldest first; from the last reading before the period on (the walk's first), each with the
-# first decision at or after it (and up to now) naming its review. One row a domain, as arrays.
+# now, oldest first, as arrays (one row a domain).
 _SERIES = """
-WITH series AS MATERIALIZED (
-    SELECT c.case_id, c.service, d.measure
-    FROM read.cases c CROSS JOIN LATERAL unnest(c.domains) AS d(measure)
-    WHERE ($3::text IS NULL OR c.service = $3)
-      AND EXISTS (SELECT 1 FROM read.ratings g WHERE g.case_id = c.case_id AND g.measure = d.measure
-                   AND g.occurred_at >= $1 AND g.occurred_at < $2 AND g.occurred_at <= $4)
-)
-SELECT s.service, r.times, r.values, r.decided
-FROM series s CROSS JOIN LATERAL (
-    SELECT array_agg(x.occurred_at ORDER BY x.occurred_at) AS times,
-           array_agg(x.value ORDER BY x.occurred_at) AS values,
-           array_agg(x.decided_at ORDER BY x.occurred_at) AS decided
-    FROM (SELECT g.occurred_at, g.value, CASE WHEN g.occurred_at >= coalesce((
-                 SELECT max(b.occurred_at) FROM read.ratings b WHERE b.case_id = s.case_id
-                    AND b.measure = s.measure AND b.occurred_at < $1), $1) THEN (
-              SELECT min(dc.decided_at) FROM read.reviews r
-                JOIN read.decision_causes dc ON dc.cause_id = r.entry_id
-               WHERE r.case_id = s.case_id AND r.occurred_at = g.occurred_at
-                 AND dc.decided_at >= g.occurred_at AND dc.decided_at <= $4) END AS decided_at
-          -- OFFSET 0 keeps the readings a per-domain index probe (as in stalled.py).
-          FROM read.ratings g
-          WHERE g.case_id = s.case_id AND g.measure = s.measure AND g.occurred_at <= $4 OFFSET 0) x
+SELECT c.case_id, c.service, r.times, r.values
+FROM read.cases c CROSS JOIN LATERAL unnest(c.domains) AS d(measure)
+CROSS JOIN LATERAL (
+    SELECT array_agg(g.occurred_at ORDER BY g.occurred_at, g.value) AS times,
+           array_agg(g.value ORDER BY g.occurred_at, g.value) AS values
+    FROM read.ratings g WHERE g.case_id = c.case_id AND g.measure = d.measure AND g.occurred_at <= $4
 ) r
+WHERE ($3::text IS NULL OR c.service = $3)
+  AND EXISTS (SELECT 1 FROM read.ratings g WHERE g.case_id = c.case_id AND g.measure = d.measure
+               AND g.occurred_at >= $1 AND g.occurred_at < $2 AND g.occurred_at <= $4)
 """
+# The first decision at or after each review (and up to now) naming it, for each case's reviews from
+# the walk's first reading on: a probe a review, where one a reading asked the same of each domain.
+_DECIDED = """
+SELECT r.case_id, r.occurred_at, min(dc.decided_at) AS decided_at
+FROM unnest($1::uuid[], $2::timestamptz[]) AS n(case_id, since)
+JOIN read.reviews r ON r.case_id = n.case_id AND r.occurred_at >= n.since AND r.occurred_at <= $3
+JOIN read.decision_causes dc ON dc.cause_id = r.entry_id AND dc.decided_at >= r.occurred_at
+                             AND dc.decided_at <= $3
+GROUP BY r.case_id, r.occurred_at
+"""
+_SERIES_A_TURN = 500
+"""Series walked between yields to the event loop: a service's year is seconds of Python at 1M
+events, and other requests (and the read time limit) must not wait for all of it."""
 
 
 async def stall_flags(
@@ -70,9 +71,22 @@ async def stall_flags(
 ) -> list[dict[str, object]]:
     """One row per item flagged in [start, end) and up to now: service, month, kind, flagged_at,
     actioned_at (None unless actioned) and ended (True when it ended without action)."""
+    series = await conn.fetch(_SERIES, start, end, service, now)
+    since: dict[UUID, datetime] = {}
+    for row in series:
+        times = row["times"]
+        first = times[max(bisect.bisect_left(times, start) - 1, 0)]
+        since[row["case_id"]] = min(first, since.get(row["case_id"], first))
+    decided = {
+        (r["case_id"], r["occurred_at"]): r["decided_at"]
+        for r in await conn.fetch(_DECIDED, list(since), list(since.values()), now)
+    }
     items: list[dict[str, object]] = []
-    for row in await conn.fetch(_SERIES, start, end, service, now):
-        for flagged_at, actioned_at, ended in _walk(row["times"], row["values"], row["decided"], start, end):
+    for i, row in enumerate(series):
+        if i % _SERIES_A_TURN == _SERIES_A_TURN - 1:
+            await asyncio.sleep(0)
+        named = [decided.get((row["case_id"], at)) for at in row["times"]]
+        for flagged_at, actioned_at, ended in _walk(row["times"], row["values"], named, start, end):
             items.append(
                 {
                     "service": row["service"],
