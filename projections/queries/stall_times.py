@@ -2,8 +2,9 @@
 
 The action list judges a domain the person chose on its whole series of ratings at the moment it is
 read, and keeps the item until a decision names the review that gave the latest reading. Here each
-domain is judged at each of its readings the same way (``stall_reason`` on the series up to and
-including that reading, readings before the period too):
+domain is judged at each of its readings the same way (``stall_reason``'s rule on the series up to
+and including that reading, readings before the period too, worked out in one pass by
+``stalled_from``):
 
 - an item is flagged at the first reading judged stalled while none of that case and domain is open;
   while it is open, later readings add no new item;
@@ -31,7 +32,7 @@ from datetime import datetime
 from uuid import UUID
 
 from projections.queries import Reader
-from projections.queries.stalled import stall_reason
+from projections.queries.stalled import stalled_from
 from projections.statistics import Reading
 
 __all__ = ["stall_flags"]
@@ -114,18 +115,16 @@ def _walk(
         Reading((at - origin).total_seconds() / _DAY, float(v)) for at, v in zip(times, values, strict=True)
     ]
     begin = bisect.bisect_left(times, start)
+    first = max(begin - 1, 0)
+    judged = stalled_from(points, first)
     open_since: datetime | None = None
     counted = False  # the open item was flagged in the period
-    for j in range(max(begin - 1, 0), len(times)):
+    for j, stalled in enumerate(judged, start=first):
         if times[j] >= end and not (open_since is not None and counted):
             return
-        # Named while still the latest reading: whatever this reading is judged, nothing stays open.
+        # Named while still the latest reading: whatever comes next, nothing stays open after it.
         named = decided[j]
         considered = named is not None and (j + 1 == len(times) or named < times[j + 1])
-        if considered and (j < begin or (open_since is not None and not counted)):
-            open_since = None
-            continue
-        stalled = stall_reason(points[: j + 1]) is not None
         if open_since is not None and not stalled:
             if counted:
                 yield open_since, None, True

@@ -5,7 +5,8 @@ Kept until a decision names the review that gave the latest reading (it was cons
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib import resources
 from uuid import UUID
@@ -16,7 +17,14 @@ import msgspec
 from projections.queries import Reader
 from projections.statistics import DirectionLabel, Reading, direction, reaches, theil_sen
 
-__all__ = ["FLAT_WINDOW_DAYS", "MIN_FLAT_SPAN_DAYS", "Stall", "stall_reason", "stalled_domains"]
+__all__ = [
+    "FLAT_WINDOW_DAYS",
+    "MIN_FLAT_SPAN_DAYS",
+    "Stall",
+    "stall_reason",
+    "stalled_domains",
+    "stalled_from",
+]
 
 FLAT_WINDOW_DAYS = 183
 """Six months: the window a flat trend is judged over."""
@@ -70,6 +78,62 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
         or trend.lower_per_day <= 0 <= trend.upper_per_day
     )
     return "no reliable change, flat for 6 months" if flat else None
+
+
+def stalled_from(readings: Sequence[Reading], first: int = 0) -> Iterator[bool]:
+    """For each reading from index ``first`` on (lazily), whether ``stall_reason`` finds the
+    readings up to and including it stalled (readings oldest first). The same rule in one pass, for
+    the time to action, which judges every reading of a period: the record's largest rise and fall
+    so far kept as it goes, the six-month window's start moving on, the trend only for a window that
+    could be flat. A unit test holds it to ``stall_reason`` on random series."""
+    threshold = _threshold()
+    steps = [b.value - a.value for a, b in itertools.pairwise(readings)]
+    rises, falls = list(itertools.accumulate(steps, max)), list(itertools.accumulate(steps, min))
+    start = 0
+    for j in range(first, len(readings)):
+        last = readings[j]
+        while readings[start].day < last.day - FLAT_WINDOW_DAYS:
+            start += 1
+        worse = (
+            j >= 2
+            and reaches(readings[0].value - last.value, threshold)
+            and _label(readings[0], last, rises[j - 1], falls[j - 1], threshold)
+            is DirectionLabel.RELIABLE_DETERIORATION
+        )
+        yield worse or _flat(readings, steps, start, j, threshold)
+
+
+def _flat(readings: Sequence[Reading], steps: list[float], start: int, last: int, threshold: float) -> bool:
+    """``stall_reason``'s second rule on the window readings[start..last]."""
+    if readings[last].day - readings[start].day < MIN_FLAT_SPAN_DAYS or last - start < 2:
+        return False
+    window = steps[start:last]
+    if (
+        _label(readings[start], readings[last], max(window), min(window), threshold)
+        is not DirectionLabel.STABLE
+    ):
+        return False
+    trend = theil_sen(readings[start : last + 1])
+    return trend is not None and (
+        trend.lower_per_day is None
+        or trend.upper_per_day is None
+        or trend.lower_per_day <= 0 <= trend.upper_per_day
+    )
+
+
+def _label(first: Reading, last: Reading, rise: float, fall: float, threshold: float) -> DirectionLabel:
+    """``direction``'s label of readings from ``first`` to ``last`` (oldest first; at least 3) given
+    their largest step up and down: by default, at least 3 readings spanning 60 days."""
+    if last.day - first.day < 60:
+        return DirectionLabel.INSUFFICIENT_DATA
+    change = last.value - first.value
+    if reaches(rise, threshold) and reaches(-fall, threshold):
+        return DirectionLabel.FLUCTUATING
+    if reaches(change, threshold):
+        return DirectionLabel.RELIABLE_IMPROVEMENT
+    if reaches(-change, threshold):
+        return DirectionLabel.RELIABLE_DETERIORATION
+    return DirectionLabel.STABLE
 
 
 # The readings of each domain the person chose whose latest reading came from a review no decision
