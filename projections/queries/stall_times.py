@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -78,15 +78,14 @@ async def stall_flags(
         times = row["times"]
         first = times[max(bisect.bisect_left(times, start) - 1, 0)]
         since[row["case_id"]] = min(first, since.get(row["case_id"], first))
-    decided = {
-        (r["case_id"], r["occurred_at"]): r["decided_at"]
-        for r in await conn.fetch(_DECIDED, list(since), list(since.values()), now)
-    }
+    decided: dict[UUID, dict[datetime, datetime]] = {}
+    for r in await conn.fetch(_DECIDED, list(since), list(since.values()), now):
+        decided.setdefault(r["case_id"], {})[r["occurred_at"]] = r["decided_at"]
     items: list[dict[str, object]] = []
     for i, row in enumerate(series):
         if i % _SERIES_A_TURN == _SERIES_A_TURN - 1:
             await asyncio.sleep(0)
-        named = [decided.get((row["case_id"], at)) for at in row["times"]]
+        named = decided.get(row["case_id"], {})
         for flagged_at, actioned_at, ended in _walk(row["times"], row["values"], named, start, end):
             items.append(
                 {
@@ -104,12 +103,13 @@ async def stall_flags(
 def _walk(
     times: Sequence[datetime],
     values: Sequence[int],
-    decided: Sequence[datetime | None],
+    decided: Mapping[datetime, datetime],
     start: datetime,
     end: datetime,
 ) -> Iterator[tuple[datetime, datetime | None, bool]]:
     """The items of one domain flagged in [start, end): flagged_at, actioned_at (None unless
-    actioned) and whether it ended without action."""
+    actioned) and whether it ended without action. ``decided``: the first decision naming the
+    case's review at each time, where one did."""
     origin = times[0]
     points = [
         Reading((at - origin).total_seconds() / _DAY, float(v)) for at, v in zip(times, values, strict=True)
@@ -123,7 +123,7 @@ def _walk(
         if times[j] >= end and not (open_since is not None and counted):
             return
         # Named while still the latest reading: whatever comes next, nothing stays open after it.
-        named = decided[j]
+        named = decided.get(times[j])
         considered = named is not None and (j + 1 == len(times) or named < times[j + 1])
         if open_since is not None and not stalled:
             if counted:
