@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.flat_trends import interval_holds_zero
 from projections.queries import Reader
 from projections.statistics import DirectionLabel, Reading, direction, reaches, theil_sen
 
@@ -24,6 +25,7 @@ __all__ = [
     "stall_reason",
     "stalled_domains",
     "stalled_from",
+    "stalled_in",
 ]
 
 FLAT_WINDOW_DAYS = 183
@@ -80,45 +82,55 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     return "no reliable change, flat for 6 months" if flat else None
 
 
-def stalled_from(readings: Sequence[Reading], first: int = 0) -> Iterator[bool]:
-    """For each reading from index ``first`` on (lazily), whether ``stall_reason`` finds the
-    readings up to and including it stalled (readings oldest first). The same rule in one pass, for
-    the time to action, which judges every reading of a period: the record's largest rise and fall
-    so far kept as it goes, the six-month window's start moving on, the trend only for a window that
-    could be flat. A unit test holds it to ``stall_reason`` on random series."""
+def stalled_from(readings: Sequence[Reading], first: int = 0) -> list[bool]:
+    """For each reading from index ``first`` on, whether ``stall_reason`` finds the readings up to
+    and including it stalled (readings oldest first): ``stalled_in`` for one series."""
+    return stalled_in([(readings, first)])[0]
+
+
+def stalled_in(series: Sequence[tuple[Sequence[Reading], int]]) -> list[list[bool]]:
+    """``stalled_from`` for many series at once, for the time to action, which judges every reading
+    of a period. The same rule in one pass a series: the record's largest rise and fall so far kept
+    as it goes, the six-month window's start moving on, and the trends of the windows that could be
+    flat worked out together at the end (``interval_holds_zero``). A unit test holds it to
+    ``stall_reason`` on random series."""
     threshold = _threshold()
-    steps = [b.value - a.value for a, b in itertools.pairwise(readings)]
-    rises, falls = list(itertools.accumulate(steps, max)), list(itertools.accumulate(steps, min))
-    start = 0
-    for j in range(first, len(readings)):
-        last = readings[j]
-        while readings[start].day < last.day - FLAT_WINDOW_DAYS:
-            start += 1
-        worse = (
-            j >= 2
-            and reaches(readings[0].value - last.value, threshold)
-            and _label(readings[0], last, rises[j - 1], falls[j - 1], threshold)
-            is DirectionLabel.RELIABLE_DETERIORATION
-        )
-        yield worse or _flat(readings, steps, start, j, threshold)
+    judged: list[list[bool]] = []
+    windows: list[tuple[int, int, Sequence[Reading]]] = []  # series, position, window
+    for readings, first in series:
+        steps = [b.value - a.value for a, b in itertools.pairwise(readings)]
+        rises, falls = list(itertools.accumulate(steps, max)), list(itertools.accumulate(steps, min))
+        answers: list[bool] = []
+        start = 0
+        for j in range(first, len(readings)):
+            last = readings[j]
+            while readings[start].day < last.day - FLAT_WINDOW_DAYS:
+                start += 1
+            worse = (
+                j >= 2
+                and reaches(readings[0].value - last.value, threshold)
+                and _label(readings[0], last, rises[j - 1], falls[j - 1], threshold)
+                is DirectionLabel.RELIABLE_DETERIORATION
+            )
+            if not worse and _stable_window(readings, steps, start, j, threshold):
+                windows.append((len(judged), len(answers), readings[start : j + 1]))
+            answers.append(worse)
+        judged.append(answers)
+    for (at, position, _), flat in zip(windows, interval_holds_zero([w for _, _, w in windows]), strict=True):
+        judged[at][position] = flat
+    return judged
 
 
-def _flat(readings: Sequence[Reading], steps: list[float], start: int, last: int, threshold: float) -> bool:
-    """``stall_reason``'s second rule on the window readings[start..last]."""
+def _stable_window(
+    readings: Sequence[Reading], steps: list[float], start: int, last: int, threshold: float
+) -> bool:
+    """``stall_reason``'s second rule but the trend, on the window readings[start..last]: at least
+    3 readings spanning 120 days, labelled stable."""
     if readings[last].day - readings[start].day < MIN_FLAT_SPAN_DAYS or last - start < 2:
         return False
     window = steps[start:last]
-    if (
-        _label(readings[start], readings[last], max(window), min(window), threshold)
-        is not DirectionLabel.STABLE
-    ):
-        return False
-    trend = theil_sen(readings[start : last + 1])
-    return trend is not None and (
-        trend.lower_per_day is None
-        or trend.upper_per_day is None
-        or trend.lower_per_day <= 0 <= trend.upper_per_day
-    )
+    label = _label(readings[start], readings[last], max(window), min(window), threshold)
+    return label is DirectionLabel.STABLE
 
 
 def _label(first: Reading, last: Reading, rise: float, fall: float, threshold: float) -> DirectionLabel:
