@@ -24,7 +24,6 @@ counts as not actioned within 28 days."""
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from datetime import date, datetime
 
@@ -126,12 +125,12 @@ async def time_to_action(
     rows: list[RowLike] = list(await conn.fetch(_FLAGS, start, end, service, now, interval_days))
     rows += await rising_flags(conn, start, end, service, now)
     rows += await stall_flags(conn, start, end, service, now)
-    rows.sort(key=lambda r: (r["service"], r["month"], r["kind"]))
+    # Grouped, not sorted: stalled domains alone flag over 50,000 items a service-year at 1M events.
+    groups: dict[tuple[str, date, str], list[RowLike]] = {}
+    for row in rows:
+        groups.setdefault((row["service"], row["month"], row["kind"]), []).append(row)
     figures = []
-    for (svc, month, kind), group in itertools.groupby(
-        rows, key=lambda r: (r["service"], r["month"], r["kind"])
-    ):
-        flags = list(group)
+    for (svc, month, kind), flags in sorted(groups.items()):
         waits = [
             (r["actioned_at"] - r["flagged_at"]).total_seconds() / 86400
             for r in flags

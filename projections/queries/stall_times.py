@@ -32,7 +32,7 @@ from datetime import datetime
 from uuid import UUID
 
 from projections.queries import Reader
-from projections.queries.stalled import stalled_from
+from projections.queries.stalled import stalled_in
 from projections.statistics import Reading
 
 __all__ = ["stall_flags"]
@@ -63,8 +63,9 @@ JOIN read.decision_causes dc ON dc.cause_id = r.entry_id AND dc.decided_at >= r.
 GROUP BY r.case_id, r.occurred_at
 """
 _SERIES_A_TURN = 500
-"""Series walked between yields to the event loop: a service's year is seconds of Python at 1M
-events, and other requests (and the read time limit) must not wait for all of it."""
+"""Series judged together and walked between yields to the event loop: a service's year is a
+second or more of Python at 1M events, and other requests (and the read time limit) must not wait
+for all of it."""
 
 
 async def stall_flags(
@@ -82,54 +83,63 @@ async def stall_flags(
     for r in await conn.fetch(_DECIDED, list(since), list(since.values()), now):
         decided.setdefault(r["case_id"], {})[r["occurred_at"]] = r["decided_at"]
     items: list[dict[str, object]] = []
-    for i, row in enumerate(series):
-        if i % _SERIES_A_TURN == _SERIES_A_TURN - 1:
-            await asyncio.sleep(0)
-        named = decided.get(row["case_id"], {})
-        for flagged_at, actioned_at, ended in _walk(row["times"], row["values"], named, start, end):
-            items.append(
-                {
-                    "service": row["service"],
-                    "month": flagged_at.date().replace(day=1),
-                    "kind": "stalled",
-                    "flagged_at": flagged_at,
-                    "actioned_at": actioned_at,
-                    "ended": ended,
-                }
-            )
+    for at in range(0, len(series), _SERIES_A_TURN):
+        await asyncio.sleep(0)
+        chunk = series[at : at + _SERIES_A_TURN]
+        walks = [_Series(row["times"], row["values"], start) for row in chunk]
+        judged = stalled_in([(walk.points, walk.first) for walk in walks])
+        for row, walk, stalled in zip(chunk, walks, judged, strict=True):
+            named = decided.get(row["case_id"], {})
+            for flagged_at, actioned_at, ended in _walk(walk, stalled, named, end):
+                items.append(
+                    {
+                        "service": row["service"],
+                        "month": flagged_at.date().replace(day=1),
+                        "kind": "stalled",
+                        "flagged_at": flagged_at,
+                        "actioned_at": actioned_at,
+                        "ended": ended,
+                    }
+                )
     return items
 
 
+class _Series:
+    """A domain's readings as ``stall_reason`` takes them (days from the first), and where the walk
+    starts: the last reading before the period (or the first)."""
+
+    __slots__ = ("first", "points", "start", "times")
+
+    def __init__(self, times: Sequence[datetime], values: Sequence[int], start: datetime) -> None:
+        origin = times[0]
+        self.times, self.start = times, start
+        self.points = [
+            Reading((at - origin).total_seconds() / _DAY, float(v))
+            for at, v in zip(times, values, strict=True)
+        ]
+        self.first = max(bisect.bisect_left(times, start) - 1, 0)
+
+
 def _walk(
-    times: Sequence[datetime],
-    values: Sequence[int],
-    decided: Mapping[datetime, datetime],
-    start: datetime,
-    end: datetime,
+    series: _Series, stalled: Sequence[bool], decided: Mapping[datetime, datetime], end: datetime
 ) -> Iterator[tuple[datetime, datetime | None, bool]]:
     """The items of one domain flagged in [start, end): flagged_at, actioned_at (None unless
-    actioned) and whether it ended without action. ``decided``: the first decision naming the
-    case's review at each time, where one did."""
-    origin = times[0]
-    points = [
-        Reading((at - origin).total_seconds() / _DAY, float(v)) for at, v in zip(times, values, strict=True)
-    ]
-    begin = bisect.bisect_left(times, start)
-    first = max(begin - 1, 0)
-    judged = stalled_from(points, first)
+    actioned) and whether it ended without action. ``stalled``: the judgement at each reading from
+    the walk's first; ``decided``: the first decision naming the case's review at each time."""
+    times, start = series.times, series.start
     open_since: datetime | None = None
     counted = False  # the open item was flagged in the period
-    for j, stalled in enumerate(judged, start=first):
+    for j, found in enumerate(stalled, start=series.first):
         if times[j] >= end and not (open_since is not None and counted):
             return
         # Named while still the latest reading: whatever comes next, nothing stays open after it.
         named = decided.get(times[j])
         considered = named is not None and (j + 1 == len(times) or named < times[j + 1])
-        if open_since is not None and not stalled:
+        if open_since is not None and not found:
             if counted:
                 yield open_since, None, True
             open_since = None
-        elif open_since is None and stalled:
+        elif open_since is None and found:
             open_since, counted = times[j], start <= times[j] < end
         if open_since is not None and considered:
             if counted:
