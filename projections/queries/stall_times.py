@@ -3,8 +3,8 @@
 The action list judges a domain the person chose on its whole series of ratings at the moment it is
 read, and keeps the item until a decision names the review that gave the latest reading. Here each
 domain is judged at each of its readings the same way (``stall_reason``'s rule on the series up to
-and including that reading, readings before the period too, worked out in one pass by
-``stalled_from``):
+and including that reading, readings before the period too; worked out a series in one pass, and
+many series at once, by ``stalled_in``):
 
 - an item is flagged at the first reading judged stalled while none of that case and domain is open;
   while it is open, later readings add no new item;
@@ -18,10 +18,12 @@ and including that reading, readings before the period too, worked out in one pa
   share of everything flagged: an item that ended by itself was on the list unactioned.
 
 Whether an item is open before a reading depends only on the reading before it (judged stalled, and
-not cleared by a decision before this one), so the walk starts one reading before the period and
-stops at its end once no item flagged in it is open: only those readings are judged. A decision is
-counted up to ``now``. The case need not be open now: an item open when its case closed stays open,
-as for escalations rising and reviews with no decision."""
+not cleared by a decision before this one), so the walk starts one reading before the period (the
+readings before it are not judged) and stops after its end once no item flagged in it is open. A
+decision is counted up to ``now``. On the benchmark's largest service, the items still open now
+(in open cases) were exactly the list's stalled or worsening items. The case need not be open now:
+an item open when its case closed stays open, as for escalations rising and reviews with no
+decision."""
 
 from __future__ import annotations
 
