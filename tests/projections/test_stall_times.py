@@ -75,6 +75,8 @@ async def test_time_from_a_stalled_domain_to_a_decision_naming_its_latest_review
     await _reviewed(story, [(200, 5), (120, 5), (40, 5)])
     got = await _time_to_action(story, auth)
     _assert_stall_figures(got, [(100, 90), (50, 10), (100, ENDED), (40, None)])
+    # A period ending 95 days ago holds the flags of 100 days ago alone, each ending as it did after.
+    _assert_stall_figures(await _time_to_action(story, auth, until=95), [(100, 90), (100, ENDED)])
 
 
 async def test_a_decision_on_an_earlier_review_after_a_later_reading_does_not_action_it(
@@ -112,8 +114,8 @@ def _stall_items(items: list[dict[str, Any]]) -> list[tuple[str, datetime]]:
     ]
 
 
-async def _time_to_action(story: Story, auth: TokenFactory) -> dict[str, dict[str, Any]]:
-    period = f"from={ago(400)}&to={ago(-1)}&service={story.service}".replace("+", "%2B")
+async def _time_to_action(story: Story, auth: TokenFactory, until: int = -1) -> dict[str, dict[str, Any]]:
+    period = f"from={ago(400)}&to={ago(until)}&service={story.service}".replace("+", "%2B")
     response = await story.client.get(
         f"/service/time-to-action?{period}&min_position={story.position}", headers=auth("governance", "st-g")
     )
