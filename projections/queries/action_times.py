@@ -122,34 +122,51 @@ async def time_to_action(
     conn: Reader, start: datetime, end: datetime, service: str | None, *, now: datetime, interval_days: int
 ) -> list[TimeToAction]:
     """Per service, month of the flag and kind: flagged, actioned, median days and share within 28."""
-    rows: list[RowLike] = list(await conn.fetch(_FLAGS, start, end, service, now, interval_days))
-    rows += await rising_flags(conn, start, end, service, now)
-    rows += await stall_flags(conn, start, end, service, now)
-    # Grouped, not sorted: stalled domains alone flag over 50,000 items a service-year at 1M events.
-    groups: dict[tuple[str, date, str], list[RowLike]] = {}
-    for row in rows:
-        groups.setdefault((row["service"], row["month"], row["kind"]), []).append(row)
+    # Tallied as they come, not kept: stalled domains alone flag over 50,000 items a service-year
+    # at 1M events.
+    tallies: dict[tuple[str, date, str], _Tally] = {}
+    for row in await conn.fetch(_FLAGS, start, end, service, now, interval_days):
+        _tally(tallies, row, now)
+    for rising in await rising_flags(conn, start, end, service, now):
+        _tally(tallies, rising, now)
+    async for stalled in stall_flags(conn, start, end, service, now):
+        _tally(tallies, stalled, now)
     figures = []
-    for (svc, month, kind), flags in sorted(groups.items()):
-        waits = [
-            (r["actioned_at"] - r["flagged_at"]).total_seconds() / 86400
-            for r in flags
-            if r["actioned_at"] is not None and r["actioned_at"] <= now
-        ]
+    for (svc, month, kind), tally in sorted(tallies.items()):
+        waits, flagged = tally.waits, tally.flagged
         within = sum(1 for wait in waits if wait <= ACTION_WITHIN_DAYS)
-        ended = sum(1 for r in flags if r["ended"])
         figures.append(
             TimeToAction(
                 service=svc,
                 month=month,
                 kind=_KINDS[kind],
-                flagged=len(flags),
+                flagged=flagged,
                 actioned=len(waits),
-                still_open=len(flags) - len(waits) - ended,
+                still_open=flagged - len(waits) - tally.ended,
                 median_days_to_action=round(statistics.median(waits), 1) if waits else None,
                 actioned_within_28_days=within,
-                share_within_28_days=round(within / len(flags), 4),
-                ended_without_action=ended,
+                share_within_28_days=round(within / flagged, 4),
+                ended_without_action=tally.ended,
             )
         )
     return figures
+
+
+class _Tally:
+    """The items of one service, month and kind: how many, the days to action of those actioned by
+    now, and how many ended without action."""
+
+    __slots__ = ("ended", "flagged", "waits")
+
+    def __init__(self) -> None:
+        self.flagged, self.ended = 0, 0
+        self.waits: list[float] = []
+
+
+def _tally(tallies: dict[tuple[str, date, str], _Tally], row: RowLike, now: datetime) -> None:
+    tally = tallies.setdefault((row["service"], row["month"], row["kind"]), _Tally())
+    tally.flagged += 1
+    if row["actioned_at"] is not None and row["actioned_at"] <= now:
+        tally.waits.append((row["actioned_at"] - row["flagged_at"]).total_seconds() / 86400)
+    elif row["ended"]:
+        tally.ended += 1
