@@ -1,24 +1,29 @@
 """How fast the action loop closes: from an item's flag to the action that cleared it, by service,
 month of the flag and kind, as a median and the share actioned within 28 days.
 
-Counted for the kinds the record lets us date both ends of:
+Counted for every kind the action list shows, each dated at both ends by the record:
 - review due (flagged 14 days before the due date) and review overdue (flagged on the due date),
   both actioned by the next review;
 - a review with no decision after 28 days (flagged on day 28, actioned by the first decision
   naming it);
+- a plan change that named no cause when it was recorded (flagged when it happened, actioned by the
+  first correction that made it name one: the audit trail keeps the original and says whether each
+  plan change, or correction of one, names a cause);
+- stalled or worsening domains: judged at each reading as the list judges the latest, flagged at
+  the first found stalled, actioned by the first decision naming the review of the latest reading
+  while it is the latest; an item whose domain is no longer judged stalled at a later reading before
+  any such decision ended without action (``projections/queries/stall_times.py``);
 - escalations rising: flagged at an escalation when, at that moment, the rate per open day in the
   last 90 days exceeded the 90 before (as the action list judges it), actioned by the first decision
   naming that escalation or a later one of the case; while an item is open, later escalations add no
   new item (the list shows one per case).
 
-Not counted: a plan change naming no cause (the read side keeps only the corrected plan change, so
-whether it first named no cause, and when a correction named one, cannot be told apart from a
-correction of its causes) and stalled or worsening domains (judged from the whole series of ratings
-at each reading; not yet reconstructed at each moment)."""
+Every item flagged is counted once: actioned, still open, or (stalled domains only) ended without
+action. The share within 28 days is of every item flagged, so an item that left the list unactioned
+counts as not actioned within 28 days."""
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from datetime import date, datetime
 
@@ -28,13 +33,16 @@ from projections.models.review_outcomes import ACTION_WITHIN_DAYS
 from projections.queries import Reader, RowLike
 from projections.queries.actions import DUE_SOON_DAYS, ActionKind
 from projections.queries.rising import rising_flags
+from projections.queries.stall_times import stall_flags
 
 __all__ = ["TimeToAction", "time_to_action"]
 
 
 class TimeToAction(msgspec.Struct, frozen=True):
     """Items of one kind flagged in one service and month: how many, how many actioned (and within
-    28 days), still open, and the median days from flag to action of those actioned."""
+    28 days), still open, and the median days from flag to action of those actioned; and how many
+    ended without action (a stalled domain no longer judged stalled before any decision named it;
+    always 0 for the other kinds). flagged = actioned + still_open + ended_without_action."""
 
     service: str
     month: date
@@ -45,6 +53,7 @@ class TimeToAction(msgspec.Struct, frozen=True):
     median_days_to_action: float | None
     actioned_within_28_days: int
     share_within_28_days: float
+    ended_without_action: int = 0
 
 
 _DAYS = f"interval '{ACTION_WITHIN_DAYS} days'"
@@ -92,7 +101,8 @@ WITH waits AS (
     WHERE a.type = 'plan_changed' AND NOT a.names_cause AND a.occurred_at >= $1 AND a.occurred_at < $2
       AND ($3::text IS NULL OR c.service = $3)
 )
-SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at
+SELECT f.service, date_trunc('month', f.flagged_at)::date AS month, f.kind, f.flagged_at, f.actioned_at,
+       false AS ended
 FROM flags f
 WHERE f.flagged_at >= $1 AND f.flagged_at < $2 AND ($3::text IS NULL OR f.service = $3)
   AND f.flagged_at <= $4
@@ -104,6 +114,7 @@ _KINDS = {
     "undecided": ActionKind.NO_DECISION,
     "unexplained": ActionKind.UNEXPLAINED_CHANGE,
     "rising": ActionKind.ESCALATIONS_RISING,
+    "stalled": ActionKind.STALLED_OR_WORSENING,
 }
 
 
@@ -111,31 +122,51 @@ async def time_to_action(
     conn: Reader, start: datetime, end: datetime, service: str | None, *, now: datetime, interval_days: int
 ) -> list[TimeToAction]:
     """Per service, month of the flag and kind: flagged, actioned, median days and share within 28."""
-    rows: list[RowLike] = list(await conn.fetch(_FLAGS, start, end, service, now, interval_days))
-    rows += await rising_flags(conn, start, end, service, now)
-    rows.sort(key=lambda r: (r["service"], r["month"], r["kind"]))
+    # Tallied as they come, not kept: stalled domains alone flag over 50,000 items a service-year
+    # at 1M events.
+    tallies: dict[tuple[str, date, str], _Tally] = {}
+    for row in await conn.fetch(_FLAGS, start, end, service, now, interval_days):
+        _tally(tallies, row, now)
+    for rising in await rising_flags(conn, start, end, service, now):
+        _tally(tallies, rising, now)
+    async for stalled in stall_flags(conn, start, end, service, now):
+        _tally(tallies, stalled, now)
     figures = []
-    for (svc, month, kind), group in itertools.groupby(
-        rows, key=lambda r: (r["service"], r["month"], r["kind"])
-    ):
-        flags = list(group)
-        waits = [
-            (r["actioned_at"] - r["flagged_at"]).total_seconds() / 86400
-            for r in flags
-            if r["actioned_at"] is not None and r["actioned_at"] <= now
-        ]
+    for (svc, month, kind), tally in sorted(tallies.items()):
+        waits, flagged = tally.waits, tally.flagged
         within = sum(1 for wait in waits if wait <= ACTION_WITHIN_DAYS)
         figures.append(
             TimeToAction(
                 service=svc,
                 month=month,
                 kind=_KINDS[kind],
-                flagged=len(flags),
+                flagged=flagged,
                 actioned=len(waits),
-                still_open=len(flags) - len(waits),
+                still_open=flagged - len(waits) - tally.ended,
                 median_days_to_action=round(statistics.median(waits), 1) if waits else None,
                 actioned_within_28_days=within,
-                share_within_28_days=round(within / len(flags), 4),
+                share_within_28_days=round(within / flagged, 4),
+                ended_without_action=tally.ended,
             )
         )
     return figures
+
+
+class _Tally:
+    """The items of one service, month and kind: how many, the days to action of those actioned by
+    now, and how many ended without action."""
+
+    __slots__ = ("ended", "flagged", "waits")
+
+    def __init__(self) -> None:
+        self.flagged, self.ended = 0, 0
+        self.waits: list[float] = []
+
+
+def _tally(tallies: dict[tuple[str, date, str], _Tally], row: RowLike, now: datetime) -> None:
+    tally = tallies.setdefault((row["service"], row["month"], row["kind"]), _Tally())
+    tally.flagged += 1
+    if row["actioned_at"] is not None and row["actioned_at"] <= now:
+        tally.waits.append((row["actioned_at"] - row["flagged_at"]).total_seconds() / 86400)
+    elif row["ended"]:
+        tally.ended += 1

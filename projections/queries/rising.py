@@ -50,7 +50,7 @@ ORDER BY e.case_id, e.occurred_at
 async def rising_flags(
     conn: Reader, start: datetime, end: datetime, service: str | None, now: datetime
 ) -> list[dict[str, object]]:
-    """One row per item flagged in [start, end): service, month, kind, flagged_at, actioned_at."""
+    """One row per item flagged in [start, end): service, month, kind, flagged_at, actioned_at, ended."""
     items: list[dict[str, object]] = []
     open_until: dict[UUID, datetime | None] = {}
     for row in await conn.fetch(_RISING, start, end, service, now):
@@ -69,6 +69,7 @@ async def rising_flags(
                     "kind": "rising",
                     "flagged_at": at,
                     "actioned_at": row["actioned_at"],
+                    "ended": False,
                 }
             )
     return items

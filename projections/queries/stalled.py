@@ -5,6 +5,7 @@ Kept until a decision names the review that gave the latest reading (it was cons
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
@@ -13,10 +14,19 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.flat_trends import interval_holds_zero
 from projections.queries import Reader
-from projections.statistics import DirectionLabel, Reading, direction, reaches
+from projections.statistics import DirectionLabel, Reading, direction, reaches, theil_sen
 
-__all__ = ["FLAT_WINDOW_DAYS", "MIN_FLAT_SPAN_DAYS", "Stall", "stall_reason", "stalled_domains"]
+__all__ = [
+    "FLAT_WINDOW_DAYS",
+    "MIN_FLAT_SPAN_DAYS",
+    "Stall",
+    "stall_reason",
+    "stalled_domains",
+    "stalled_from",
+    "stalled_in",
+]
 
 FLAT_WINDOW_DAYS = 183
 """Six months: the window a flat trend is judged over."""
@@ -50,22 +60,92 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     if not readings:
         return None
     # A reliable deterioration needs the net change to reach the threshold downwards: without that,
-    # the whole record's direction (and its trend, the costly part over a service) is not needed.
+    # the whole record's label is not needed. Labels never need the trend (the costly part).
     if reaches(readings[0].value - readings[-1].value, threshold):
-        whole = direction(readings, threshold=threshold, higher_is_better=True)
+        whole = direction(readings, threshold=threshold, higher_is_better=True, with_trend=False)
         if whole.label is DirectionLabel.RELIABLE_DETERIORATION:
             return "reliable deterioration"
     recent = [r for r in readings if r.day >= readings[-1].day - FLAT_WINDOW_DAYS]
-    window = direction(recent, threshold=threshold, higher_is_better=True)
-    trend = window.trend
+    if readings[-1].day - recent[0].day < MIN_FLAT_SPAN_DAYS:  # oldest first: too short to be flat
+        return None
+    window = direction(recent, threshold=threshold, higher_is_better=True, with_trend=False)
+    # The trend only for a stable window spanning long enough: the time to action judges a domain at
+    # every reading of a period, and most windows fail these first.
+    if window.label is not DirectionLabel.STABLE or window.span_days < MIN_FLAT_SPAN_DAYS:
+        return None
+    trend = theil_sen(sorted(recent, key=lambda r: r.day))
     flat = trend is not None and (
         trend.lower_per_day is None
         or trend.upper_per_day is None
         or trend.lower_per_day <= 0 <= trend.upper_per_day
     )
-    if window.label is DirectionLabel.STABLE and flat and window.span_days >= MIN_FLAT_SPAN_DAYS:
-        return "no reliable change, flat for 6 months"
-    return None
+    return "no reliable change, flat for 6 months" if flat else None
+
+
+def stalled_from(readings: Sequence[Reading], first: int = 0) -> list[bool]:
+    """For each reading from index ``first`` on, whether ``stall_reason`` finds the readings up to
+    and including it stalled (readings oldest first): ``stalled_in`` for one series."""
+    return stalled_in([(readings, first)])[0]
+
+
+def stalled_in(series: Sequence[tuple[Sequence[Reading], int]]) -> list[list[bool]]:
+    """``stalled_from`` for many series at once, for the time to action, which judges every reading
+    of a period. The same rule in one pass a series: the record's largest rise and fall so far kept
+    as it goes, the six-month window's start moving on, and the trends of the windows that could be
+    flat worked out together at the end (``interval_holds_zero``). A unit test holds it to
+    ``stall_reason`` on random series."""
+    threshold = _threshold()
+    judged: list[list[bool]] = []
+    windows: list[tuple[int, int, Sequence[Reading]]] = []  # series, position, window
+    for readings, first in series:
+        steps = [b.value - a.value for a, b in itertools.pairwise(readings)]
+        rises, falls = list(itertools.accumulate(steps, max)), list(itertools.accumulate(steps, min))
+        answers: list[bool] = []
+        start = 0
+        for j in range(first, len(readings)):
+            last = readings[j]
+            while readings[start].day < last.day - FLAT_WINDOW_DAYS:
+                start += 1
+            worse = (
+                j >= 2
+                and reaches(readings[0].value - last.value, threshold)
+                and _label(readings[0], last, rises[j - 1], falls[j - 1], threshold)
+                is DirectionLabel.RELIABLE_DETERIORATION
+            )
+            if not worse and _stable_window(readings, steps, start, j, threshold):
+                windows.append((len(judged), len(answers), readings[start : j + 1]))
+            answers.append(worse)
+        judged.append(answers)
+    for (at, position, _), flat in zip(windows, interval_holds_zero([w for _, _, w in windows]), strict=True):
+        judged[at][position] = flat
+    return judged
+
+
+def _stable_window(
+    readings: Sequence[Reading], steps: list[float], start: int, last: int, threshold: float
+) -> bool:
+    """``stall_reason``'s second rule but the trend, on the window readings[start..last]: at least
+    3 readings spanning 120 days, labelled stable."""
+    if readings[last].day - readings[start].day < MIN_FLAT_SPAN_DAYS or last - start < 2:
+        return False
+    window = steps[start:last]
+    label = _label(readings[start], readings[last], max(window), min(window), threshold)
+    return label is DirectionLabel.STABLE
+
+
+def _label(first: Reading, last: Reading, rise: float, fall: float, threshold: float) -> DirectionLabel:
+    """``direction``'s label of readings from ``first`` to ``last`` (oldest first; at least 3) given
+    their largest step up and down: by default, at least 3 readings spanning 60 days."""
+    if last.day - first.day < 60:
+        return DirectionLabel.INSUFFICIENT_DATA
+    change = last.value - first.value
+    if reaches(rise, threshold) and reaches(-fall, threshold):
+        return DirectionLabel.FLUCTUATING
+    if reaches(change, threshold):
+        return DirectionLabel.RELIABLE_IMPROVEMENT
+    if reaches(-change, threshold):
+        return DirectionLabel.RELIABLE_DETERIORATION
+    return DirectionLabel.STABLE
 
 
 # The readings of each domain the person chose whose latest reading came from a review no decision

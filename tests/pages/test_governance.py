@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -210,3 +211,52 @@ def test_a_clinician_cannot_open_the_governance_pages(
         response = page.goto(address)
         assert response is not None
         assert response.status == 403
+
+
+def test_time_to_action_on_the_page_equals_the_api_for_a_stalled_domain(
+    page: Page, oidc_provider: LocalOpenIDProvider, served: Served, auth: TokenFactory
+) -> None:
+    """A domain worsening 8, 7, 5 is flagged at its third review; a decision names that review 10
+    days later: the page's row for it shows the API's figures, the new column included."""
+    service, now = f"svc-{secrets.token_hex(4)}", datetime.now(UTC)
+    with served.api(auth("clinician", f"c-stall-{secrets.token_hex(4)}")) as api:
+        case_id = _open(api, f"P-stall-{secrets.token_hex(3)}", service, 300)
+        reviews = {}
+        for days, rating in ((200, 8), (150, 7), (100, 5)):
+            at = (now - timedelta(days=days)).isoformat()
+            body = REVIEW | {"ratings": {DOMAIN: rating}, "occurred_at": at}
+            reviews[days] = _post(api, f"/cases/{case_id}/reviews", body)["entry_id"]
+        confirm = {"rationale": "no change, because", "because_of": [reviews[100]]}
+        written = _post(
+            api,
+            f"/cases/{case_id}/plan-confirmations",
+            confirm | {"occurred_at": (now - timedelta(days=90)).isoformat()},
+        )
+    first, last = now.date() - timedelta(days=365), now.date()
+    period = {"from": first.isoformat(), "to": last.isoformat()}  # the page's whole days
+    with served.api(auth("governance", "g-stall")) as governance:
+        times = {
+            "from": datetime.combine(first, datetime.min.time(), UTC).isoformat(),
+            "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC).isoformat(),
+        }
+        answer = governance.get(
+            "/service/time-to-action",
+            params=times | {"service": service, "min_position": str(written["position"])},
+        )
+        assert answer.status_code == 200, answer.text
+    (figures,) = [f for f in answer.json() if f["kind"] == "stalled or worsening"]
+    assert (figures["flagged"], figures["actioned"], figures["median_days_to_action"]) == (1, 1, 10.0)
+    sign_in(page, oidc_provider, f"g-{secrets.token_hex(4)}", "governance")
+    page.goto(f"/app/governance?{urlencode(period | {'service': service})}")
+    row = page.locator("tr").filter(has_text="Stalled or worsening")
+    expect(row).to_have_count(1)
+    cells = [" ".join((text or "").split()) for text in row.locator("td").all_text_contents()]
+    assert cells[3:] == [
+        f"Flagged {figures['flagged']}",
+        f"Actioned {figures['actioned']}",
+        f"Still open {figures['still_open']}",
+        f"Ended without action {figures['ended_without_action']}",
+        f"Median days to action {figures['median_days_to_action']}",
+        f"Actioned within 28 days {figures['actioned_within_28_days']}"
+        f" ({figures['share_within_28_days'] * 100:.0f}%)",
+    ]

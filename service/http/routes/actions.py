@@ -138,8 +138,11 @@ class ActionListController(Controller):
         min_position: MinPosition = None,
     ) -> list[TimeToAction]:
         """By service, month of the flag and kind (review due or overdue; no decision after 28 days;
-        escalations rising; a plan change naming no cause): flagged, actioned, still open, median
-        days from flag to action and the share within 28 days."""
+        a plan change naming no cause; a stalled or worsening domain; escalations rising): flagged,
+        actioned, still open, ended without action (a stalled or worsening domain no longer judged
+        stalled at a later reading before any decision named its latest review; 0 for the other
+        kinds), median days from flag to action and the share of those flagged actioned within 28
+        days."""
         start, end = period(from_, to)
         # Plan changes that named no cause, and the corrections that named one, are the audit trail's.
         await read_consistently(positions, [*READS, "audit"], min_position)
