@@ -156,7 +156,7 @@ class Trajectories(ReadModel):
     tables = tables_of(
         TrajectoryRow,
         indexes={
-            "ratings": ("case_id, measure, occurred_at",),
+            "ratings": ("case_id, measure, occurred_at INCLUDE value",),
             "measures": (
                 "case_id, instrument, occurred_at",
                 "occurred_at",
