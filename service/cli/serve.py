@@ -12,7 +12,7 @@ from rich.console import Console
 
 from service.bootstrap import app_extensions
 from service.cli.common import read_settings, start_runtime
-from service.http.app import create_app
+from service.http.app import create_app, settle_heap
 from service.http.organisations import organisations_app
 from service.settings import Settings
 
@@ -67,6 +67,7 @@ def serve(host: str, port: int, data_dir: Path | None, projector: bool | None, d
             owns_runtime=True,
             extensions=app_extensions(settings, demo=demo_database),
         )
+        settle_heap()
         # Waymark's log handler formats uvicorn's lines too; its own request line replaces the access log.
         uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
     finally:
@@ -84,6 +85,7 @@ def _serve_organisations(settings: Settings, host: str, port: int, projector: bo
         f"\n[bold]Waymark[/bold] is starting at {url} for {len(settings.organisations)} organisations "
         f"(tokens name theirs in the '{settings.organisation_claim}' claim)"
     )
+    settle_heap()
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.bootstrap import Runtime
-from service.http.app import create_app
+from service.http.app import create_app, settle_heap
 from service.http.organisations import organisations_app
 from service.logs import configure_logging, log_format
 from service.settings import Settings
@@ -19,6 +19,10 @@ def app() -> Any:
     ``WAYMARK_ORGANISATIONS``, a Waymark for each organisation behind one router."""
     configure_logging(log_format())
     settings = Settings.from_env()
+    app: Any
     if settings.organisations:
-        return organisations_app(settings, run_projector=settings.run_projector)
-    return create_app(Runtime.start(settings), run_projector=settings.run_projector, owns_runtime=True)
+        app = organisations_app(settings, run_projector=settings.run_projector)
+    else:
+        app = create_app(Runtime.start(settings), run_projector=settings.run_projector, owns_runtime=True)
+    settle_heap()
+    return app
