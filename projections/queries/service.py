@@ -99,7 +99,7 @@ FROM (
     FROM read.strategy_days d, days
     WHERE d.day >= days.first_day AND d.day < days.end_day AND ($3::text IS NULL OR d.service = $3)
     UNION ALL
-    SELECT i.strategy, 1, (i.after - i.before IS NOT NULL)::int, (i.after - i.before)::numeric
+    SELECT i.strategy, 1, (i.after - i.before IS NOT NULL)::int, round((i.after - i.before)::numeric, 15)
     FROM read.strategy_introductions i
     WHERE {at_the_edges("i")}
       AND ($3::text IS NULL OR i.service = $3) AND i.service IS NOT NULL

@@ -278,7 +278,7 @@ async def test_status_days_summary_counts_the_status_rows_as_they_stand(projecte
         (
             "SELECT * FROM read.strategy_days ORDER BY 1, 2, 3",
             "SELECT c.service, (i.occurred_at AT TIME ZONE 'UTC')::date, i.strategy, count(*),"
-            " count(i.after - i.before), coalesce(sum((i.after - i.before)::numeric), 0)"
+            " count(i.after - i.before), coalesce(sum(round((i.after - i.before)::numeric, 15)), 0)"
             " FROM read.strategy_introductions i JOIN read.cases c ON c.case_id = i.case_id"
             " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         ),
