@@ -100,6 +100,11 @@ class AuditTrail(ReadModel):
         indexes={
             "audit_entries": (
                 "case_id, version",
+                # The trail pages in log order (keyset on position), by actor or kind of entry or
+                # neither: without these, a page at 10M events sorted every match (0.45 s).
+                "position",
+                "actor_id, position",
+                "type, position",
                 "actor_id, recorded_at",
                 "type, recorded_at",
                 "recorded_at",
