@@ -16,7 +16,7 @@ import itertools
 import math
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,13 +115,9 @@ class Trend:
         return None
 
 
-def _tied(values: Sequence[float]) -> int:
+def _tied(values: Iterable[float]) -> int:
     """Sen's (1968) term t(t - 1)(2t + 5), summed over each group of t equal values."""
-    distinct = set(values)
-    if len(distinct) == len(values):
-        return 0
-    counts = map(values.count, distinct) if len(values) <= _FEW else Counter(values).values()
-    return sum(t * (t - 1) * (2 * t + 5) for t in counts)
+    return sum(t * (t - 1) * (2 * t + 5) for t in Counter(values).values())
 
 
 def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | None:
@@ -136,17 +132,9 @@ def theil_sen(readings: Sequence[Reading], confidence: float = 0.95) -> Trend | 
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-    if len(readings) <= _FEW:
-        return _trend_of_few([r.day for r in readings], [r.value for r in readings], confidence)
     days = np.fromiter((r.day for r in readings), dtype=np.float64, count=len(readings))
     values = np.fromiter((r.value for r in readings), dtype=np.float64, count=len(readings))
     return _trend_of(days.tobytes(), values.tobytes(), confidence)
-
-
-_FEW = 12
-"""Up to this many readings (66 slopes), plain Python is several times faster than numpy's set-up:
-the time to action judges a domain's last six months at every reading of a year, tens of thousands
-of short windows a service. The same float operations in the same order: the same figures."""
 
 
 @functools.lru_cache(maxsize=2048)
@@ -159,53 +147,19 @@ def _trend_of(day_bytes: bytes, value_bytes: bytes, confidence: float) -> Trend 
     total = len(slopes)
     if not total:
         return None
-    middle, ends = _positions(total, len(days), days.tolist(), values.tolist(), confidence)
-    # Only these few order statistics are needed: a partial sort finds them in linear time.
-    ranked = np.partition(slopes, sorted({*middle, *ends}))
-    return _trend_at(
-        [float(ranked[i]) for i in middle], [float(ranked[i]) for i in ends], len(days), confidence
-    )
-
-
-def _trend_of_few(days: list[float], values: list[float], confidence: float) -> Trend | None:
-    """``_trend_of`` in plain Python, for a few readings: the pairs in the same order."""
-    slopes = []
-    for (day_a, value_a), (day_b, value_b) in itertools.combinations(zip(days, values, strict=True), 2):
-        apart = day_b - day_a
-        if apart != 0:
-            slopes.append((value_b - value_a) / apart)
-    if not slopes:
-        return None
-    middle, ends = _positions(len(slopes), len(days), days, values, confidence)
-    slopes.sort()
-    return _trend_at([slopes[i] for i in middle], [slopes[i] for i in ends], len(days), confidence)
-
-
-def _positions(
-    total: int, n: int, days: list[float], values: list[float], confidence: float
-) -> tuple[list[int], list[int]]:
-    """The 0-based positions among ``total`` sorted slopes of the median (one or two) and of the
-    interval's ends (none when Sen's variance is negative)."""
-    ties = _tied(days) + _tied(values)
+    n = len(days)
+    ties = _tied(days.tolist()) + _tied(values.tolist())
     # 1/18 times the count, in that order: the figures then match scipy's to the last bit.
     variance = 1 / 18 * (n * (n - 1) * (2 * n + 5) - ties)
     middle = sorted({(total - 1) // 2, total // 2})
     ends: list[int] = []
     if variance >= 0:
-        spread = _quantile(confidence) * math.sqrt(variance)
+        spread = statistics.NormalDist().inv_cdf((1 - confidence) / 2) * math.sqrt(variance)
         ends = [max(round((total + spread) / 2) - 1, 0), min(round((total - spread) / 2), total - 1)]
-    return middle, ends
-
-
-@functools.cache
-def _quantile(confidence: float) -> float:
-    """The normal quantile of (1 - confidence)/2 (negative)."""
-    return statistics.NormalDist().inv_cdf((1 - confidence) / 2)
-
-
-def _trend_at(middle: list[float], ends: list[float], n: int, confidence: float) -> Trend:
-    median = (middle[0] + middle[-1]) / 2
-    lower, upper = (ends[0], ends[1]) if ends else (None, None)
+    # Only these few order statistics are needed: a partial sort finds them in linear time.
+    ranked = np.partition(slopes, sorted({*middle, *ends}))
+    median = (float(ranked[middle[0]]) + float(ranked[middle[-1]])) / 2
+    lower, upper = (float(ranked[ends[0]]), float(ranked[ends[1]])) if ends else (None, None)
     return Trend(median, lower, upper, n, confidence)
 
 
@@ -245,13 +199,17 @@ class Direction:
     trend: Trend | None  # theil_sen over the readings whenever there are at least 3 (and it was asked)
 
 
+MIN_SPAN_DAYS = 60
+"""The span of readings a direction is judged over by default (days)."""
+
+
 def direction(
     readings: Sequence[Reading],
     *,
     threshold: float,
     higher_is_better: bool,
     min_readings: int = 3,
-    min_span_days: float = 60,
+    min_span_days: float = MIN_SPAN_DAYS,
     with_trend: bool = True,
 ) -> Direction:
     """Label a series. Recovery is not linear, so reliable swings both ways ("fluctuating") outrank
@@ -268,19 +226,22 @@ def direction(
     if change is None or n < min_readings or span < min_span_days:
         return Direction(DirectionLabel.INSUFFICIENT_DATA, n, span, last, change, trend)
     steps = [b.value - a.value for a, b in itertools.pairwise(points)]
-    # reaches() only grows with the change: the largest rise and fall decide.
-    rises = reaches(max(steps), threshold)
-    falls = reaches(-min(steps), threshold)
     better = change if higher_is_better else -change
-    if rises and falls:
-        label = DirectionLabel.FLUCTUATING
-    elif reaches(better, threshold):
-        label = DirectionLabel.RELIABLE_IMPROVEMENT
-    elif reaches(-better, threshold):
-        label = DirectionLabel.RELIABLE_DETERIORATION
-    else:
-        label = DirectionLabel.STABLE
+    label = label_of(better, max(steps), min(steps), threshold)
     return Direction(label, n, span, last, change, trend)
+
+
+def label_of(better: float, rise: float, fall: float, threshold: float) -> DirectionLabel:
+    """``direction``'s label of a series long enough to judge, from its net change in the better
+    direction and its largest step up and down (``reaches`` only grows with the change, so the
+    largest rise and fall decide whether it swung reliably both ways)."""
+    if reaches(rise, threshold) and reaches(-fall, threshold):
+        return DirectionLabel.FLUCTUATING
+    if reaches(better, threshold):
+        return DirectionLabel.RELIABLE_IMPROVEMENT
+    if reaches(-better, threshold):
+        return DirectionLabel.RELIABLE_DETERIORATION
+    return DirectionLabel.STABLE
 
 
 @dataclass(frozen=True, slots=True)

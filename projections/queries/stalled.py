@@ -16,7 +16,15 @@ import msgspec
 
 from projections.flat_trends import interval_holds_zero
 from projections.queries import Reader
-from projections.statistics import DirectionLabel, Reading, direction, reaches, theil_sen
+from projections.statistics import (
+    MIN_SPAN_DAYS,
+    DirectionLabel,
+    Reading,
+    direction,
+    label_of,
+    reaches,
+    theil_sen,
+)
 
 __all__ = [
     "FLAT_WINDOW_DAYS",
@@ -24,7 +32,6 @@ __all__ = [
     "Stall",
     "stall_reason",
     "stalled_domains",
-    "stalled_from",
     "stalled_in",
 ]
 
@@ -69,11 +76,10 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     if readings[-1].day - recent[0].day < MIN_FLAT_SPAN_DAYS:  # oldest first: too short to be flat
         return None
     window = direction(recent, threshold=threshold, higher_is_better=True, with_trend=False)
-    # The trend only for a stable window spanning long enough: the time to action judges a domain at
-    # every reading of a period, and most windows fail these first.
-    if window.label is not DirectionLabel.STABLE or window.span_days < MIN_FLAT_SPAN_DAYS:
+    # The trend only for a stable window: most windows fail that first.
+    if window.label is not DirectionLabel.STABLE:
         return None
-    trend = theil_sen(sorted(recent, key=lambda r: r.day))
+    trend = theil_sen(recent)
     flat = trend is not None and (
         trend.lower_per_day is None
         or trend.upper_per_day is None
@@ -82,18 +88,13 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     return "no reliable change, flat for 6 months" if flat else None
 
 
-def stalled_from(readings: Sequence[Reading], first: int = 0) -> list[bool]:
-    """For each reading from index ``first`` on, whether ``stall_reason`` finds the readings up to
-    and including it stalled (readings oldest first): ``stalled_in`` for one series."""
-    return stalled_in([(readings, first)])[0]
-
-
 def stalled_in(series: Sequence[tuple[Sequence[Reading], int]]) -> list[list[bool]]:
-    """``stalled_from`` for many series at once, for the time to action, which judges every reading
-    of a period. The same rule in one pass a series: the record's largest rise and fall so far kept
-    as it goes, the six-month window's start moving on, and the trends of the windows that could be
-    flat worked out together at the end (``interval_holds_zero``). A unit test holds it to
-    ``stall_reason`` on random series."""
+    """For each series (readings oldest first) and each reading from its index ``first`` on, whether
+    ``stall_reason`` finds the readings up to and including it stalled: for the time to action, which
+    judges every reading of a period. The same rule in one pass a series: the record's largest rise
+    and fall so far kept as it goes, the six-month window's start moving on, and the trends of the
+    windows that could be flat worked out together at the end (``interval_holds_zero``). A unit test
+    holds it to ``stall_reason`` on random series."""
     threshold = _threshold()
     judged: list[list[bool]] = []
     windows: list[tuple[int, int, Sequence[Reading]]] = []  # series, position, window
@@ -135,17 +136,10 @@ def _stable_window(
 
 def _label(first: Reading, last: Reading, rise: float, fall: float, threshold: float) -> DirectionLabel:
     """``direction``'s label of readings from ``first`` to ``last`` (oldest first; at least 3) given
-    their largest step up and down: by default, at least 3 readings spanning 60 days."""
-    if last.day - first.day < 60:
+    their largest step up and down (higher is better for ratings)."""
+    if last.day - first.day < MIN_SPAN_DAYS:
         return DirectionLabel.INSUFFICIENT_DATA
-    change = last.value - first.value
-    if reaches(rise, threshold) and reaches(-fall, threshold):
-        return DirectionLabel.FLUCTUATING
-    if reaches(change, threshold):
-        return DirectionLabel.RELIABLE_IMPROVEMENT
-    if reaches(-change, threshold):
-        return DirectionLabel.RELIABLE_DETERIORATION
-    return DirectionLabel.STABLE
+    return label_of(last.value - first.value, rise, fall, threshold)
 
 
 # The readings of each domain the person chose whose latest reading came from a review no decision

@@ -1,4 +1,4 @@
-"""The time to action judges a domain at every reading in one pass (``stalled_from``): at each, the
+"""The time to action judges a domain at every reading in one pass (``stalled_in``): at each, the
 same answer as the action list's ``stall_reason`` on the readings up to it, on random series like a
 domain's ratings (1-10, irregular dates, several on one day, long gaps and steady runs)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from projections.queries.stalled import stall_reason, stalled_from
+from projections.queries.stalled import stall_reason, stalled_in
 from projections.statistics import Reading
 
 
@@ -21,14 +21,14 @@ def _series(rng: random.Random) -> list[Reading]:
     return readings
 
 
-def test_stalled_from_answers_as_stall_reason_at_every_reading() -> None:
+def test_stalled_in_answers_as_stall_reason_at_every_reading() -> None:
     rng = random.Random(20261203)
     reasons: Counter[str | None] = Counter()
     for _ in range(2_000):
         readings = _series(rng)
         first = rng.randint(0, len(readings))
         expected = [stall_reason(readings[: j + 1]) for j in range(first, len(readings))]
-        assert list(stalled_from(readings, first)) == [r is not None for r in expected], readings
+        assert stalled_in([(readings, first)])[0] == [r is not None for r in expected], readings
         reasons.update(expected)
     # The corpus exercises both rules and readings found not stalled.
     assert reasons["reliable deterioration"] >= 300
