@@ -92,7 +92,8 @@ async def stall_flags(
             decided.setdefault(r["case_id"], {})[r["occurred_at"]] = r["decided_at"]
         judged = stalled_in([(walk.points, walk.first) for walk in walks])
         for row, walk, stalled in zip(series, walks, judged, strict=True):
-            for flagged_at, actioned_at, ended in _walk(walk, stalled, decided.get(row["case_id"], {}), end):
+            named = decided.get(row["case_id"], {})
+            for flagged_at, actioned_at, ended in _walk(walk, stalled, named, start, end):
                 yield {
                     "service": row["service"],
                     "month": flagged_at.date().replace(day=1),
@@ -107,11 +108,11 @@ class _Series:
     """A domain's readings as ``stall_reason`` takes them (days from the first), and where the walk
     starts: the last reading before the period (or the first)."""
 
-    __slots__ = ("first", "points", "start", "times")
+    __slots__ = ("first", "points", "times")
 
     def __init__(self, times: Sequence[datetime], values: Sequence[int], start: datetime) -> None:
         origin = times[0]
-        self.times, self.start = times, start
+        self.times = times
         self.points = [
             Reading((at - origin).total_seconds() / _DAY, float(v))
             for at, v in zip(times, values, strict=True)
@@ -120,12 +121,16 @@ class _Series:
 
 
 def _walk(
-    series: _Series, stalled: Sequence[bool], decided: Mapping[datetime, datetime], end: datetime
+    series: _Series,
+    stalled: Sequence[bool],
+    decided: Mapping[datetime, datetime],
+    start: datetime,
+    end: datetime,
 ) -> Iterator[tuple[datetime, datetime | None, bool]]:
     """The items of one domain flagged in [start, end): flagged_at, actioned_at (None unless
     actioned) and whether it ended without action. ``stalled``: the judgement at each reading from
     the walk's first; ``decided``: the first decision naming the case's review at each time."""
-    times, start = series.times, series.start
+    times = series.times
     open_since: datetime | None = None
     counted = False  # the open item was flagged in the period
     for j, found in enumerate(stalled, start=series.first):

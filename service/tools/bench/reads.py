@@ -18,6 +18,8 @@ from projections.queries.impact import ImpactQuery, review_impact
 from projections.queries.review_drilldown import ReviewFilter, reviews_page
 from projections.queries.service import ServiceQuery, service_learning
 from projections.queries.trajectory import trajectory
+from service.http.reading import server_settings
+from service.settings import Settings
 from service.tools.bench.client import HttpConnection, Timed
 from service.tools.bench.commands import review
 from service.write.application import CaseRecords
@@ -118,12 +120,11 @@ async def queries_over_http(
 
 
 async def queries_in_process(
-    dsn: str, case_ids: list[uuid.UUID], service: str, actor: str, requests: int
+    dsn: str, settings: Settings, case_ids: list[uuid.UUID], service: str, actor: str, *, requests: int
 ) -> dict[str, Timed]:
     """The same queries, called directly on an asyncpg pool set up as the service's: the raw baseline."""
     timed = {}
-    settings = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
-    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=4, server_settings=settings)
+    pool = await in_process_pool(dsn, settings)
     try:
         for name, (_, query) in _targets(case_ids, service, actor).items():
             timed[name] = Timed()
@@ -134,6 +135,14 @@ async def queries_in_process(
     finally:
         await pool.close()
     return timed
+
+
+async def in_process_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    """A pool of the service's size whose connections are set up as the service's read connections."""
+    size = settings.service_pool_size
+    return await asyncpg.create_pool(
+        dsn, min_size=size, max_size=size, server_settings=server_settings(settings)
+    )
 
 
 async def _on_one(pool: asyncpg.Pool, query: Callable[[Any], Awaitable[object]]) -> object:

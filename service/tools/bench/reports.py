@@ -10,13 +10,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-import asyncpg
-
 from events.values import Actor, Role
 from projections.queries.report import service_report
 from projections.queries.service import ServiceQuery
+from service.settings import Settings
 from service.tools.bench.client import HttpConnection, Timed
 from service.tools.bench.pages import new_secret, session_cookie
+from service.tools.bench.reads import in_process_pool
 from service.tools.bench.rebuild import project_all
 from service.tools.bench.report import Figure
 from service.tools.bench.serving import projector, server
@@ -51,10 +51,9 @@ async def _pages_over_http(
     return medians
 
 
-async def _reports_in_process(dsn: str, service: str, requests: int) -> dict[str, float]:
+async def _reports_in_process(dsn: str, settings: Settings, service: str, requests: int) -> dict[str, float]:
     """The same reports from ``service_report`` on a pool set up as the service's."""
-    settings = {"jit": "off", "plan_cache_mode": "force_custom_plan", "TimeZone": "UTC"}
-    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=8, server_settings=settings)
+    pool = await in_process_pool(dsn, settings)
     start, end = _year()
     medians = {}
     try:
@@ -92,7 +91,8 @@ def run_reports(runner: Bench, kind: str) -> None:
         process.stop()
         watcher.stop()
     inside = runner.repeat(
-        "reports in process", lambda: asyncio.run(_reports_in_process(dsn, service, requests))
+        "reports in process",
+        lambda: asyncio.run(_reports_in_process(dsn, runner.settings, service, requests)),
     )
     for scope in _SCOPES:
         runner.report.add(

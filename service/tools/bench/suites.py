@@ -257,7 +257,9 @@ class Bench:
         inside = self.repeat(
             "queries in process",
             lambda: asyncio.run(
-                queries_in_process(self.runtime.address.url, case_ids, service, actor, self.requests)
+                queries_in_process(
+                    self.runtime.address.url, self.settings, case_ids, service, actor, requests=self.requests
+                )
             ),
         )
         for name in http[0]:
