@@ -225,7 +225,7 @@ STATUS_DAYS = Summary(
         ("day", "date"),
         ("rows", "bigint"),
         ("change", "bigint"),
-        ("moment", "numeric"),
+        ("moment", "numeric(30, 6)"),
     ),
     key=("service", "day"),
     select=(
@@ -271,7 +271,7 @@ STRATEGY_DAYS = Summary(
         ("strategy", "text"),
         ("introductions", "bigint"),
         ("with_ratings", "bigint"),
-        ("rating_change", "numeric"),
+        ("rating_change", "numeric(30, 15)"),
     ),
     key=("service", "day", "strategy"),
     select=(
@@ -281,10 +281,8 @@ STRATEGY_DAYS = Summary(
         "1",
         "(r.after - r.before IS NOT NULL)::int",
         # numeric, so the sum taken away when a row's ratings are derived again is the sum added:
-        # a double precision sum kept up and down by triggers would drift from the rows' own. Each
-        # at one scale, so every sum has it too, however it was reached (numeric keeps the largest
-        # scale it added: kept live and counted anew by a rebuild, the same value printed apart).
-        "round(coalesce((r.after - r.before)::numeric, 0), 15)",
+        # a double precision sum kept up and down by triggers would drift from the rows' own.
+        "coalesce((r.after - r.before)::numeric, 0)",
     ),
     where="r.service IS NOT NULL",
 )
