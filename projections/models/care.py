@@ -12,7 +12,8 @@ from events.entries import Entry
 from projections.changes import Tracked
 from projections.models.base import EventAt, ReadModel, Row, Statement
 from projections.models.care_rows import DECISIONS, OUTCOME_SOURCES, stored_rows
-from projections.models.care_tables import SUMMARIES, TABLES
+from projections.models.care_summaries import SUMMARIES
+from projections.models.care_tables import TABLES
 from projections.models.case_services import SERVED_TABLES, derive_all_services, derive_services
 from projections.models.open_spans import derive_all_open_changes, derive_open_changes
 from projections.models.review_outcomes import derive_all_outcomes, derive_outcomes
