@@ -24,7 +24,7 @@ from service.http.routes.service_level import report_for
 from service.pages.report_charts import draw
 from service.pages.web import Pages, actor_of, render
 
-__all__ = ["REPORT_ROUTES", "report_csv_tables"]
+__all__ = ["REPORT_ROUTES", "report_csv_tables", "report_period"]
 
 Day = Annotated[date | None, QueryParameter(name="from")]
 Until = Annotated[date | None, QueryParameter(description="The last day of the period (inclusive)")]
@@ -44,12 +44,18 @@ async def _report(
     actor = actor_of(request, pages)
     if actor.role is not Role.GOVERNANCE:
         raise PermissionDeniedException("the report is for governance")
+    first, last, start, end = report_period(first, last)
+    report = await report_for(reads, positions, actor, from_=start, to=end, service=service or None)
+    return report, first, last
+
+
+def report_period(first: date | None, last: date | None) -> tuple[date, date, datetime, datetime]:
+    """The report's days (by default the 365 up to and including today, UTC) and the half-open
+    period of times they make."""
     last = last or datetime.now(UTC).date()
     first = first or last - timedelta(days=364)
     start = datetime.combine(first, time(), UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), UTC)
-    report = await report_for(reads, positions, actor, from_=start, to=end, service=service or None)
-    return report, first, last
+    return first, last, start, datetime.combine(last + timedelta(days=1), time(), UTC)
 
 
 @get("/report")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from events.values import Actor, Role
 from projections.queries.report import service_report
 from projections.queries.service import ServiceQuery
+from service.pages.report import report_period
 from service.settings import Settings
 from service.tools.bench.client import HttpConnection, Timed
 from service.tools.bench.pages import new_secret, session_cookie
@@ -26,12 +27,6 @@ __all__ = ["run_reports"]
 
 BENCH_GOVERNANCE = Actor(id="bench-governance", role=Role.GOVERNANCE)
 _SCOPES = {"the largest service": True, "every service": False}
-
-
-def _year() -> tuple[datetime, datetime]:
-    """The page's default period: the 365 days up to and including today (UTC)."""
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=364), today + timedelta(days=1)
 
 
 async def _pages_over_http(
@@ -54,7 +49,7 @@ async def _pages_over_http(
 async def _reports_in_process(dsn: str, settings: Settings, service: str, requests: int) -> dict[str, float]:
     """The same reports from ``service_report`` on a pool set up as the service's."""
     pool = await in_process_pool(dsn, settings)
-    start, end = _year()
+    _, _, start, end = report_period(None, None)  # the page's default period
     medians = {}
     try:
         for scope, one_service in _SCOPES.items():
