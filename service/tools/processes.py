@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,13 +49,20 @@ class Process:
 
     def __init__(self, command: list[str], env: dict[str, str], port: int | None = None) -> None:
         self.port = port
+        # Kept (and dropped when the process is stopped) so a failed start-up can say why.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
-            command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self, seconds: float = 60) -> None:
-        """Wait for /ready to answer 200."""
-        wait_ready(f"http://127.0.0.1:{self.port}", self.popen, seconds)
+        """Wait for /ready to answer 200; a failure shows the end of what the process printed."""
+        wait_ready(f"http://127.0.0.1:{self.port}", self.popen, seconds, output=self._tail)
+
+    def _tail(self, size: int = 4000) -> str:
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(self.log.tell() - size, 0))
+        return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
         """Terminate and wait."""
@@ -65,3 +73,4 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        self.log.close()

@@ -21,7 +21,7 @@ from service.tools.bench.reads import in_process_pool
 from service.tools.bench.rebuild import project_all
 from service.tools.bench.report import Figure
 from service.tools.bench.serving import projector, server
-from service.tools.bench.suites import Bench, largest_service
+from service.tools.bench.suites import Bench, largest_service, or_stop
 
 __all__ = ["run_reports"]
 
@@ -73,7 +73,7 @@ def run_reports(runner: Bench, kind: str) -> None:
     requests = max(3, runner.requests // 40)
     secret = new_secret()
     watcher = projector(runner.env)
-    process = server(kind, {**runner.env, "WAYMARK_SESSION_SECRET": secret})
+    process = or_stop(watcher, lambda: server(kind, {**runner.env, "WAYMARK_SESSION_SECRET": secret}))
     try:
         cookie, port = session_cookie(secret, BENCH_GOVERNANCE), process.port or 0
         token = runner.token(Role.GOVERNANCE, BENCH_GOVERNANCE.id)

@@ -39,7 +39,7 @@ from service.tools.bench.report import Figure, Report
 from service.tools.bench.serving import peak_rss_mb, projector, server
 from service.tools.processes import Process
 
-__all__ = ["Bench", "largest_service", "p"]
+__all__ = ["Bench", "largest_service", "or_stop", "p"]
 
 
 def p(values: list[float], q: int) -> float:
@@ -192,7 +192,7 @@ class Bench:
         head = self.runtime.records.recorder.max_notification_id() or 0
         secret = new_secret()
         watcher = projector(self.env)
-        process = _or_stop(watcher, lambda: server(kind, {**self.env, "WAYMARK_SESSION_SECRET": secret}))
+        process = or_stop(watcher, lambda: server(kind, {**self.env, "WAYMARK_SESSION_SECRET": secret}))
         try:
             token, port = self.token(Role.CLINICIAN), process.port or 0
             wait_projected(port, token, case_id, head)
@@ -233,7 +233,7 @@ class Bench:
         asyncio.run(project_all(self.runtime.address.url))
         case_ids, service, actor = asyncio.run(self._query_targets())
         watcher = projector(self.env)
-        process = _or_stop(watcher, lambda: self.serve(kind))
+        process = or_stop(watcher, lambda: self.serve(kind))
         try:
             token = self.token(Role.GOVERNANCE, "bench-governance")
             http = self.repeat(
@@ -312,7 +312,7 @@ async def largest_service(dsn: str) -> str:
         await conn.close()
 
 
-def _or_stop(watcher: Process, start: Callable[[], Process]) -> Process:
+def or_stop(watcher: Process, start: Callable[[], Process]) -> Process:
     """Start the server, or stop the projector already started for it (a server that exits during
     start-up left the projector running after the bench had ended)."""
     try:
