@@ -60,6 +60,9 @@ class Tracked:
     """The column naming the entry whose view rows changed (a resolution names its escalation)."""
     owner: str = ""
     """The table holding the view's rows of that entry (default: ``table``)."""
+    unseen: tuple[str, ...] = ()
+    """Derived columns the view does not show: an update of these alone changes none of its rows (a
+    reading's link to the next, set again whenever a later reading arrives)."""
 
     @property
     def rows_of(self) -> str:
@@ -98,13 +101,17 @@ def tables(schema: str, model: str) -> list[str]:
 
 def _changed(tracked: Tracked) -> dict[str, str]:
     """A statement's changed entries, by operation: an update counts only rows it really changed
-    (derived values are often set again to what they were)."""
+    (derived values are often set again to what they were), in the columns the view can show."""
     k = tracked.key
+    shown = "*"
+    if tracked.unseen:
+        unseen = ", ".join(f"'{column}'" for column in tracked.unseen)
+        shown = f"{k}, to_jsonb(r) - ARRAY[{unseen}] AS shown"
+    new, old = f"SELECT {shown} FROM new_rows r", f"SELECT {shown} FROM old_rows r"
     return {
         "INSERT": f"SELECT DISTINCT {k} FROM new_rows",
         "DELETE": f"SELECT DISTINCT {k} FROM old_rows",
-        "UPDATE": f"SELECT {k} FROM (SELECT * FROM new_rows EXCEPT SELECT * FROM old_rows) n"
-        f" UNION SELECT {k} FROM (SELECT * FROM old_rows EXCEPT SELECT * FROM new_rows) o",
+        "UPDATE": f"SELECT {k} FROM ({new} EXCEPT {old}) n UNION SELECT {k} FROM ({old} EXCEPT {new}) o",
     }
 
 

@@ -66,6 +66,11 @@ MeasureRow = tuple[
     # Derived after each batch from case_services, so a service's readings of a period are one
     # index range (service learning's reliable improvement) instead of every reading joined to cases.
     Annotated[str | None, Column("service", "text")],
+    # The same person's previous and next reading of the instrument (derived after each batch), so
+    # a period's first and latest readings are the rows whose link leaves the period: service
+    # learning counts its people from one index range, where sorting every reading took 67 ms at 10M.
+    Annotated[datetime | None, Column("previous_at", "timestamptz")],
+    Annotated[datetime | None, Column("next_at", "timestamptz")],
 ]
 # Each case's service, from its opening (corrected with it): what the readings' service comes from.
 CaseServiceRow = tuple[CaseId, Annotated[str, Column("service", "text NOT NULL")]]
@@ -107,6 +112,8 @@ def _measure(entry: MeasureRecorded) -> list[TrajectoryRow]:
                 limits.reliable_change,
                 limits.source,
                 entry.domain.value if entry.domain else None,
+                None,
+                None,
                 None,
             ),
         )
@@ -152,7 +159,10 @@ class Trajectories(ReadModel):
 
     name = "trajectory"
     decisions = _DECISIONS
-    tracked = (Tracked("ratings", "ratings"), Tracked("measures", "outcome_measures"))
+    tracked = (
+        Tracked("ratings", "ratings"),
+        Tracked("measures", "outcome_measures", unseen=("service", "previous_at", "next_at")),
+    )
     tables = tables_of(
         TrajectoryRow,
         indexes={
@@ -161,7 +171,7 @@ class Trajectories(ReadModel):
                 "case_id, instrument, occurred_at",
                 "occurred_at",
                 "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
-                " higher_is_better, domain",
+                " higher_is_better, domain, previous_at, next_at",
             ),
             "case_services": ("case_id",),
         },
@@ -173,10 +183,10 @@ class Trajectories(ReadModel):
         # Readings written now, and every case with a correction (an opening's service), need their
         # service again.
         cases = {_MEASURE_CASE(row) for row in written["measures"]} | {e.case_id for e in corrected}
-        return _derive_services(schema, cases)
+        return _derive(schema, cases)
 
     def after_retry(self, schema: str, cases: set[UUID]) -> list[Statement]:
-        return _derive_services(schema, cases)
+        return _derive(schema, cases)
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
         # Joined, not a lookup per row: after a bulk load the tables have no indexes yet.
@@ -184,7 +194,7 @@ class Trajectories(ReadModel):
             f"UPDATE {schema}.measures t SET service = c.service FROM (SELECT DISTINCT ON (case_id)"
             f" case_id, service FROM {schema}.case_services) c WHERE c.case_id = t.case_id"
         )
-        return [[Statement(fill, ())]]
+        return [[Statement(fill, ()), Statement(_LINK.format(s=schema, cases=""), ())]]
 
 
 _MEASURE_CASE = operator.itemgetter(
@@ -197,5 +207,20 @@ _DERIVE = (
 )
 
 
-def _derive_services(schema: str, cases: set[UUID]) -> list[Statement]:
-    return [Statement(_DERIVE.format(s=schema), (list(cases),))] if cases else []
+# Readings in (occurred_at, entry_id) order: two at the same moment still have one first.
+_LINK = """
+UPDATE {s}.measures t SET previous_at = x.previous_at, next_at = x.next_at
+FROM (SELECT entry_id, lag(occurred_at) OVER w AS previous_at, lead(occurred_at) OVER w AS next_at
+      FROM {s}.measures {cases}
+      WINDOW w AS (PARTITION BY case_id, instrument ORDER BY occurred_at, entry_id)) x
+WHERE t.entry_id = x.entry_id
+  AND (t.previous_at IS DISTINCT FROM x.previous_at OR t.next_at IS DISTINCT FROM x.next_at)
+"""
+
+
+def _derive(schema: str, cases: set[UUID]) -> list[Statement]:
+    """The service and the links of the cases' readings (a new reading moves its neighbours' links)."""
+    if not cases:
+        return []
+    link = _LINK.format(s=schema, cases="WHERE case_id = ANY($1::uuid[])")
+    return [Statement(_DERIVE.format(s=schema), (list(cases),)), Statement(link, (list(cases),))]

@@ -1,7 +1,8 @@
 """Each person's change on an outcome measure over a period: from their first to their latest reading
 of each instrument, reliable or not by the instrument's published threshold, and recovered where
-known to have left the clinical range. Service learning counts these per instrument; the
-commissioner report per instrument and per outcome domain."""
+known to have left the clinical range. Service learning counts these per instrument (``CHANGES``);
+the commissioner report per instrument and per outcome domain, person by person
+(``first_and_latest``). Of two readings at one moment, the one with the lower entry id came first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import msgspec
 from projections.queries import in_period
 from projections.statistics import ChangeCategory, change_category
 
-__all__ = ["IMPROVEMENT", "ImprovementShare", "classify", "first_and_latest", "improvement_shares"]
+__all__ = [
+    "CHANGES",
+    "IMPROVEMENT",
+    "ImprovementShare",
+    "category_of",
+    "classify",
+    "first_and_latest",
+    "improvement_shares",
+]
 
 
 class ImprovementShare(msgspec.Struct, frozen=True):
@@ -42,20 +51,48 @@ SELECT DISTINCT ON ({keys}) {keys},
     count(*) OVER w AS n, m.occurred_at AS latest_at
 FROM read.measures m
 WHERE {in_period("m")}{where}
-WINDOW w AS (PARTITION BY {keys} ORDER BY m.occurred_at DESC
+WINDOW w AS (PARTITION BY {keys} ORDER BY m.occurred_at DESC, m.entry_id DESC
              ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-ORDER BY {keys}, m.occurred_at DESC
+ORDER BY {keys}, m.occurred_at DESC, m.entry_id DESC
 """
 
 
 IMPROVEMENT = first_and_latest()
 """Per person and instrument (see ``first_and_latest``)."""
 
+# A reading is a person's first in the period when their previous one is before it, and their latest
+# when their next is after it (the links the trajectory model keeps); of people with two or more,
+# exactly one of each is in the period. Only the distinct pairs of readings cross to Python, counted.
+_FIRST = "coalesce(m.previous_at < $1, true) AND m.next_at < $2"
+_LATEST = "coalesce(m.next_at >= $2, true) AND m.previous_at >= $1"
+CHANGES = f"""
+SELECT instrument, baseline, clinical_at_baseline, latest, clinical_at_latest, reliable_change,
+       higher_is_better, count(*) AS people
+FROM (SELECT m.case_id, m.instrument,
+             max(m.score) FILTER (WHERE {_FIRST}) AS baseline,
+             bool_or(m.clinical_range) FILTER (WHERE {_FIRST}) AS clinical_at_baseline,
+             max(m.score) FILTER (WHERE {_LATEST}) AS latest,
+             bool_or(m.clinical_range) FILTER (WHERE {_LATEST}) AS clinical_at_latest,
+             max(m.reliable_change) FILTER (WHERE {_LATEST}) AS reliable_change,
+             bool_or(m.higher_is_better) FILTER (WHERE {_LATEST}) AS higher_is_better
+      FROM read.measures m
+      WHERE {in_period("m")} AND (({_FIRST}) OR ({_LATEST}))
+      GROUP BY m.case_id, m.instrument) people
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
+"""How many people of two or more readings of an instrument in the period went from each baseline
+to each latest reading (with what decides its category): the same pairs as ``IMPROVEMENT``'s."""
+
 
 def classify(r: asyncpg.Record) -> ChangeCategory | None:
     """A person's change on one instrument from their first to latest reading; None with fewer than
     two readings or no published reliable-change threshold."""
-    if r["n"] < 2 or r["reliable_change"] is None:
+    return None if r["n"] < 2 else category_of(r)
+
+
+def category_of(r: asyncpg.Record) -> ChangeCategory | None:
+    """The change from ``baseline`` to ``latest``; None with no published reliable-change threshold."""
+    if r["reliable_change"] is None:
         return None
     return change_category(
         r["baseline"],
@@ -68,14 +105,14 @@ def classify(r: asyncpg.Record) -> ChangeCategory | None:
 
 
 def improvement_shares(rows: Sequence[asyncpg.Record]) -> list[ImprovementShare]:
-    """Per instrument, how many people fell in each category of change (rows of ``IMPROVEMENT``)."""
+    """Per instrument, how many people fell in each category of change (rows of ``CHANGES``)."""
     counts: dict[str, dict[ChangeCategory, int]] = {}
     for r in rows:
-        category = classify(r)
+        category = category_of(r)
         if category is None:
             continue
         bucket = counts.setdefault(r["instrument"], dict.fromkeys(ChangeCategory, 0))
-        bucket[category] += 1
+        bucket[category] += r["people"]
     result = []
     for instrument, bucket in sorted(counts.items()):
         people = sum(bucket.values())

@@ -2,7 +2,8 @@
 recovered, reliably improved, showed no reliable change or reliably deteriorated (Jacobson & Truax,
 first against latest reading in the period), and how many had too few readings to say.
 
-Per instrument the categories are those of ``GET /service/learning`` (the same query and classifier).
+Per instrument the categories are those of ``GET /service/learning`` (the same pairs of readings and
+classifier; the report reads them person by person, for whose outcome stalled).
 Per outcome domain each person counts once: by the instrument recorded against that domain with a
 reliable-change threshold and the most readings (then by instrument code)."""
 

@@ -13,7 +13,7 @@ import msgspec
 
 from projections.queries import Reader
 from projections.queries.impact import WHOLE_DAYS, at_the_edges
-from projections.queries.outcome_change import IMPROVEMENT, ImprovementShare, improvement_shares
+from projections.queries.outcome_change import CHANGES, ImprovementShare, improvement_shares
 from projections.spc import XmRChart, xmr
 
 __all__ = ["ServiceLearning", "ServiceQuery", "SpcMetric", "service_learning", "spc"]
@@ -170,7 +170,7 @@ async def service_learning(
         pool.fetch(_FACTORS, *args),
         pool.fetch(_STRATEGIES, *args) if with_strategies else _nothing(),
         escalation_rates(pool, query, now),
-        pool.fetch(IMPROVEMENT, *args),
+        pool.fetch(CHANGES, *args),
     )
     return ServiceLearning(
         contributing_factors=_ranked(factors),
