@@ -180,8 +180,8 @@ class Trajectories(ReadModel):
     def after_batch(
         self, schema: str, written: dict[str, list[tuple[Any, ...]]], corrected: list[Entry]
     ) -> list[Statement]:
-        # Readings written now, and every case with a correction (an opening's service), need their
-        # service again.
+        # Readings written now, and every case with a correction (an opening's service, a reading's
+        # time), need their service and links again.
         cases = {_MEASURE_CASE(row) for row in written["measures"]} | {e.case_id for e in corrected}
         return _derive(schema, cases)
 
@@ -201,7 +201,7 @@ _MEASURE_CASE = operator.itemgetter(
     next(table for table in Trajectories.tables if table.name == "measures").position("case_id")
 )
 _SERVICE = "(SELECT c.service FROM {s}.case_services c WHERE c.case_id = t.case_id LIMIT 1)"
-_DERIVE = (
+_SET_SERVICE = (
     f"UPDATE {{s}}.measures t SET service = {_SERVICE}"
     f" WHERE t.case_id = ANY($1::uuid[]) AND t.service IS DISTINCT FROM {_SERVICE}"
 )
@@ -223,4 +223,4 @@ def _derive(schema: str, cases: set[UUID]) -> list[Statement]:
     if not cases:
         return []
     link = _LINK.format(s=schema, cases="WHERE case_id = ANY($1::uuid[])")
-    return [Statement(_DERIVE.format(s=schema), (list(cases),)), Statement(link, (list(cases),))]
+    return [Statement(_SET_SERVICE.format(s=schema), (list(cases),)), Statement(link, (list(cases),))]
