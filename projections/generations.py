@@ -10,7 +10,7 @@ import asyncpg
 from projections import changes
 from projections.batch import apply_events, read_events
 from projections.models.base import ReadModel
-from projections.parking import apply_or_park, park
+from projections.parking import Parked, apply_or_park, park
 from projections.reporting import install_reporting, make_pseudonym_key
 from projections.schema import META_DDL, POSITIONS_CHANNEL, generation_schema, install_views, key_of
 
@@ -149,8 +149,9 @@ async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_si
         schema = generation_schema(model.name, row["generation"])
         last = records[-1]["notification_id"]
         await changes.mark_position(conn, last)  # the batch's changes are logged at its last position
-        parked = await apply_or_park(conn, records, partial(apply_events, conn, model, schema))
-        await park(conn, model.name, row["generation"], parked)
+        # Each event parked as it is found, in this transaction: see ``apply_or_park``.
+        note = partial(_park_one, conn, model.name, row["generation"])
+        await apply_or_park(conn, records, partial(apply_events, conn, model, schema), note)
         await conn.execute(
             "UPDATE read_meta.generations SET position = $3, updated_at = now(), stalled = NULL"
             " WHERE name = $1 AND generation = $2",
@@ -161,3 +162,7 @@ async def step(conn: asyncpg.Connection, model: ReadModel, status: str, batch_si
         if status == "live":
             await conn.execute("SELECT pg_notify($1, $2)", POSITIONS_CHANNEL, f"{model.name}:{last}")
     return len(records)
+
+
+async def _park_one(conn: asyncpg.Connection, name: str, generation: int, parked: Parked) -> None:
+    await park(conn, name, generation, [parked])

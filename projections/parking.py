@@ -89,10 +89,17 @@ def is_event_fault(error: Exception) -> bool:
 
 
 async def apply_or_park(
-    conn: asyncpg.Connection, records: Sequence[asyncpg.Record], apply: Apply
+    conn: asyncpg.Connection,
+    records: Sequence[asyncpg.Record],
+    apply: Apply,
+    note: Callable[[Parked], Awaitable[None]] | None = None,
 ) -> list[Parked]:
     """Apply events in a savepoint. If an event's data makes that fail, apply each half the same way
-    (in log order), down to the single events that fail, and return those; other errors propagate."""
+    (in log order), down to the single events that fail, and return those; other errors propagate.
+
+    ``note`` is called with each event that fails alone before the events after it are applied:
+    an erasure later in the batch reads the case's parked events to leave them out, as it would
+    had the event been parked by an earlier batch."""
     if not records:
         return []
     try:
@@ -102,13 +109,16 @@ async def apply_or_park(
         if not is_event_fault(error):
             raise
         if len(records) == 1:
-            return [Parked.of(records[0], error)]
+            parked = Parked.of(records[0], error)
+            if note is not None:
+                await note(parked)
+            return [parked]
     else:
         return []
     half = len(records) // 2
     return [
-        *await apply_or_park(conn, records[:half], apply),
-        *await apply_or_park(conn, records[half:], apply),
+        *await apply_or_park(conn, records[:half], apply, note),
+        *await apply_or_park(conn, records[half:], apply, note),
     ]
 
 
