@@ -171,7 +171,7 @@ class Trajectories(ReadModel):
                 "case_id, instrument, occurred_at",
                 "occurred_at",
                 "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
-                " higher_is_better, domain, previous_at, next_at",
+                " higher_is_better, domain, previous_at, next_at, entry_id",
             ),
             "case_services": ("case_id",),
         },
