@@ -56,7 +56,12 @@ class Person:
 
     async def phq9(self, total: int, days_ago: float) -> str:
         when = NOW - timedelta(days=days_ago)
-        body = {"instrument": "phq9", "items": _items(total), "domain": DOMAIN, "occurred_at": when.isoformat()}
+        body = {
+            "instrument": "phq9",
+            "items": _items(total),
+            "domain": DOMAIN,
+            "occurred_at": when.isoformat(),
+        }
         entry_id = str((await self._post(f"/cases/{self.id}/measures", body))["entry_id"])
         self.readings[entry_id] = (when, total)
         return entry_id
@@ -122,7 +127,18 @@ async def test_reliable_improvement_pairs_each_person_s_first_and_latest_reading
     people = await _people(client, auth, service)
     governance = auth("governance", "oc-g")
     # Edges between readings, on them (50 and 20 days ago: a's) and beside them.
-    periods = [(90, -1), (45, 12), (35, 0), (400, -1), (30, 10), (25, 6), (60, 40), (10, 9), (50, 20), (50, 0)]
+    periods = [
+        (90, -1),
+        (45, 12),
+        (35, 0),
+        (400, -1),
+        (30, 10),
+        (25, 6),
+        (60, 40),
+        (10, 9),
+        (50, 20),
+        (50, 0),
+    ]
     seen = set()
     for start_ago, end_ago in periods:
         start, end = NOW - timedelta(days=start_ago), NOW - timedelta(days=end_ago)
