@@ -71,11 +71,19 @@ async def make_pseudonym_key(conn: asyncpg.Connection) -> None:
         await conn.execute("ANALYZE read_meta.pseudonym_key")
 
 
-async def rotate_pseudonym_key(conn: asyncpg.Connection) -> None:
+async def rotate_pseudonym_key(conn: asyncpg.Connection, *, wait_seconds: float = 30.0) -> None:
     """Replace the pseudonym key: every pseudonym changes, and none can be matched to the old ones.
     The pseudonyms kept with row versions are made again under the new key in the same transaction,
-    in every generation that has them (a rebuild under way included)."""
+    in every generation that has them (a rebuild under way included).
+
+    Every transaction that read the key holds it shared until it ends: a projector batch that has
+    written versions under the old key, a reporting read. Taking the key alone first waits for them
+    (up to ``wait_seconds``, then ``asyncpg.LockNotAvailableError`` and nothing changes), so no
+    version made under the old key commits after the new one is stored; batches that start now
+    wait for the new key."""
     async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{round(wait_seconds * 1000)}ms'")
+        await conn.execute("LOCK TABLE read_meta.pseudonym_key IN ACCESS EXCLUSIVE MODE")
         await conn.execute(
             "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
             *hmac_pads(secrets.token_bytes(32)),

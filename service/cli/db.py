@@ -71,21 +71,35 @@ def grant(role: str, database: str, password_env: str | None) -> None:
 
 @db.command(name="rotate-pseudonym-key")
 @click.option("--data-dir", type=click.Path(), help="Where the embedded database lives.")
-def rotate(data_dir: str | None) -> None:
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for reads and projector batches that hold the key (an export, say) to end.",
+)
+def rotate(data_dir: str | None, wait: float) -> None:
     """Replace the reporting pseudonym key: every person, review and entry key in the reporting views
     changes at once, and no new key can be matched to an old one."""
     database = open_database(data_dir)
 
     async def replace_key() -> None:
-        conn = await asyncpg.connect(database.address.url)
+        # Start-up's read side (views replaced) waits for the same readers: the same limit.
+        limit = {"lock_timeout": f"{round(wait * 1000)}ms"}
+        conn = await asyncpg.connect(database.address.url, server_settings=limit)
         try:
             await prepare_read_side(conn, [model() for model in MODELS.values()])
-            await rotate_pseudonym_key(conn)
+            await rotate_pseudonym_key(conn, wait_seconds=wait)
         finally:
             await conn.close()
 
     try:
         asyncio.run(replace_key())
+    except asyncpg.LockNotAvailableError:
+        raise click.ClickException(
+            f"A read or a projector batch still held the key after {wait:g} s (an export under way?):"
+            " the key is unchanged. Run it again when that has ended, or with a longer --wait."
+        ) from None
     finally:
         database.close()
     console.print("The pseudonym key is replaced: extracts taken before now no longer join new ones.")

@@ -4,6 +4,7 @@ again when the key is replaced, and filled in at start-up for a generation from 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -80,6 +81,49 @@ async def test_replacing_the_key_makes_every_kept_pseudonym_again(projected: asy
     after, expected = await _kept_and_expected(projected)
     assert after == expected
     assert not set(before.values()) & set(after.values())
+
+
+# What a projector batch's change trigger does: a version kept under the key as it reads it.
+_VERSION_UNDER_THE_KEY = """
+INSERT INTO read.care_row_versions (view, entry_id, position, updated_at, entry_key)
+SELECT 'reviews', $1, 0, now(), read_meta.keyed_hash(k.inner_pad, k.outer_pad, $1)
+FROM read_meta.pseudonym_key k
+"""
+
+
+async def test_replacing_the_key_waits_for_a_batch_writing_under_the_old_one(
+    projected: asyncpg.Connection, fresh_database: DatabaseAddress
+) -> None:
+    entry_id = uuid.uuid4()
+    batch = await asyncpg.connect(fresh_database.url)
+    try:
+        async with batch.transaction():
+            await batch.execute(_VERSION_UNDER_THE_KEY, entry_id)
+            rotation = asyncio.create_task(rotate_pseudonym_key(projected))
+            await asyncio.sleep(0.3)
+            assert not rotation.done()  # it waits for the batch to end
+        await rotation
+    finally:
+        await batch.close()
+    kept, expected = await _kept_and_expected(projected)
+    assert kept[("reviews", entry_id)] == expected[("reviews", entry_id)]  # made again, new key
+    assert kept == expected
+
+
+async def test_replacing_the_key_while_a_read_holds_it_too_long_changes_nothing(
+    projected: asyncpg.Connection, fresh_database: DatabaseAddress
+) -> None:
+    before, _ = await _kept_and_expected(projected)
+    reader = await asyncpg.connect(fresh_database.url)
+    try:
+        async with reader.transaction():
+            await reader.fetch("SELECT count(*) FROM reporting.reviews")  # an export under way
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await rotate_pseudonym_key(projected, wait_seconds=0.2)
+    finally:
+        await reader.close()
+    after, expected = await _kept_and_expected(projected)
+    assert after == before == expected
 
 
 async def test_a_generation_from_before_kept_pseudonyms_is_given_them_at_start_up(

@@ -141,6 +141,21 @@ async def test_rotating_the_key_changes_every_pseudonym_and_keeps_them_joining(
         await _rotate_and_check(bi_user, fresh_database)
 
 
+@pytest.mark.slow  # runs the waymark command
+async def test_rotating_the_key_while_an_export_holds_it_says_so_and_changes_nothing(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    async with connected_bi_user(records, fresh_database) as bi_user:
+        async with bi_user.transaction():  # an export reading the views holds the key until it ends
+            before = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
+            refused = await asyncio.to_thread(_rotate_key, fresh_database, "--wait", "0.5")
+        after = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
+    assert refused.returncode == 1, refused.stderr
+    assert "the key is unchanged" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert before == after
+
+
 async def _rotate_and_check(bi_user: asyncpg.Connection, fresh_database: DatabaseAddress) -> None:
     before = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
     rotated = await asyncio.to_thread(_rotate_key, fresh_database)
@@ -154,8 +169,8 @@ async def _rotate_and_check(bi_user: asyncpg.Connection, fresh_database: Databas
     assert not before & after
 
 
-def _rotate_key(database: DatabaseAddress) -> subprocess.CompletedProcess[str]:
+def _rotate_key(database: DatabaseAddress, *options: str) -> subprocess.CompletedProcess[str]:
     """``waymark db rotate-pseudonym-key`` on the database, as an operator runs it."""
-    command = [WAYMARK, "db", "rotate-pseudonym-key"]
+    command = [WAYMARK, "db", "rotate-pseudonym-key", *options]
     env = {**os.environ, "DATABASE_URL": database.url}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
