@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS read_meta.parked_events (
     PRIMARY KEY (name, generation, position)
 );
 CREATE INDEX IF NOT EXISTS parked_events_by_case ON read_meta.parked_events (case_id);
+CREATE TABLE IF NOT EXISTS read_meta.installed_scripts (
+    name text PRIMARY KEY,
+    fingerprint text NOT NULL,
+    installed_at timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS read_meta.pseudonym_key (
     only_one boolean PRIMARY KEY DEFAULT true CHECK (only_one),
     inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),

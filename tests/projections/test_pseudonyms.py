@@ -156,6 +156,28 @@ async def test_rotating_the_key_while_an_export_holds_it_says_so_and_changes_not
     assert before == after
 
 
+async def test_a_start_up_during_an_export_does_not_wait_for_it(
+    records: CaseRecords, fresh_database: DatabaseAddress
+) -> None:
+    """Replacing the reporting views at every start-up waited for every reader of them."""
+    async with connected_bi_user(records, fresh_database) as bi_user:
+        async with bi_user.transaction():  # an export under way
+            await bi_user.fetch("SELECT count(*) FROM reporting.people")
+            # Without the limit a start-up that waits would hang here until the export ended.
+            admin = await asyncpg.connect(fresh_database.url, server_settings={"lock_timeout": "2000"})
+            try:
+                await prepare_read_side(admin, models())
+                await admin.execute("DROP VIEW reporting.ratings")
+            finally:
+                await admin.close()
+        admin = await asyncpg.connect(fresh_database.url)
+        try:
+            await prepare_read_side(admin, models())  # a view gone: made again
+        finally:
+            await admin.close()
+        assert await bi_user.fetchval("SELECT count(*) FROM reporting.ratings") > 0
+
+
 async def _rotate_and_check(bi_user: asyncpg.Connection, fresh_database: DatabaseAddress) -> None:
     before = {r["person_key"] for r in await bi_user.fetch("SELECT person_key FROM reporting.people")}
     rotated = await asyncio.to_thread(_rotate_key, fresh_database)
