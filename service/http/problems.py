@@ -95,6 +95,15 @@ def _slow(_: Exception) -> HttpProblem:
     return HttpProblem(503, "query-too-long", "Query took too long", detail, headers={"Retry-After": "5"})
 
 
+def _upgrading(_: Exception) -> HttpProblem:
+    # A projection whose tables this version changed is rebuilt in the background at start-up; until
+    # it switches, its read views have the old columns, which this version's queries may name.
+    detail = "The read side is being rebuilt for this version of Waymark: retry in a few minutes."
+    return HttpProblem(
+        503, "read-side-rebuilding", "Being brought up to date", detail, headers={"Retry-After": "60"}
+    )
+
+
 _MALFORMED = "malformed-body", "Malformed body"
 # fmt: off
 PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
@@ -127,6 +136,7 @@ PROBLEMS: Mapping[type[Exception], Callable[[Any], HttpProblem]] = {
     RecursionError: lambda _: HttpProblem(
         400, *_MALFORMED, "The body is nested too deeply: send the flat JSON object the schema describes."),
     QueryTooLong: _slow, asyncpg.QueryCanceledError: _slow,
+    asyncpg.UndefinedColumnError: _upgrading, asyncpg.UndefinedTableError: _upgrading,
     NotErasable: lambda e: HttpProblem(409, "not-erasable", "Cannot be erased", f"{e}: nothing was erased."),
     SealBroken: lambda _: HttpProblem(500, "record-integrity", "Record altered outside Waymark",
         "An entry of this record does not open under its key: it was changed in the database, not through"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import MediaType
@@ -197,6 +198,15 @@ def page_exception_handlers() -> ExceptionHandlersMap:
         CaseNotFound: not_found,
         QueryTooLong: _error_page(
             503, "That took too long", "The record could not be read in time. Try again."
+        ),
+        **dict.fromkeys(
+            (asyncpg.UndefinedColumnError, asyncpg.UndefinedTableError),
+            _error_page(
+                503,
+                "Being brought up to date",
+                "Waymark was just upgraded and is rebuilding what this page reads:"
+                " try again in a few minutes.",
+            ),
         ),
         ProjectionBehind: _error_page(
             503, "Not yet up to date", "What was just written is still being brought in. Reload the page."
