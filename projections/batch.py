@@ -13,7 +13,7 @@ import msgspec
 from events.codec import decode_entry, type_name
 from events.entries import Entry, EntryCorrected
 from projections.models.base import CORRECTION, EventAt, ReadModel, Row
-from projections.schema import EVENTS_TABLE
+from projections.schema import EVENTS_TABLE, generation_of
 from projections.sealed import SELECT_STORED, opened
 
 __all__ = [
@@ -38,7 +38,8 @@ _SELECT_CASE_UNTIL = (
     f"{_SELECT} WHERE e.originator_id = $1 AND e.notification_id <= $2 ORDER BY e.notification_id"
 )
 ERASURE = "text_erased"
-_PARKED = "SELECT position FROM read_meta.parked_events WHERE name = $1 AND case_id = $2"
+# This generation's only: a rebuild's generation may have parked what the live one applied.
+_PARKED = "SELECT position FROM read_meta.parked_events WHERE name = $1 AND case_id = $2 AND generation = $3"
 
 
 async def read_events(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
@@ -145,7 +146,8 @@ async def _reproject(conn: asyncpg.Connection, writer: BatchWriter, erasure: asy
     until = erasure["notification_id"] - 1
     case_id = erasure["originator_id"]
     # An entry this model parked would fail again and park the erasure with it: it made no rows.
-    parked = {row["position"] for row in await conn.fetch(_PARKED, writer.model.name, case_id)}
+    generation = generation_of(writer.schema)
+    parked = {row["position"] for row in await conn.fetch(_PARKED, writer.model.name, case_id, generation)}
     earlier = [
         record
         for record in opened(await conn.fetch(_SELECT_CASE_UNTIL, case_id, until))

@@ -21,6 +21,7 @@ __all__ = [
     "META_DDL",
     "Column",
     "Table",
+    "generation_of",
     "generation_schema",
     "install_views",
     "key_of",
@@ -174,6 +175,11 @@ def _column(element: Any) -> Column:
 def generation_schema(name: str, generation: int) -> str:
     """The schema holding one generation of a projection's tables."""
     return f"read_{name}_g{generation}"
+
+
+def generation_of(schema: str) -> int:
+    """The generation whose tables a schema holds (``generation_schema``'s number)."""
+    return int(schema.rpartition("_g")[2])
 
 
 def layout_of(tables: tuple[Table, ...], summaries: Sequence[str] = ()) -> str:

@@ -281,3 +281,31 @@ async def test_an_erasure_applies_to_a_case_with_an_entry_its_models_parked(
     assert parked == [(unappliable.entry_id,)]  # the erasure itself applied
     goal_rows = [row for row in _stored(database, case_id) if "shops" in row]
     assert goal_rows == []
+
+
+@pytest.mark.slow  # a database and a runtime of its own: about 2 s
+async def test_an_erasure_leaves_no_text_where_another_generation_parked_an_entry(
+    sealed: tuple[Client, DatabaseAddress], auth: TokenFactory
+) -> None:
+    """A rebuild's generation parked an entry the live one applied: the live erasure still replaces
+    that entry's rows (it left them, text and all, when it read every generation's parked events)."""
+    client, database = sealed
+    team, governance = auth("clinician", user()), auth("governance", user("g"))
+    case_id = await open_case(client, team)
+    setback = {**SETBACK, "what_happened": _canary("a hard week")}
+    entry_id = (await post(client, team, f"/cases/{case_id}/setbacks", setback))["entry_id"]
+    with psycopg.connect(**database.connect_kwargs()) as conn:
+        conn.execute(
+            "INSERT INTO read_meta.parked_events (name, generation, position, case_id, entry_id, error)"
+            " SELECT g.name, g.generation + 1, e.notification_id, %s, %s, 'parked by a rebuild'"
+            " FROM read_meta.generations g, case_records_events e"
+            " WHERE g.status = 'live' AND e.originator_id = %s AND e.topic = 'setback_recorded'",
+            (case_id, entry_id, case_id),
+        )
+    misfiled = {"grounds": "misfiled", "decision_ref": "IG 12", "entries": [entry_id]}
+    approved = await post(client, governance, f"/cases/{case_id}/erasure-approvals", misfiled)
+    erased = await post(
+        client, governance, f"/cases/{case_id}/erasures", {"approval_id": approved["entry_id"]}
+    )
+    await client.get(f"/cases/{case_id}/learning-log?min_position={erased['position']}", headers=team)
+    assert [row for row in _stored(database, case_id) if "a hard week" in row] == []
