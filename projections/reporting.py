@@ -7,10 +7,13 @@ role. Replacing the key (``rotate_pseudonym_key``) changes every pseudonym at on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import random
 import re
 import secrets
+import time
 from importlib import resources
 
 import asyncpg
@@ -107,25 +110,43 @@ async def rotate_pseudonym_key(conn: asyncpg.Connection, *, wait_seconds: float 
     in every generation that has them (a rebuild under way included).
 
     Every transaction that read the key holds it shared until it ends: a projector batch that has
-    written versions under the old key, a reporting read. Taking the key alone first waits for them
-    (up to ``wait_seconds``, then ``asyncpg.LockNotAvailableError`` and nothing changes), so no
-    version made under the old key commits after the new one is stored; batches that start now
-    wait for the new key."""
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = '{round(wait_seconds * 1000)}ms'")
-        await conn.execute("LOCK TABLE read_meta.pseudonym_key IN ACCESS EXCLUSIVE MODE")
-        await conn.execute(
-            "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
-            *hmac_pads(secrets.token_bytes(32)),
-        )
-        generations = await conn.fetch(
-            "SELECT name, generation FROM read_meta.generations WHERE status <> 'retired'"
-        )
-        for row in generations:
-            schema = generation_schema(row["name"], row["generation"])
-            versions = f"{schema}.{change_tables(row['name'])[1]}"
-            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", versions):
-                await conn.execute(store_entry_keys(schema, row["name"]))
+    written versions under the old key, a reporting read. The rotation takes the key alone first, so
+    no version made under the old key commits after the new one is stored, and batches that start
+    meanwhile wait for the new key. A waiting lock holds up every reader queued behind it, so it is
+    tried briefly and again between them, up to ``wait_seconds`` (then
+    ``asyncpg.LockNotAvailableError``, and nothing changed)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{_KEY_ATTEMPT_MS}ms'")
+                await conn.execute("LOCK TABLE read_meta.pseudonym_key IN ACCESS EXCLUSIVE MODE")
+                await _replace_key(conn)
+        except asyncpg.LockNotAvailableError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(random.uniform(0.05, 0.25))  # noqa: S311 (a pause, not a secret)
+        else:
+            return
+
+
+_KEY_ATTEMPT_MS = 200
+"""How long one attempt at the key may hold up the readers and batches queued behind it."""
+
+
+async def _replace_key(conn: asyncpg.Connection) -> None:
+    await conn.execute(
+        "UPDATE read_meta.pseudonym_key SET inner_pad = $1, outer_pad = $2, created_at = now()",
+        *hmac_pads(secrets.token_bytes(32)),
+    )
+    generations = await conn.fetch(
+        "SELECT name, generation FROM read_meta.generations WHERE status <> 'retired'"
+    )
+    for row in generations:
+        schema = generation_schema(row["name"], row["generation"])
+        versions = f"{schema}.{change_tables(row['name'])[1]}"
+        if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", versions):
+            await conn.execute(store_entry_keys(schema, row["name"]))
 
 
 async def grant_reporting(conn: asyncpg.Connection) -> None:

@@ -110,6 +110,27 @@ async def test_replacing_the_key_waits_for_a_batch_writing_under_the_old_one(
     assert kept == expected
 
 
+async def test_a_rotation_waiting_for_a_long_read_holds_up_no_other_read(
+    projected: asyncpg.Connection, fresh_database: DatabaseAddress
+) -> None:
+    """A lock request that waits queues every later reader behind it: it is tried briefly, again."""
+    long_read, other = await asyncpg.connect(fresh_database.url), await asyncpg.connect(fresh_database.url)
+    try:
+        async with long_read.transaction():
+            await long_read.fetch("SELECT count(*) FROM reporting.reviews")
+            rotation = asyncio.create_task(rotate_pseudonym_key(projected, wait_seconds=10))
+            await asyncio.sleep(0.1)
+            # Behind one long wait this read would hang until the long read ended (never, here).
+            await asyncio.wait_for(other.fetchval("SELECT count(*) FROM reporting.reviews"), timeout=5)
+            assert not rotation.done()
+        await rotation  # the long read ended: the key is replaced
+    finally:
+        await long_read.close()
+        await other.close()
+    kept, expected = await _kept_and_expected(projected)
+    assert kept == expected
+
+
 async def test_replacing_the_key_while_a_read_holds_it_too_long_changes_nothing(
     projected: asyncpg.Connection, fresh_database: DatabaseAddress
 ) -> None:
