@@ -95,13 +95,21 @@ def _slow(_: Exception) -> HttpProblem:
     return HttpProblem(503, "query-too-long", "Query took too long", detail, headers={"Retry-After": "5"})
 
 
-def _upgrading(_: Exception) -> HttpProblem:
+def _upgrading(error: Exception) -> HttpProblem:
     # A projection whose tables this version changed is rebuilt in the background at start-up; until
-    # it switches, its read views have the old columns, which this version's queries may name.
+    # it switches, its read views have the old columns, which this version's queries may name. Logged:
+    # a query naming what no generation has is a defect, and only the log tells the two apart.
+    log_behind(error)
     detail = "The read side is being rebuilt for this version of Waymark: retry in a few minutes."
     return HttpProblem(
         503, "read-side-rebuilding", "Being brought up to date", detail, headers={"Retry-After": "60"}
     )
+
+
+def log_behind(error: Exception) -> None:
+    """Note a read that named a column or table the live generation lacks (the database's words name
+    only the column or table)."""
+    log.warning("a read named what the live read side lacks (rebuilding after an upgrade?): %s", error)
 
 
 _MALFORMED = "malformed-body", "Malformed body"

@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scop
 from events.values import Actor
 from service.http.auth import AccessDenied
 from service.http.positions import ProjectionBehind
+from service.http.problems import log_behind
 from service.http.reading import QueryTooLong
 from service.pages.oidc import Provider
 from service.pages.session import PageSession, SessionSigner
@@ -175,6 +176,12 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return handle(request, exc)
 
 
+def _upgrading(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log_behind(exc)
+    detail = "Waymark was just upgraded and is rebuilding what this page reads: try again in a few minutes."
+    return _error_page(503, "Being brought up to date", detail)(request, exc)
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
         return _unexpected(request, exc)
@@ -199,15 +206,7 @@ def page_exception_handlers() -> ExceptionHandlersMap:
         QueryTooLong: _error_page(
             503, "That took too long", "The record could not be read in time. Try again."
         ),
-        **dict.fromkeys(
-            (asyncpg.UndefinedColumnError, asyncpg.UndefinedTableError),
-            _error_page(
-                503,
-                "Being brought up to date",
-                "Waymark was just upgraded and is rebuilding what this page reads:"
-                " try again in a few minutes.",
-            ),
-        ),
+        **dict.fromkeys((asyncpg.UndefinedColumnError, asyncpg.UndefinedTableError), _upgrading),
         ProjectionBehind: _error_page(
             503, "Not yet up to date", "What was just written is still being brought in. Reload the page."
         ),

@@ -58,7 +58,7 @@ async def _old_readings_view(database: DatabaseAddress) -> None:
 
 
 async def test_a_query_naming_a_column_the_old_generation_lacks_is_503_while_it_rebuilds(
-    app: tuple[Client, Settings], fresh_database: DatabaseAddress
+    app: tuple[Client, Settings], fresh_database: DatabaseAddress, caplog: pytest.LogCaptureFixture
 ) -> None:
     client, settings = app
     token = issue_token(settings, sub="gov-up", role=Role.GOVERNANCE, ttl_seconds=600)
@@ -71,3 +71,5 @@ async def test_a_query_naming_a_column_the_old_generation_lacks_is_503_while_it_
     assert response.json()["type"] == "/problems/read-side-rebuilding"
     assert response.headers["retry-after"] == "60"
     assert "previous_at" not in response.text  # the database's words stay in the log
+    logged = [r.getMessage() for r in caplog.records if r.name == "waymark.problems"]
+    assert any("previous_at" in message for message in logged)  # what an operator needs to tell
