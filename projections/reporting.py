@@ -48,45 +48,43 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 async def install_reporting(conn: asyncpg.Connection) -> None:
     """Create or refresh the reporting views, then let the reporting role read them.
 
-    Only when the script changed or a view is missing (a rebuild's switch may drop them with the
-    ``read`` view under them): replacing a view waits for every reader of it, so a start-up during a
-    long export would wait for the export, and every report queued behind the start-up with it."""
+    Only when the script changed or the views are not as it left them (missing, dropped by a
+    rebuild's switch with the ``read`` view under them, or replaced by another version): replacing a
+    view waits for every reader of it, so a start-up during a long export would wait for the export,
+    and every report queued behind the start-up with it."""
     script = resources.files("projections").joinpath("sql/reporting.sql").read_text()
     fingerprint = hashlib.sha256(script.encode()).hexdigest()
     views = re.findall(r"CREATE OR REPLACE VIEW ((?:reporting|read_meta)\.\w+)", script)
-    if not await _installed(conn, fingerprint, views):
+    if not await conn.fetchval(_INSTALLED, fingerprint, views):
         try:
             async with conn.transaction():
                 await conn.execute(script)
-                await _note_installed(conn, fingerprint)
+                await conn.execute(_NOTE_INSTALLED, fingerprint, views)
         except asyncpg.InvalidTableDefinitionError:
             # A view's columns changed other than at its end, which CREATE OR REPLACE cannot do.
             async with conn.transaction():
                 await conn.execute(f"DROP VIEW IF EXISTS {', '.join(views)} CASCADE")
                 await conn.execute(script)
-                await _note_installed(conn, fingerprint)
+                await conn.execute(_NOTE_INSTALLED, fingerprint, views)
     await grant_reporting(conn)
 
 
-async def _installed(conn: asyncpg.Connection, fingerprint: str, views: list[str]) -> bool:
-    """Whether this script is the one installed and every view it makes is there."""
-    return bool(
-        await conn.fetchval(
-            "SELECT coalesce((SELECT fingerprint = $1 FROM read_meta.installed_scripts"
-            " WHERE name = 'reporting'), false)"
-            " AND (SELECT bool_and(to_regclass(v) IS NOT NULL) FROM unnest($2::text[]) v)",
-            fingerprint,
-            views,
-        )
-    )
-
-
-async def _note_installed(conn: asyncpg.Connection, fingerprint: str) -> None:
-    await conn.execute(
-        "INSERT INTO read_meta.installed_scripts (name, fingerprint) VALUES ('reporting', $1)"
-        " ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, installed_at = now()",
-        fingerprint,
-    )
+# The views' definitions as the server holds them ($2: their names; a missing one counts as empty).
+_DEFINED = (
+    "(SELECT md5(string_agg(coalesce(pg_get_viewdef(to_regclass(v)), ''), ';' ORDER BY v))"
+    " FROM unnest($2::text[]) v)"
+)
+_INSTALLED = (
+    "SELECT coalesce((SELECT fingerprint = $1 AND views = "
+    + _DEFINED
+    + " FROM read_meta.installed_scripts WHERE name = 'reporting'), false)"
+)
+_NOTE_INSTALLED = (
+    "INSERT INTO read_meta.installed_scripts (name, fingerprint, views) VALUES ('reporting', $1, "
+    + _DEFINED
+    + ") ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, views = excluded.views,"
+    " installed_at = now()"
+)
 
 
 async def make_pseudonym_key(conn: asyncpg.Connection) -> None:

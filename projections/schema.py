@@ -70,6 +70,7 @@ CREATE INDEX IF NOT EXISTS parked_events_by_case ON read_meta.parked_events (cas
 CREATE TABLE IF NOT EXISTS read_meta.installed_scripts (
     name text PRIMARY KEY,
     fingerprint text NOT NULL,
+    views text NOT NULL,
     installed_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS read_meta.pseudonym_key (

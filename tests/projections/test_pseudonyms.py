@@ -173,6 +173,14 @@ async def test_a_start_up_during_an_export_does_not_wait_for_it(
         admin = await asyncpg.connect(fresh_database.url)
         try:
             await prepare_read_side(admin, models())  # a view gone: made again
+            assert await bi_user.fetchval("SELECT count(*) FROM reporting.ratings") > 0
+            # Replaced otherwise (by a version rolled back to, say): made again as this one has it.
+            shown = await admin.fetchval("SELECT pg_get_viewdef('reporting.ratings'::regclass)")
+            await admin.execute(
+                f"CREATE OR REPLACE VIEW reporting.ratings AS SELECT * FROM ({shown.rstrip(';')}) v LIMIT 0"  # noqa: S608
+            )
+            assert await bi_user.fetchval("SELECT count(*) FROM reporting.ratings") == 0
+            await prepare_read_side(admin, models())
         finally:
             await admin.close()
         assert await bi_user.fetchval("SELECT count(*) FROM reporting.ratings") > 0
