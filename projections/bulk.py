@@ -268,10 +268,8 @@ async def _track_changes(conn: asyncpg.Connection, model: ReadModel, generation:
             model.name,
             generation,
         )
-        statements = changes.fill(schema, model.name, model.tracked, int(position))
-        for tracked in model.tracked:
-            statements += changes.keep(schema, model.name, tracked)
-        for statement in statements:
+        filled = changes.fill(schema, model.name, model.tracked, int(position))
+        for statement in filled + model.keep_changes(schema):
             await conn.execute(statement)
 
 

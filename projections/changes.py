@@ -27,6 +27,7 @@ view has nothing to show for rows that are gone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -99,15 +100,12 @@ def tables(schema: str, model: str) -> list[str]:
     ]
 
 
-def _changed(tracked: Tracked) -> dict[str, str]:
+def _changed(tracked: Tracked, columns: Sequence[str]) -> dict[str, str]:
     """A statement's changed entries, by operation: an update counts only rows it really changed
     (derived values are often set again to what they were), in the columns the view can show."""
     k = tracked.key
-    shown = "*"
-    if tracked.unseen:
-        unseen = ", ".join(f"'{column}'" for column in tracked.unseen)
-        shown = f"{k}, to_jsonb(r) - ARRAY[{unseen}] AS shown"
-    new, old = f"SELECT {shown} FROM new_rows r", f"SELECT {shown} FROM old_rows r"
+    shown = ", ".join(c for c in columns if c not in tracked.unseen) if tracked.unseen else "*"
+    new, old = f"SELECT {shown} FROM new_rows", f"SELECT {shown} FROM old_rows"
     return {
         "INSERT": f"SELECT DISTINCT {k} FROM new_rows",
         "DELETE": f"SELECT DISTINCT {k} FROM old_rows",
@@ -132,12 +130,13 @@ def _log(schema: str, model: str, tracked: Tracked, changed: str) -> str:
                       entry_key = excluded.entry_key"""
 
 
-def keep(schema: str, model: str, tracked: Tracked) -> list[str]:
-    """The trigger function and triggers that log a tracked table's changes."""
+def keep(schema: str, model: str, tracked: Tracked, columns: Sequence[str]) -> list[str]:
+    """The trigger function and triggers that log a tracked table's changes (``columns``: the
+    table's, in order)."""
     function = f"{schema}.{tracked.table}_changes"
     branches = "\n".join(
         f"    {'IF' if i == 0 else 'ELSIF'} TG_OP = '{op}' THEN\n        {_log(schema, model, tracked, sql)};"
-        for i, (op, sql) in enumerate(_changed(tracked).items())
+        for i, (op, sql) in enumerate(_changed(tracked, columns).items())
     )
     body = f"""
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$

@@ -54,9 +54,8 @@ async def create_generation(
                 await conn.execute(statement)
         for statement in changes.tables(schema, model.name) if model.tracked else ():
             await conn.execute(statement)
-        for tracked in model.tracked if with_indexes else ():  # a bulk load starts them when done
-            for statement in changes.keep(schema, model.name, tracked):
-                await conn.execute(statement)
+        for statement in model.keep_changes(schema) if with_indexes else ():  # a bulk load: when done
+            await conn.execute(statement)
         for summary in model.summaries:
             # Kept from the start when rows arrive one batch at a time; a bulk load fills it at the end.
             for statement in summary.create(schema) + (summary.keep(schema) if with_indexes else []):
@@ -118,9 +117,8 @@ async def _store_entry_keys(conn: asyncpg.Connection, model: ReadModel, schema: 
     versions = changes.change_tables(model.name)[1]
     async with conn.transaction():
         await conn.execute(f"ALTER TABLE {schema}.{versions} ADD COLUMN IF NOT EXISTS entry_key text")
-        for tracked in model.tracked:
-            for statement in changes.keep(schema, model.name, tracked):
-                await conn.execute(statement)
+        for statement in model.keep_changes(schema):
+            await conn.execute(statement)
         await conn.execute(changes.store_entry_keys(schema, model.name))
         await conn.execute(f"ALTER TABLE {schema}.{versions} ALTER COLUMN entry_key SET NOT NULL")
         await install_views(conn, schema, model.published())  # the read view shows the new column

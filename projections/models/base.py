@@ -9,6 +9,7 @@ from uuid import UUID
 
 from events.codec import decode_entry, type_name
 from events.entries import Entry, EntryCorrected
+from projections import changes
 from projections.changes import Tracked, change_tables
 from projections.schema import Table, layout_of
 from projections.summaries import Summary
@@ -120,6 +121,16 @@ class ReadModel:
         """Everything served as ``read`` views: the tables and summaries, and the change log, which
         differs between generations (rebuild comparisons read ``served`` only)."""
         return cls.served() + (list(change_tables(cls.name)) if cls.tracked else [])
+
+    @classmethod
+    def keep_changes(cls, schema: str) -> list[str]:
+        """The triggers that log the changes of the tables a reporting view reads."""
+        columns = {table.name: table.column_names for table in cls.tables}
+        return [
+            statement
+            for tracked in cls.tracked
+            for statement in changes.keep(schema, cls.name, tracked, columns[tracked.table])
+        ]
 
     def reads(self, topic: str) -> bool:
         """Whether entries of this type can change this model."""
