@@ -97,8 +97,8 @@ def rotate(data_dir: str | None, wait: float) -> None:
         asyncio.run(replace_key())
     except asyncpg.LockNotAvailableError:
         raise click.ClickException(
-            f"A read or a projector batch still held the key after {wait:g} s (an export under way?):"
-            " the key is unchanged. Run it again when that has ended, or with a longer --wait."
+            f"Reads or projector batches (an export under way?) held the read side for {wait:g} s:"
+            " the key is unchanged. Run it again when they have ended, or with a longer --wait."
         ) from None
     finally:
         database.close()
