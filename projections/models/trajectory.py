@@ -189,32 +189,28 @@ class Trajectories(ReadModel):
         return _derive(schema, cases)
 
     def derive_all(self, schema: str) -> list[list[Statement]]:
-        # Joined, not a lookup per row: after a bulk load the tables have no indexes yet.
-        fill = (
-            f"UPDATE {schema}.measures t SET service = c.service FROM (SELECT DISTINCT ON (case_id)"
-            f" case_id, service FROM {schema}.case_services) c WHERE c.case_id = t.case_id"
-        )
-        return [[Statement(fill, ()), Statement(_LINK.format(s=schema, cases=""), ())]]
+        return [[Statement(_DERIVE.format(s=schema, services="", readings=""), ())]]
 
 
 _MEASURE_CASE = operator.itemgetter(
     next(table for table in Trajectories.tables if table.name == "measures").position("case_id")
 )
-_SERVICE = "(SELECT c.service FROM {s}.case_services c WHERE c.case_id = t.case_id LIMIT 1)"
-_SET_SERVICE = (
-    f"UPDATE {{s}}.measures t SET service = {_SERVICE}"
-    f" WHERE t.case_id = ANY($1::uuid[]) AND t.service IS DISTINCT FROM {_SERVICE}"
-)
-
-
-# Readings in (occurred_at, entry_id) order: two at the same moment still have one first.
-_LINK = """
-UPDATE {s}.measures t SET previous_at = x.previous_at, next_at = x.next_at
-FROM (SELECT entry_id, lag(occurred_at) OVER w AS previous_at, lead(occurred_at) OVER w AS next_at
-      FROM {s}.measures {cases}
-      WINDOW w AS (PARTITION BY case_id, instrument ORDER BY occurred_at, entry_id)) x
+# Each reading's service (its case's, from the opening) and its links to the same person's previous
+# and next reading of the instrument, in (occurred_at, entry_id) order: two readings at one moment
+# still have one first. One statement, so a reading is rewritten once; only rows that change. The
+# services joined, not looked up per row: after a bulk load the tables have no indexes yet.
+_DERIVE = """
+UPDATE {s}.measures t SET service = x.service, previous_at = x.previous_at, next_at = x.next_at
+FROM (SELECT m.entry_id, c.service,
+             lag(m.occurred_at) OVER w AS previous_at, lead(m.occurred_at) OVER w AS next_at
+      FROM {s}.measures m
+      LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, service FROM {s}.case_services {services}) c
+             ON c.case_id = m.case_id
+      {readings}
+      WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at, m.entry_id)) x
 WHERE t.entry_id = x.entry_id
-  AND (t.previous_at IS DISTINCT FROM x.previous_at OR t.next_at IS DISTINCT FROM x.next_at)
+  AND (t.service IS DISTINCT FROM x.service OR t.previous_at IS DISTINCT FROM x.previous_at
+       OR t.next_at IS DISTINCT FROM x.next_at)
 """
 
 
@@ -222,5 +218,7 @@ def _derive(schema: str, cases: set[UUID]) -> list[Statement]:
     """The service and the links of the cases' readings (a new reading moves its neighbours' links)."""
     if not cases:
         return []
-    link = _LINK.format(s=schema, cases="WHERE case_id = ANY($1::uuid[])")
-    return [Statement(_SET_SERVICE.format(s=schema), (list(cases),)), Statement(link, (list(cases),))]
+    derive = _DERIVE.format(
+        s=schema, services="WHERE case_id = ANY($1::uuid[])", readings="WHERE m.case_id = ANY($1::uuid[])"
+    )
+    return [Statement(derive, (list(cases),))]
