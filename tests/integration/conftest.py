@@ -5,16 +5,36 @@ are in tests/support/."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from litestar.testing import AsyncTestClient
 
+from service.bootstrap import Runtime
 from service.database import DatabaseAddress
+from service.http.app import create_app
 from service.settings import Settings
 from service.tools.processes import free_port
+from tests.api.helpers import Client
 from tests.support.processes import WAYMARK, Server, ServerFactory
+
+
+@pytest.fixture
+async def own_app(fresh_database: DatabaseAddress, tmp_path: Path) -> AsyncIterator[tuple[Client, Settings]]:
+    """Waymark in process on a database of this test's own (what it parks or breaks there reaches
+    no other test), with its settings to sign tokens."""
+    settings = Settings(
+        database_url=fresh_database.url, jwt_secret=secrets.token_urlsafe(32), data_dir=tmp_path
+    )
+    runtime = Runtime.start(settings)
+    try:
+        async with AsyncTestClient(app=create_app(runtime)) as client:
+            yield client, settings
+    finally:
+        runtime.close()
 
 
 @pytest.fixture

@@ -5,20 +5,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
-from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import UUID
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from events.codec import encode_entry
 from events.values import Role
-from service.bootstrap import Runtime
 from service.database import DatabaseAddress
-from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
 from tests.api.helpers import REVIEW, SETBACK, Client, open_case, post
@@ -31,17 +25,9 @@ INCOMPLETE = {"entries_not_projected": 1, "detail": "1 entry could not be projec
 
 
 @pytest.fixture
-async def app(fresh_database: DatabaseAddress, tmp_path: Path) -> AsyncIterator[tuple[Client, Settings]]:
+def app(own_app: tuple[Client, Settings]) -> tuple[Client, Settings]:
     """Waymark on a database of this test's own: a parked event there degrades no other test's /ready."""
-    settings = Settings(
-        database_url=fresh_database.url, jwt_secret=secrets.token_urlsafe(32), data_dir=tmp_path
-    )
-    runtime = Runtime.start(settings)
-    try:
-        async with AsyncTestClient(app=create_app(runtime)) as client:
-            yield client, settings
-    finally:
-        runtime.close()
+    return own_app
 
 
 def _headers(settings: Settings, role: Role, sub: str) -> dict[str, str]:

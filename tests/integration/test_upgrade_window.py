@@ -4,19 +4,12 @@ answers 503 "being brought up to date", not 500."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import asyncpg
 import pytest
-from litestar.testing import AsyncTestClient
 
 from events.values import Role
 from projections.schema import generation_schema
-from service.bootstrap import Runtime
 from service.database import DatabaseAddress
-from service.http.app import create_app
 from service.http.auth import issue_token
 from service.settings import Settings
 from tests.api.helpers import Client
@@ -28,19 +21,6 @@ _OLD_COLUMNS = (
     "entry_id, corrected, case_id, occurred_at, instrument, instrument_version, score, raw_total,"
     " higher_is_better, clinical_range, band, cutoff, clinical_when, reliable_change, source, domain, service"
 )
-
-
-@pytest.fixture
-async def app(fresh_database: DatabaseAddress, tmp_path: Path) -> AsyncIterator[tuple[Client, Settings]]:
-    settings = Settings(
-        database_url=fresh_database.url, jwt_secret=secrets.token_urlsafe(32), data_dir=tmp_path
-    )
-    runtime = Runtime.start(settings)
-    try:
-        async with AsyncTestClient(app=create_app(runtime, run_projector=False)) as client:
-            yield client, settings
-    finally:
-        runtime.close()
 
 
 async def _old_readings_view(database: DatabaseAddress) -> None:
@@ -58,9 +38,9 @@ async def _old_readings_view(database: DatabaseAddress) -> None:
 
 
 async def test_a_query_naming_a_column_the_old_generation_lacks_is_503_while_it_rebuilds(
-    app: tuple[Client, Settings], fresh_database: DatabaseAddress, caplog: pytest.LogCaptureFixture
+    own_app: tuple[Client, Settings], fresh_database: DatabaseAddress, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client, settings = app
+    client, settings = own_app
     token = issue_token(settings, sub="gov-up", role=Role.GOVERNANCE, ttl_seconds=600)
     headers = {"Authorization": f"Bearer {token}"}
     params = {"from": "2026-01-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"}
