@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 import asyncpg
@@ -15,7 +14,7 @@ import pytest
 
 from projections.statistics import ChangeCategory, change_category
 from service.database import DatabaseAddress
-from tests.api.helpers import Client
+from tests.api.helpers import Body, Client, open_case, post
 from tests.support.tokens import TokenFactory
 
 pytestmark = pytest.mark.usefixtures("projector")
@@ -44,14 +43,10 @@ class Person:
         self.position = 0
 
     async def open(self) -> Person:
-        body = {
-            "person_ref": f"P-{uuid.uuid4().hex[:6]}",
-            "service": self.service,
-            "opened_on": (date.today() - timedelta(days=400)).isoformat(),
-            "care_team": [],
-            "domains": [DOMAIN],
-        }
-        self.id = (await self._post("/cases", body))["case_id"]
+        opened_on = (date.today() - timedelta(days=400)).isoformat()
+        self.id = await open_case(
+            self.client, self.headers, service=self.service, opened_on=opened_on, domains=[DOMAIN]
+        )
         return self
 
     async def phq9(self, total: int, days_ago: float) -> str:
@@ -91,11 +86,10 @@ class Person:
             clinical_at_latest=latest >= CUTOFF,
         )
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        response = await self.client.post(path, json=body, headers=self.headers)
-        assert response.status_code == 201, response.text
-        self.position = max(self.position, response.json().get("position", 0))
-        return response.json()
+    async def _post(self, path: str, body: Body) -> Body:
+        receipt = await post(self.client, self.headers, path, body)
+        self.position = max(self.position, receipt["position"])
+        return receipt
 
 
 async def _people(client: Client, auth: TokenFactory, service: str) -> list[Person]:
