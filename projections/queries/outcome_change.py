@@ -60,24 +60,19 @@ ORDER BY {keys}, m.occurred_at DESC, m.entry_id DESC
 IMPROVEMENT = first_and_latest()
 """Per person and instrument (see ``first_and_latest``)."""
 
-# A reading is a person's first in the period when their previous one is before it, and their latest
-# when their next is after it (the links the trajectory model keeps); of people with two or more,
-# exactly one of each is in the period. Only the distinct pairs of readings cross to Python, counted.
-_FIRST = "coalesce(m.previous_at < $1, true) AND m.next_at < $2"
-_LATEST = "coalesce(m.next_at >= $2, true) AND m.previous_at >= $1"
+# A person's latest reading in the period is the one whose next is after it (the trajectory model
+# keeps the link), and it carries their earlier readings: the period's first is the earliest of those
+# at or after its start (width_bucket counts those before: a binary search, timestamps being whole
+# microseconds), and they have two or more readings in the period when there is one. Only the
+# distinct pairs of readings cross to Python, counted.
+_FIRST = "width_bucket($1::timestamptz - interval '1 microsecond', m.earlier_at) + 1"
 CHANGES = f"""
-SELECT instrument, baseline, clinical_at_baseline, latest, clinical_at_latest, reliable_change,
-       higher_is_better, count(*) AS people
-FROM (SELECT m.case_id, m.instrument,
-             max(m.score) FILTER (WHERE {_FIRST}) AS baseline,
-             bool_or(m.clinical_range) FILTER (WHERE {_FIRST}) AS clinical_at_baseline,
-             max(m.score) FILTER (WHERE {_LATEST}) AS latest,
-             bool_or(m.clinical_range) FILTER (WHERE {_LATEST}) AS clinical_at_latest,
-             max(m.reliable_change) FILTER (WHERE {_LATEST}) AS reliable_change,
-             bool_or(m.higher_is_better) FILTER (WHERE {_LATEST}) AS higher_is_better
-      FROM read.measures m
-      WHERE {in_period("m")} AND (({_FIRST}) OR ({_LATEST}))
-      GROUP BY m.case_id, m.instrument) people
+SELECT m.instrument, m.earlier_score[{_FIRST}] AS baseline,
+       m.earlier_clinical[{_FIRST}] AS clinical_at_baseline, m.score AS latest,
+       m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better, count(*) AS people
+FROM read.measures m
+WHERE {in_period("m")} AND coalesce(m.next_at >= $2, true)
+  AND {_FIRST} <= cardinality(m.earlier_at)
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 """How many people of two or more readings of an instrument in the period went from each baseline

@@ -26,6 +26,9 @@ SQL_TYPES: dict[str, Any] = {
     "date": date,
     "text": str,
     "text[]": Sequence[str],
+    "timestamptz[]": Sequence[datetime],
+    "double precision[]": Sequence[float],
+    "boolean[]": Sequence[bool | None],
     "smallint": int,
     "integer": int,
     "bigint": int,
@@ -58,8 +61,9 @@ def _fits(value: Any, element: Any) -> bool:
     python, nullable = _python_type(element)
     if value is None:
         return nullable
-    if python == Sequence[str]:
-        return isinstance(value, Sequence) and all(isinstance(item, str) for item in value)
+    if typing.get_origin(python) is Sequence:  # the arrays: text, or derived after each batch
+        (item,) = typing.get_args(python)
+        return isinstance(value, Sequence) and all(isinstance(v, item) for v in value)
     return isinstance(value, python) and not (python is int and isinstance(value, bool))
 
 
