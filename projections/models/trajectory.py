@@ -182,7 +182,11 @@ class Trajectories(ReadModel):
                 "case_id, instrument, occurred_at",
                 "occurred_at",
                 "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
-                " higher_is_better, domain, next_at, earlier_at, earlier_score, earlier_clinical, entry_id",
+                " higher_is_better, domain, entry_id",
+                # A period's latest readings: those of the service whose next reading is after it.
+                "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE instrument, score,"
+                " clinical_range, reliable_change, higher_is_better, next_at, earlier_at, earlier_score,"
+                " earlier_clinical",
             ),
             "case_services": ("case_id",),
         },

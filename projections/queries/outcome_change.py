@@ -61,9 +61,10 @@ IMPROVEMENT = first_and_latest()
 """Per person and instrument (see ``first_and_latest``)."""
 
 # A person's latest reading in the period is the one whose next is after it (the trajectory model
-# keeps the link), and it carries their earlier readings: the period's first is the earliest of those
-# at or after its start (width_bucket counts those before: a binary search, timestamps being whole
-# microseconds), and they have two or more readings in the period when there is one. Only the
+# keeps the link; an index on the service and the next reading's time finds them, about half the
+# period's readings), and it carries their earlier readings: the period's first is the earliest of
+# those at or after its start (width_bucket counts those before: a binary search, timestamps being
+# whole microseconds), and they have two or more readings in the period when there is one. Only the
 # distinct pairs of readings cross to Python, counted.
 _FIRST = "width_bucket($1::timestamptz - interval '1 microsecond', m.earlier_at) + 1"
 CHANGES = f"""
@@ -71,7 +72,7 @@ SELECT m.instrument, m.earlier_score[{_FIRST}] AS baseline,
        m.earlier_clinical[{_FIRST}] AS clinical_at_baseline, m.score AS latest,
        m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better, count(*) AS people
 FROM read.measures m
-WHERE {in_period("m")} AND coalesce(m.next_at >= $2, true)
+WHERE {in_period("m")} AND coalesce(m.next_at, 'infinity') >= $2
   AND {_FIRST} <= cardinality(m.earlier_at)
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
