@@ -10,37 +10,37 @@ unit test holds it to ``theil_sen`` on random series."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 
 import numpy as np
 
-from projections.statistics import Reading
-
 __all__ = ["interval_holds_zero"]
 
+Floats = np.ndarray[tuple[int], np.dtype[np.float64]]
+Indices = np.ndarray[tuple[int], np.dtype[np.intp]]
+Flags = np.ndarray[tuple[int], np.dtype[np.bool_]]
 Grid = np.ndarray[tuple[int, int], np.dtype[np.float64]]
 
 
-def interval_holds_zero(windows: Sequence[Sequence[Reading]], confidence: float = 0.95) -> list[bool]:
-    """For each series: True when ``theil_sen`` of it gives a trend whose interval holds 0 (an end
-    at 0 included) or has no interval (Sen's variance negative under heavy ties); False when it
-    gives none (all readings on one day) or the interval excludes 0."""
-    holds = [False] * len(windows)
-    by_length: dict[int, list[int]] = {}
-    for i, window in enumerate(windows):
-        by_length.setdefault(len(window), []).append(i)
+def interval_holds_zero(
+    days: Floats, values: Floats, starts: Indices, stops: Indices, confidence: float = 0.95
+) -> Flags:
+    """For each window ``days[start:stop]`` (with its ``values``; days in order): True when
+    ``theil_sen`` of it gives a trend whose interval holds 0 (an end at 0 included) or has no
+    interval (Sen's variance negative under heavy ties); False when it gives none (all readings on
+    one day) or the interval excludes 0. Windows of one length are worked out together."""
+    holds = np.zeros(len(starts), dtype=np.bool_)
+    lengths = stops - starts
     z = statistics.NormalDist().inv_cdf((1 - confidence) / 2)
-    for n, indices in by_length.items():
+    for n in np.unique(lengths).tolist():
         if n < 2:
             continue
-        days = np.array([[r.day for r in windows[i]] for i in indices], dtype=np.float64)
-        values = np.array([[r.value for r in windows[i]] for i in indices], dtype=np.float64)
-        for i, held in zip(indices, _holds(days, values, z).tolist(), strict=True):
-            holds[i] = held
+        which = np.flatnonzero(lengths == n)
+        at = starts[which, None] + np.arange(n)
+        holds[which] = _holds(days[at], values[at], z)
     return holds
 
 
-def _holds(days: Grid, values: Grid, z: float) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+def _holds(days: Grid, values: Grid, z: float) -> Flags:
     n = days.shape[1]
     first, second = np.triu_indices(n, k=1)  # the pairs in itertools.combinations' order
     apart = days[:, second] - days[:, first]
@@ -57,9 +57,7 @@ def _holds(days: Grid, values: Grid, z: float) -> np.ndarray[tuple[int], np.dtyp
     ranked = np.sort(slopes, axis=1)
     rows = np.arange(len(days))
     lower, upper = ranked[rows, np.maximum(lower_at, 0)], ranked[rows, np.maximum(upper_at, 0)]
-    holds: np.ndarray[tuple[int], np.dtype[np.bool_]] = (total > 0) & (
-        ~interval | ((lower <= 0) & (upper >= 0))
-    )
+    holds: Flags = (total > 0) & (~interval | ((lower <= 0) & (upper >= 0)))
     return holds
 
 

@@ -5,7 +5,6 @@ Kept until a decision names the review that gave the latest reading (it was cons
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
@@ -13,15 +12,15 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+import numpy as np
 
-from projections.flat_trends import interval_holds_zero
+from projections.flat_trends import Flags, Floats, Indices, interval_holds_zero
 from projections.queries import Reader
 from projections.statistics import (
     MIN_SPAN_DAYS,
     DirectionLabel,
     Reading,
     direction,
-    label_of,
     reaches,
     theil_sen,
 )
@@ -88,58 +87,98 @@ def stall_reason(readings: Sequence[Reading]) -> str | None:
     return "no reliable change, flat for 6 months" if flat else None
 
 
-def stalled_in(series: Sequence[tuple[Sequence[Reading], int]]) -> list[list[bool]]:
-    """For each series (readings oldest first) and each reading from its index ``first`` on, whether
-    ``stall_reason`` finds the readings up to and including it stalled: for the time to action, which
-    judges every reading of a period. The same rule in one pass a series: the record's largest rise
-    and fall so far kept as it goes, the six-month window's start moving on, and the trends of the
-    windows that could be flat worked out together at the end (``interval_holds_zero``). A unit test
-    holds it to ``stall_reason`` on random series."""
+def stalled_in(days: Floats, values: Floats, offsets: Indices, judged: Flags) -> Flags:
+    """Of readings of many series laid end to end (``offsets``: where each series begins, then the
+    end; days from any origin, oldest first), whether ``stall_reason`` finds a series stalled on its
+    readings up to and including each reading ``judged`` (False at the others): for the time to
+    action, which judges every reading of a period. The same rule on whole arrays: the record's
+    largest rise and fall so far, each reading's six-month window and its largest steps, and the
+    trends of the windows that could be flat worked out together (``interval_holds_zero``); the same
+    float comparisons, so the same answers. A unit test holds it to ``stall_reason`` on random series."""
     threshold = _threshold()
-    judged: list[list[bool]] = []
-    windows: list[tuple[int, int, Sequence[Reading]]] = []  # series, position, window
-    for readings, first in series:
-        steps = [b.value - a.value for a, b in itertools.pairwise(readings)]
-        rises, falls = list(itertools.accumulate(steps, max)), list(itertools.accumulate(steps, min))
-        answers: list[bool] = []
-        start = 0
-        for j in range(first, len(readings)):
-            last = readings[j]
-            while readings[start].day < last.day - FLAT_WINDOW_DAYS:
-                start += 1
-            worse = (
-                j >= 2
-                and reaches(readings[0].value - last.value, threshold)
-                and _label(readings[0], last, rises[j - 1], falls[j - 1], threshold)
-                is DirectionLabel.RELIABLE_DETERIORATION
-            )
-            if not worse and _stable_window(readings, steps, start, j, threshold):
-                windows.append((len(judged), len(answers), readings[start : j + 1]))
-            answers.append(worse)
-        judged.append(answers)
-    for (at, position, _), flat in zip(windows, interval_holds_zero([w for _, _, w in windows]), strict=True):
-        judged[at][position] = flat
-    return judged
+    lengths = np.diff(offsets)
+    series = np.repeat(np.arange(len(lengths)), lengths)
+    origin = offsets[series]  # each reading's series' first
+    steps = values - np.concatenate(([np.nan], values[:-1]))
+    steps[offsets[:-1]] = np.nan  # a series' first reading has no step
+    rise, fall = _so_far(steps, series, largest=True), _so_far(steps, series, largest=False)
+    at = np.arange(len(days))
+    worse = (
+        judged
+        & (at - origin >= 2)
+        & (days - days[origin] >= MIN_SPAN_DAYS)
+        & _deteriorated(values[origin], values, rise, fall, threshold)
+    )
+    start = _window_starts(days, series)
+    candidates = np.flatnonzero(
+        judged & ~worse & (at - start >= 2) & (days - days[start] >= MIN_FLAT_SPAN_DAYS)
+    )
+    first, last = start[candidates], candidates
+    window_rise, window_fall = _largest_steps(steps, first + 1, last)
+    stable = _stable(values[first], values[last], window_rise, window_fall, threshold)
+    flat = interval_holds_zero(days, values, first[stable], last[stable] + 1)
+    stalled = worse.copy()
+    stalled[last[stable][flat]] = True
+    return stalled
 
 
-def _stable_window(
-    readings: Sequence[Reading], steps: list[float], start: int, last: int, threshold: float
-) -> bool:
-    """``stall_reason``'s second rule but the trend, on the window readings[start..last]: at least
-    3 readings spanning 120 days, labelled stable."""
-    if readings[last].day - readings[start].day < MIN_FLAT_SPAN_DAYS or last - start < 2:
-        return False
-    window = steps[start:last]
-    label = _label(readings[start], readings[last], max(window), min(window), threshold)
-    return label is DirectionLabel.STABLE
+def _reaches(change: Floats, threshold: float) -> Flags:
+    """``reaches`` on arrays, with ``math.isclose``'s tolerance (False where NaN)."""
+    near = np.abs(change - threshold) <= np.maximum(1e-9 * np.maximum(np.abs(change), threshold), 1e-12)
+    flags: Flags = (change >= threshold) | near
+    return flags
 
 
-def _label(first: Reading, last: Reading, rise: float, fall: float, threshold: float) -> DirectionLabel:
-    """``direction``'s label of readings from ``first`` to ``last`` (oldest first; at least 3) given
-    their largest step up and down (higher is better for ratings)."""
-    if last.day - first.day < MIN_SPAN_DAYS:
-        return DirectionLabel.INSUFFICIENT_DATA
-    return label_of(last.value - first.value, rise, fall, threshold)
+def _deteriorated(first: Floats, last: Floats, rise: Floats, fall: Floats, threshold: float) -> Flags:
+    """``label_of`` is a reliable deterioration (spans checked by the caller)."""
+    swung = _reaches(rise, threshold) & _reaches(-fall, threshold)
+    flags: Flags = ~swung & ~_reaches(last - first, threshold) & _reaches(first - last, threshold)
+    return flags
+
+
+def _stable(first: Floats, last: Floats, rise: Floats, fall: Floats, threshold: float) -> Flags:
+    """``label_of`` is stable."""
+    swung = _reaches(rise, threshold) & _reaches(-fall, threshold)
+    flags: Flags = ~swung & ~_reaches(last - first, threshold) & ~_reaches(first - last, threshold)
+    return flags
+
+
+def _so_far(steps: Floats, series: Indices, *, largest: bool) -> Floats:
+    """The largest (or smallest) step of each reading's series up to it, NaN before any: steps are
+    ranked, exactly, and each series' ranks lifted above the last's so one running maximum serves
+    every series."""
+    valid = ~np.isnan(steps)
+    if not valid.any():
+        return np.full(len(steps), np.nan)
+    ranks, rank_of = np.unique(steps[valid], return_inverse=True)
+    rank = np.full(len(steps), -1, dtype=np.int64)  # no step yet
+    rank[valid] = rank_of if largest else len(ranks) - 1 - rank_of
+    lift = series * (len(ranks) + 1)
+    running = np.maximum.accumulate(rank + lift) - lift
+    found = ranks[np.maximum(running, 0) if largest else len(ranks) - 1 - np.maximum(running, 0)]
+    result: Floats = np.where(running >= 0, found, np.nan)
+    return result
+
+
+def _window_starts(days: Floats, series: Indices) -> Indices:
+    """For each reading, the first reading of its series no more than six months before it, by the
+    same float comparison as ``stall_reason``. Complex numbers order by real part, then imaginary:
+    with the series as the one and the day as the other (both exact), one sorted search serves
+    every series."""
+    keys = series + 1j * days
+    starts: Indices = np.searchsorted(keys, series + 1j * (days - FLAT_WINDOW_DAYS))
+    return starts
+
+
+def _largest_steps(steps: Floats, first: Indices, last: Indices) -> tuple[Floats, Floats]:
+    """The largest step up and down among steps[first..last] (inclusive; last >= first)."""
+    width = int((last - first).max(initial=0)) + 1
+    at = last[:, None] - np.arange(width)
+    inside = at >= first[:, None]
+    picked = steps[np.where(inside, at, last[:, None])]
+    rise = np.where(inside, picked, -np.inf).max(axis=1, initial=-np.inf)
+    fall = np.where(inside, picked, np.inf).min(axis=1, initial=np.inf)
+    return rise, fall
 
 
 # The readings of each domain the person chose whose latest reading came from a review no decision
