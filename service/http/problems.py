@@ -91,7 +91,10 @@ def _down(_: Exception) -> HttpProblem:
 
 
 def _slow(_: Exception) -> HttpProblem:
-    detail = "The query ran past the read time limit: narrow the period or filter by service."
+    detail = (
+        "The query ran past the read side's limits (time or temporary space):"
+        " narrow the period or filter by service."
+    )
     return HttpProblem(503, "query-too-long", "Query took too long", detail, headers={"Retry-After": "5"})
 
 

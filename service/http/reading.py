@@ -31,7 +31,8 @@ BACKSTOP_MS = 1000
 
 
 class QueryTooLong(Exception):
-    """A projection query ran past the read time limit (HTTP 503)."""
+    """A projection query ran past the read time limit, or needed more temporary space than a read
+    may use (HTTP 503)."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,16 @@ class ReadPools:
 
     @contextlib.asynccontextmanager
     async def within_limit(self) -> AsyncIterator[None]:
-        """Cancel what runs inside once it passes the read time limit, and raise QueryTooLong."""
+        """Cancel what runs inside once it passes the read time limit, and raise QueryTooLong; a
+        query that would spill more than temp_file_limit is over the read side's limits too (time to
+        action for every service's year spilled past it at 10M events: a 500 until then)."""
         try:
             async with asyncio.timeout(self.limit_seconds):
                 yield
         except TimeoutError:
+            raise QueryTooLong from None
+        except asyncpg.ConfigurationLimitExceededError as error:
+            log.warning("a read passed a limit of the read side: %s", error)
             raise QueryTooLong from None
 
     @contextlib.asynccontextmanager

@@ -145,6 +145,24 @@ async def test_read_connections_limit_memory_and_temporary_files(settings: Setti
         await reads.close()
 
 
+async def test_a_read_that_would_spill_past_the_temporary_file_limit_is_query_too_long(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Until then an asyncpg error reached the client as a 500 (time to action at 10M events)."""
+    assert settings.database_url
+    limits = replace(settings, read_work_mem_kb=64, read_temp_file_limit_kb=1024)
+    reads = await ReadPools.open(settings.database_url, limits)
+    try:
+        with pytest.raises(QueryTooLong):
+            async with reads.service() as conn:
+                await conn.fetch("SELECT g FROM generate_series(1, 500000) g ORDER BY g DESC")
+        async with reads.service() as conn:  # the connection is fine afterwards
+            assert await conn.fetchval("SELECT count(*) FROM generate_series(1, 10) g") == 10
+    finally:
+        await reads.close()
+    assert any("temp_file_limit" in r.getMessage() for r in caplog.records if r.name == "waymark.reads")
+
+
 async def test_a_role_that_may_not_limit_temporary_files_still_reads(
     pg_server: DatabaseAddress, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
