@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["Reader", "RowLike", "days", "in_period"]
+__all__ = ["Connect", "Reader", "RowLike", "days", "in_period"]
 
 Reader: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 """A connection to read projections with: a plain connection or one borrowed from a pool."""
+Connect: TypeAlias = "Callable[[], AbstractAsyncContextManager[Reader]]"
+"""Where a query that reads on more than one connection at once gets each (the service's read
+pool, within the read limit; or a pool's ``acquire``)."""
 
 
 class RowLike(Protocol):

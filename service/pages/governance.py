@@ -81,12 +81,15 @@ async def governance_page(
     now = datetime.now(UTC)
     interval = pages.settings.review_interval_days
     scope = ActionScope(service=service, review_interval_days=interval)
-    impact = await _in_time(reads, lambda conn: review_impact(conn, ImpactQuery(start, end, service, 1), now))
-    times = await _in_time(
-        reads, lambda conn: time_to_action(conn, start, end, service, now=now, interval_days=interval)
+    impact = await _shown(
+        _read(reads, lambda conn: review_impact(conn, ImpactQuery(start, end, service, 1), now))
     )
-    actions = await _in_time(
-        reads, lambda conn: action_page(conn, scope, now, after=actions_after, limit=CASES_PER_ACTION_PAGE)
+    times = await _shown(time_to_action(reads.service, start, end, service, now=now, interval_days=interval))
+    actions = await _shown(
+        _read(
+            reads,
+            lambda conn: action_page(conn, scope, now, after=actions_after, limit=CASES_PER_ACTION_PAGE),
+        )
     )
     last_day = (end - timedelta(days=1)).date()
     return render(
@@ -106,11 +109,15 @@ async def governance_page(
     )
 
 
-async def _in_time(reads: ReadPools, read: Callable[[Reader], Awaitable[T]]) -> T | None:
-    """What ``read`` found within the read limit, or None when it took too long."""
+async def _read(reads: ReadPools, read: Callable[[Reader], Awaitable[T]]) -> T:
+    async with reads.service() as conn:
+        return await read(conn)
+
+
+async def _shown(read: Awaitable[T]) -> T | None:
+    """What ``read`` found within the read limits, or None when it needed more."""
     try:
-        async with reads.service() as conn:
-            return await read(conn)
+        return await read
     except QueryTooLong:
         return None
 

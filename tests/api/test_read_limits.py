@@ -58,6 +58,23 @@ async def test_fifty_reads_over_the_limit_with_normal_reads_are_503s_and_200s_on
     assert statuses["over", 503] > 0
 
 
+async def test_time_to_action_over_the_limit_on_both_its_connections_is_query_too_long(
+    settings: Settings, runtime: Runtime, auth: TokenFactory
+) -> None:
+    """Time to action reads stalls on one connection and the other kinds on a second, at once: over
+    the limit, both are let go and the answer is a 503, never a 500 (nor a stray task's error)."""
+    headers = auth("governance", user("g"))
+    async with serving(replace(settings, read_timeout_ms=0), runtime) as impatient:
+        for _ in range(3):
+            response = await impatient.get("/service/time-to-action", params=PERIOD, headers=headers)
+            assert response.status_code == 503, response.text
+            assert response.json()["type"] == "/problems/query-too-long"
+    async with serving(settings, runtime) as normal:
+        assert (
+            await normal.get("/service/time-to-action", params=PERIOD, headers=headers)
+        ).status_code == 200
+
+
 WIDE = "SELECT " + ", ".join(f"$1::int + {i} AS c{i}" for i in range(1500))
 """A statement PostgreSQL takes a few milliseconds to describe: long enough for a time limit to
 expire while it does, which is when a server-side statement_timeout broke the connection."""

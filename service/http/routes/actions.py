@@ -146,7 +146,6 @@ class ActionListController(Controller):
         start, end = period(from_, to)
         # Plan changes that named no cause, and the corrections that named one, are the audit trail's.
         await read_consistently(positions, [*READS, "audit"], min_position)
-        async with reads.service() as conn:
-            return await time_to_action(
-                conn, start, end, service, now=datetime.now(UTC), interval_days=review_interval_days
-            )
+        return await time_to_action(
+            reads.service, start, end, service, now=datetime.now(UTC), interval_days=review_interval_days
+        )
