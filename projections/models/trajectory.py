@@ -38,7 +38,7 @@ from projections.changes import Tracked
 from projections.models.base import Decision, Ignored, ReadModel, Statement, applies_corrections
 from projections.schema import Column, tables_of
 
-__all__ = ["Trajectories"]
+__all__ = ["EARLIER_KEPT", "Trajectories"]
 
 
 CaseId = Annotated[UUID, Column("case_id", "uuid NOT NULL")]
@@ -68,15 +68,21 @@ MeasureRow = tuple[
     # index range (service learning's reliable improvement) instead of every reading joined to cases.
     Annotated[str | None, Column("service", "text")],
     # The same person's next reading of the instrument, and the time, score and clinical range of
-    # each earlier one (derived after each batch): a period's latest reading is the row whose next
-    # leaves the period, and it carries the period's first. Service learning counts its people from
-    # the latest rows of one index range; pairing each person's first and latest rows by a hash took
-    # 55-65 ms at 10M, sorting every reading 67 ms.
+    # the EARLIER_KEPT earlier ones before it, with how many earlier there are in all (derived after
+    # each batch): a period's latest reading is the row whose next leaves the period, and it
+    # carries the period's first. Service learning counts its people from the latest rows of one
+    # index range; pairing each person's first and latest rows by a hash took 55-65 ms at 10M,
+    # sorting every reading 67 ms.
     Annotated[datetime | None, Column("next_at", "timestamptz")],
     Annotated[Sequence[datetime] | None, Column("earlier_at", "timestamptz[]")],
     Annotated[Sequence[float] | None, Column("earlier_score", "double precision[]")],
     Annotated[Sequence[bool | None] | None, Column("earlier_clinical", "boolean[]")],
+    Annotated[int | None, Column("earlier_count", "integer")],
 ]
+EARLIER_KEPT = 64
+"""Earlier readings a reading keeps: the index that carries them takes rows of at most 2,704 bytes,
+which a record of about 230 weekly readings passed. A period whose first reading is older than
+those kept looks it up (``projections.queries.outcome_change``)."""
 # Each case's service, from its opening (corrected with it): what the readings' service comes from.
 CaseServiceRow = tuple[CaseId, Annotated[str, Column("service", "text NOT NULL")]]
 TrajectoryRow = (
@@ -117,6 +123,7 @@ def _measure(entry: MeasureRecorded) -> list[TrajectoryRow]:
                 limits.reliable_change,
                 limits.source,
                 entry.domain.value if entry.domain else None,
+                None,
                 None,
                 None,
                 None,
@@ -171,7 +178,7 @@ class Trajectories(ReadModel):
         Tracked(
             "measures",
             "outcome_measures",
-            unseen=("service", "next_at", "earlier_at", "earlier_score", "earlier_clinical"),
+            unseen=("service", "next_at", "earlier_at", "earlier_score", "earlier_clinical", "earlier_count"),
         ),
     )
     tables = tables_of(
@@ -184,9 +191,9 @@ class Trajectories(ReadModel):
                 "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
                 " higher_is_better, domain, entry_id",
                 # A period's latest readings: those of the service whose next reading is after it.
-                "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE instrument, score,"
+                "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE case_id, instrument, score,"
                 " clinical_range, reliable_change, higher_is_better, next_at, earlier_at, earlier_score,"
-                " earlier_clinical",
+                " earlier_clinical, earlier_count",
             ),
             "case_services": ("case_id",),
         },
@@ -214,23 +221,26 @@ _MEASURE_CASE = operator.itemgetter(
 # of the instrument and what their earlier ones were, in (occurred_at, entry_id) order: two readings
 # at one moment still have one first. One statement, so a reading is rewritten once; only rows that
 # change. The services joined, not looked up per row: after a bulk load the tables have no indexes.
-_DERIVE = """
-UPDATE {s}.measures t SET service = x.service, next_at = x.next_at, earlier_at = x.earlier_at,
-                          earlier_score = x.earlier_score, earlier_clinical = x.earlier_clinical
+_DERIVE = f"""
+UPDATE {{s}}.measures t SET service = x.service, next_at = x.next_at, earlier_at = x.earlier_at,
+                          earlier_score = x.earlier_score, earlier_clinical = x.earlier_clinical,
+                          earlier_count = x.earlier_count
 FROM (SELECT m.entry_id, c.service, lead(m.occurred_at) OVER w AS next_at,
-             array_agg(m.occurred_at) OVER earlier AS earlier_at,
-             array_agg(m.score) OVER earlier AS earlier_score,
-             array_agg(m.clinical_range) OVER earlier AS earlier_clinical
-      FROM {s}.measures m
-      LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, service FROM {s}.case_services {services}) c
+             array_agg(m.occurred_at) OVER kept AS earlier_at,
+             array_agg(m.score) OVER kept AS earlier_score,
+             array_agg(m.clinical_range) OVER kept AS earlier_clinical,
+             (row_number() OVER w - 1)::integer AS earlier_count
+      FROM {{s}}.measures m
+      LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, service FROM {{s}}.case_services {{services}}) c
              ON c.case_id = m.case_id
-      {readings}
+      {{readings}}
       WINDOW w AS (PARTITION BY m.case_id, m.instrument ORDER BY m.occurred_at, m.entry_id),
-             earlier AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) x
+             kept AS (w ROWS BETWEEN {EARLIER_KEPT} PRECEDING AND 1 PRECEDING)) x
 WHERE t.entry_id = x.entry_id
   AND (t.service IS DISTINCT FROM x.service OR t.next_at IS DISTINCT FROM x.next_at
        OR t.earlier_at IS DISTINCT FROM x.earlier_at OR t.earlier_score IS DISTINCT FROM x.earlier_score
-       OR t.earlier_clinical IS DISTINCT FROM x.earlier_clinical)
+       OR t.earlier_clinical IS DISTINCT FROM x.earlier_clinical
+       OR t.earlier_count IS DISTINCT FROM x.earlier_count)
 """
 
 

@@ -62,15 +62,25 @@ IMPROVEMENT = first_and_latest()
 
 # A person's latest reading in the period is the one whose next is after it (the trajectory model
 # keeps the link; an index on the service and the next reading's time finds them, about half the
-# period's readings), and it carries their earlier readings: the period's first is the earliest of
-# those at or after its start (width_bucket counts those before: a binary search, timestamps being
-# whole microseconds), and they have two or more readings in the period when there is one. Only the
-# distinct pairs of readings cross to Python, counted.
+# period's readings when it ends now), and it carries their earlier readings: the period's first is
+# the earliest of those at or after its start (width_bucket counts those before: a binary search,
+# timestamps being whole microseconds), and they have two or more readings in the period when there
+# is one. A reading keeps only its latest earlier ones (EARLIER_KEPT): when the period holds all of
+# those and there were more, the first is looked up. Only the distinct pairs of readings cross to
+# Python, counted.
 _FIRST = "width_bucket($1::timestamptz - interval '1 microsecond', m.earlier_at) + 1"
+_BEYOND_KEPT = f"m.earlier_count > cardinality(m.earlier_at) AND {_FIRST} = 1"
+_LOOKED_UP = """(SELECT x.{} FROM read.measures x
+                  WHERE x.case_id = m.case_id AND x.instrument = m.instrument AND x.occurred_at >= $1
+                  ORDER BY x.occurred_at, x.entry_id LIMIT 1)"""
 CHANGES = f"""
-SELECT m.instrument, m.earlier_score[{_FIRST}] AS baseline,
-       m.earlier_clinical[{_FIRST}] AS clinical_at_baseline, m.score AS latest,
-       m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better, count(*) AS people
+SELECT m.instrument,
+       CASE WHEN {_BEYOND_KEPT} THEN {_LOOKED_UP.format("score")}
+            ELSE m.earlier_score[{_FIRST}] END AS baseline,
+       CASE WHEN {_BEYOND_KEPT} THEN {_LOOKED_UP.format("clinical_range")}
+            ELSE m.earlier_clinical[{_FIRST}] END AS clinical_at_baseline,
+       m.score AS latest, m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better,
+       count(*) AS people
 FROM read.measures m
 WHERE {in_period("m")} AND coalesce(m.next_at, 'infinity') >= $2
   AND {_FIRST} <= cardinality(m.earlier_at)

@@ -22,7 +22,7 @@ _OLD_COLUMNS = (
     " higher_is_better, clinical_range, band, cutoff, clinical_when, reliable_change, source, domain, service"
 )
 
-_LINKS = ("next_at", "earlier_at", "earlier_score", "earlier_clinical")
+_LINKS = ("next_at", "earlier_at", "earlier_score", "earlier_clinical", "earlier_count")
 
 
 async def _old_readings_view(database: DatabaseAddress) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
+from projections.models.trajectory import EARLIER_KEPT
 from projections.statistics import ChangeCategory, change_category
 from service.database import DatabaseAddress
 from tests.api.helpers import Body, Client, open_case, post
@@ -182,3 +183,33 @@ async def test_a_later_reading_moves_the_earlier_one_s_link_but_logs_no_change_t
         await conn.close()
     assert next_at == NOW - timedelta(days=10)
     assert len(logged) == 1  # its own recording only
+
+
+async def test_a_first_reading_older_than_those_a_reading_keeps_is_looked_up(
+    client: Client, auth: TokenFactory
+) -> None:
+    """A reading keeps only its latest EARLIER_KEPT earlier ones (the index carrying them takes rows
+    of at most 2,704 bytes): a period holding more of the person's readings than that finds its
+    first reading all the same. Five severe readings, then mild ones, a day apart."""
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    person = await Person(client, auth("clinician", "oc-3"), service).open()
+    count = EARLIER_KEPT + 6
+    for i in range(count):
+        await person.phq9(22 if i < 5 else 4, count + 1 - i)
+    governance = auth("governance", "oc-g")
+    for start_ago in (count + 5, count - 1.5, count - 20.5):  # all, from the third, from the 22nd
+        start = NOW - timedelta(days=start_ago)
+        query = urlencode(
+            {
+                "service": service,
+                "from": start.isoformat(),
+                "to": NOW.isoformat(),
+                "min_position": person.position,
+            }
+        )
+        response = await client.get(f"/service/learning?{query}", headers=governance)
+        assert response.status_code == 200, response.text
+        (phq9,) = response.json()["reliable_improvement"]
+        category = person.change(start, NOW)
+        assert category is not None
+        assert phq9[FIELDS[category]] == phq9["people"] == 1, (start_ago, phq9)
