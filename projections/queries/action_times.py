@@ -139,15 +139,21 @@ async def time_to_action(
         _other_flags(connect, start, end, service, now=now, interval_days=interval_days)
     )
     try:
-        async with connect() as conn:
-            async for stalled in stall_flags(conn, start, end, service, now):
+        # Closed before the connection goes back: an abandoned generator's read-ahead would still
+        # be running on it.
+        async with (
+            connect() as conn,
+            contextlib.aclosing(stall_flags(conn, start, end, service, now)) as stalls,
+        ):
+            async for stalled in stalls:
                 _tally(tallies, stalled, now)
         for row in await others:
             _tally(tallies, row, now)
     except BaseException:
         others.cancel()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await others  # its own failure, if any, is this one's
+        await asyncio.wait([others])  # let go of its connection before this failure is reported
+        if not others.cancelled():
+            others.exception()  # seen: its failure, if any, is this one's
         raise
     return _figures(tallies)
 

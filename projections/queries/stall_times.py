@@ -3,8 +3,8 @@
 The action list judges a domain the person chose on its whole series of ratings at the moment it is
 read, and keeps the item until a decision names the review that gave the latest reading. Here each
 domain is judged at each of its readings the same way (``stall_reason``'s rule on the series up to
-and including that reading, readings before the period too; worked out a series in one pass, and
-many series at once, by ``stalled_in``):
+and including that reading, readings before the period too; worked out for many series at once,
+on arrays, by ``stalled_in``):
 
 - an item is flagged at the first reading judged stalled while none of that case and domain is open;
   while it is open, later readings add no new item;
@@ -28,8 +28,9 @@ decision."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -82,26 +83,33 @@ read time limit can stop it)."""
 
 async def stall_flags(
     conn: Reader, start: datetime, end: datetime, service: str | None, now: datetime
-) -> AsyncIterator[dict[str, object]]:
+) -> AsyncGenerator[dict[str, object], None]:
     """One row per item flagged in [start, end) and up to now: service, month, kind, flagged_at,
     actioned_at (None unless actioned) and ended (True when it ended without action)."""
-    async for series, batch, decided in _batches(conn, (start, end, service, now)):
-        stalled = stalled_in(batch.days, batch.values, batch.offsets, batch.judged).tolist()
-        offsets, firsts = batch.offsets.tolist(), batch.firsts.tolist()
-        for i, row in enumerate(series):
-            named = decided.get(row["case_id"], {})
-            judged = stalled[offsets[i] + firsts[i] : offsets[i + 1]]
-            items = _walk(row["micros"], firsts[i], judged, named, start=batch.start, end=batch.end)
-            for flagged, actioned, ended in items:
-                flagged_at = _at(flagged)
-                yield {
-                    "service": row["service"],
-                    "month": flagged_at.date().replace(day=1),
-                    "kind": "stalled",
-                    "flagged_at": flagged_at,
-                    "actioned_at": None if actioned is None else _at(actioned),
-                    "ended": ended,
-                }
+    async with contextlib.aclosing(_batches(conn, (start, end, service, now))) as batches:
+        async for series, batch, decided in batches:
+            for item in _items(series, batch, decided):
+                yield item
+
+
+def _items(series: Sequence[asyncpg.Record], batch: _Batch, decided: Decided) -> Iterator[dict[str, object]]:
+    """The items flagged in a batch's series, judged together and walked one by one."""
+    stalled = stalled_in(batch.days, batch.values, batch.offsets, batch.judged).tolist()
+    offsets, firsts = batch.offsets.tolist(), batch.firsts.tolist()
+    for i, row in enumerate(series):
+        named = decided.get(row["case_id"], {})
+        judged = stalled[offsets[i] + firsts[i] : offsets[i + 1]]
+        items = _walk(row["micros"], firsts[i], judged, named, start=batch.start, end=batch.end)
+        for flagged, actioned, ended in items:
+            flagged_at = _at(flagged)
+            yield {
+                "service": row["service"],
+                "month": flagged_at.date().replace(day=1),
+                "kind": "stalled",
+                "flagged_at": flagged_at,
+                "actioned_at": None if actioned is None else _at(actioned),
+                "ended": ended,
+            }
 
 
 Decided = dict[UUID, dict[int, int]]
@@ -109,7 +117,7 @@ Decided = dict[UUID, dict[int, int]]
 
 async def _batches(
     conn: Reader, args: tuple[datetime, datetime, str | None, datetime]
-) -> AsyncIterator[tuple[list[asyncpg.Record], _Batch, Decided]]:
+) -> AsyncGenerator[tuple[list[asyncpg.Record], _Batch, Decided], None]:
     """Each batch's series with the decisions naming their reviews. The next batch's series are
     asked for before this one is handed on, so PostgreSQL reads them while this one is judged and
     walked (on two cores a third of the time every service's year took at 1M events)."""
@@ -132,8 +140,9 @@ async def _batches(
             if batch is not None:
                 yield series, batch, decided
     finally:
-        if asked is not None:
+        if asked is not None:  # the connection is free again only once it has stopped
             asked.cancel()
+            await asyncio.wait([asked])
 
 
 class _Batch:

@@ -103,19 +103,16 @@ def stalled_in(days: Floats, values: Floats, offsets: Indices, judged: Flags) ->
     steps[offsets[:-1]] = np.nan  # a series' first reading has no step
     rise, fall = _so_far(steps, series, largest=True), _so_far(steps, series, largest=False)
     at = np.arange(len(days))
-    worse = (
-        judged
-        & (at - origin >= 2)
-        & (days - days[origin] >= MIN_SPAN_DAYS)
-        & _deteriorated(values[origin], values, rise, fall, threshold)
-    )
+    swung, better, worse_off = _moved(values[origin], values, rise, fall, threshold)
+    long_enough = (at - origin >= 2) & (days - days[origin] >= MIN_SPAN_DAYS)
+    worse = judged & long_enough & ~swung & ~better & worse_off
     start = _window_starts(days, series)
     candidates = np.flatnonzero(
         judged & ~worse & (at - start >= 2) & (days - days[start] >= MIN_FLAT_SPAN_DAYS)
     )
     first, last = start[candidates], candidates
     window_rise, window_fall = _largest_steps(steps, first + 1, last)
-    stable = _stable(values[first], values[last], window_rise, window_fall, threshold)
+    stable = ~np.logical_or.reduce(_moved(values[first], values[last], window_rise, window_fall, threshold))
     flat = interval_holds_zero(days, values, first[stable], last[stable] + 1)
     stalled = worse.copy()
     stalled[last[stable][flat]] = True
@@ -129,18 +126,11 @@ def _reaches(change: Floats, threshold: float) -> Flags:
     return flags
 
 
-def _deteriorated(first: Floats, last: Floats, rise: Floats, fall: Floats, threshold: float) -> Flags:
-    """``label_of`` is a reliable deterioration (spans checked by the caller)."""
+def _moved(first: Floats, last: Floats, rise: Floats, fall: Floats, threshold: float) -> tuple[Flags, ...]:
+    """``label_of``'s tests (spans checked by the caller): swung reliably both ways, reliably
+    better, reliably worse."""
     swung = _reaches(rise, threshold) & _reaches(-fall, threshold)
-    flags: Flags = ~swung & ~_reaches(last - first, threshold) & _reaches(first - last, threshold)
-    return flags
-
-
-def _stable(first: Floats, last: Floats, rise: Floats, fall: Floats, threshold: float) -> Flags:
-    """``label_of`` is stable."""
-    swung = _reaches(rise, threshold) & _reaches(-fall, threshold)
-    flags: Flags = ~swung & ~_reaches(last - first, threshold) & ~_reaches(first - last, threshold)
-    return flags
+    return swung, _reaches(last - first, threshold), _reaches(first - last, threshold)
 
 
 def _so_far(steps: Floats, series: Indices, *, largest: bool) -> Floats:
@@ -171,13 +161,14 @@ def _window_starts(days: Floats, series: Indices) -> Indices:
 
 
 def _largest_steps(steps: Floats, first: Indices, last: Indices) -> tuple[Floats, Floats]:
-    """The largest step up and down among steps[first..last] (inclusive; last >= first)."""
-    width = int((last - first).max(initial=0)) + 1
-    at = last[:, None] - np.arange(width)
-    inside = at >= first[:, None]
-    picked = steps[np.where(inside, at, last[:, None])]
-    rise = np.where(inside, picked, -np.inf).max(axis=1, initial=-np.inf)
-    fall = np.where(inside, picked, np.inf).min(axis=1, initial=np.inf)
+    """The largest step up and down among steps[first..last] (inclusive; last > first): each
+    window one segment of ``reduceat``, which reduces between consecutive bounds (the segments
+    between one window's end and the next one's start are dropped)."""
+    bounds = np.empty(2 * len(first), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = first, last + 1
+    padded = np.append(steps, 0.0)  # a window may end at the last step
+    rise: Floats = np.maximum.reduceat(padded, bounds)[0::2]
+    fall: Floats = np.minimum.reduceat(padded, bounds)[0::2]
     return rise, fall
 
 
