@@ -194,6 +194,8 @@ class Trajectories(ReadModel):
                 "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE case_id, instrument, score,"
                 " clinical_range, reliable_change, higher_is_better, next_at, earlier_at, earlier_score,"
                 " earlier_clinical, earlier_count",
+                # The few whose period's first reading may be older than the earlier ones they keep.
+                f"service, coalesce(next_at, 'infinity'), occurred_at WHERE earlier_count > {EARLIER_KEPT}",
             ),
             "case_services": ("case_id",),
         },

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import asyncpg
 import msgspec
 
+from projections.models.trajectory import EARLIER_KEPT
 from projections.queries import in_period
 from projections.statistics import ChangeCategory, change_category
 
@@ -65,25 +66,27 @@ IMPROVEMENT = first_and_latest()
 # period's readings when it ends now), and it carries their earlier readings: the period's first is
 # the earliest of those at or after its start (width_bucket counts those before: a binary search,
 # timestamps being whole microseconds), and they have two or more readings in the period when there
-# is one. A reading keeps only its latest earlier ones (EARLIER_KEPT): when the period holds all of
-# those and there were more, the first is looked up. Only the distinct pairs of readings cross to
-# Python, counted.
+# is one. A reading keeps only its latest EARLIER_KEPT earlier ones: when the period holds all of
+# those and there were more, the first is looked up, in a second part that reads only such readings
+# (a partial index); the rest group on plain expressions, which PostgreSQL hashes. Only the distinct
+# pairs of readings cross to Python, counted (a pair may come from both parts: the counts add up).
 _FIRST = "width_bucket($1::timestamptz - interval '1 microsecond', m.earlier_at) + 1"
-_BEYOND_KEPT = f"m.earlier_count > cardinality(m.earlier_at) AND {_FIRST} = 1"
-_LOOKED_UP = """(SELECT x.{} FROM read.measures x
-                  WHERE x.case_id = m.case_id AND x.instrument = m.instrument AND x.occurred_at >= $1
-                  ORDER BY x.occurred_at, x.entry_id LIMIT 1)"""
+_BEYOND_KEPT = f"m.earlier_count > {EARLIER_KEPT} AND {_FIRST} = 1"
+_LATEST = f"{in_period('m')} AND coalesce(m.next_at, 'infinity') >= $2"
+_PAIRS = "m.score AS latest, m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better"
 CHANGES = f"""
-SELECT m.instrument,
-       CASE WHEN {_BEYOND_KEPT} THEN {_LOOKED_UP.format("score")}
-            ELSE m.earlier_score[{_FIRST}] END AS baseline,
-       CASE WHEN {_BEYOND_KEPT} THEN {_LOOKED_UP.format("clinical_range")}
-            ELSE m.earlier_clinical[{_FIRST}] END AS clinical_at_baseline,
-       m.score AS latest, m.clinical_range AS clinical_at_latest, m.reliable_change, m.higher_is_better,
-       count(*) AS people
+SELECT m.instrument, m.earlier_score[{_FIRST}] AS baseline,
+       m.earlier_clinical[{_FIRST}] AS clinical_at_baseline, {_PAIRS}, count(*) AS people
 FROM read.measures m
-WHERE {in_period("m")} AND coalesce(m.next_at, 'infinity') >= $2
-  AND {_FIRST} <= cardinality(m.earlier_at)
+WHERE {_LATEST} AND {_FIRST} <= cardinality(m.earlier_at) AND NOT ({_BEYOND_KEPT})
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+UNION ALL
+SELECT m.instrument, first.score, first.clinical_range, {_PAIRS}, count(*)
+FROM read.measures m CROSS JOIN LATERAL (
+    SELECT x.score, x.clinical_range FROM read.measures x
+    WHERE x.case_id = m.case_id AND x.instrument = m.instrument AND x.occurred_at >= $1
+    ORDER BY x.occurred_at, x.entry_id LIMIT 1) first
+WHERE {_LATEST} AND {_BEYOND_KEPT}
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 """How many people of two or more readings of an instrument in the period went from each baseline
