@@ -135,9 +135,7 @@ async def time_to_action(
     # Tallied as they come, not kept: stalled domains alone flag over 50,000 items a service-year
     # at 1M events.
     tallies: dict[tuple[str, date, str], _Tally] = {}
-    others = asyncio.ensure_future(
-        _other_flags(connect, start, end, service, now=now, interval_days=interval_days)
-    )
+    others = asyncio.ensure_future(_other_flags(connect, (start, end, service, now, interval_days)))
     try:
         # Closed before the connection goes back: an abandoned generator's read-ahead would still
         # be running on it.
@@ -159,18 +157,13 @@ async def time_to_action(
 
 
 async def _other_flags(
-    connect: Connect,
-    start: datetime,
-    end: datetime,
-    service: str | None,
-    *,
-    now: datetime,
-    interval_days: int,
+    connect: Connect, args: tuple[datetime, datetime, str | None, datetime, int]
 ) -> list[RowLike]:
-    """Reviews due, overdue and undecided, plan changes naming no cause, and escalations rising."""
+    """Reviews due, overdue and undecided, plan changes naming no cause, and escalations rising
+    (``args``: _FLAGS' parameters, the first four rising_flags')."""
     async with connect() as conn:
-        flags: list[RowLike] = list(await conn.fetch(_FLAGS, start, end, service, now, interval_days))
-        return flags + await rising_flags(conn, start, end, service, now)
+        flags: list[RowLike] = list(await conn.fetch(_FLAGS, *args))
+        return flags + await rising_flags(conn, *args[:4])
 
 
 def _figures(tallies: dict[tuple[str, date, str], _Tally]) -> list[TimeToAction]:
