@@ -191,7 +191,7 @@ class Trajectories(ReadModel):
                 "service, occurred_at INCLUDE case_id, instrument, score, clinical_range, reliable_change,"
                 " higher_is_better, domain, entry_id",
                 # A period's latest readings: those of the service whose next reading is after it.
-                "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE case_id, instrument, score,"
+                "service, coalesce(next_at, 'infinity'), occurred_at INCLUDE instrument, score,"
                 " clinical_range, reliable_change, higher_is_better, next_at, earlier_at, earlier_score,"
                 " earlier_clinical, earlier_count",
                 # The few whose period's first reading may be older than the earlier ones they keep.

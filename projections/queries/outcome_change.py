@@ -100,9 +100,8 @@ def classify(r: asyncpg.Record) -> ChangeCategory | None:
 
 
 def category_of(r: asyncpg.Record) -> ChangeCategory | None:
-    """The change from ``baseline`` to ``latest``; None with no published reliable-change threshold,
-    or (never, while every batch links a case's readings whole) a pair missing a side."""
-    if r["reliable_change"] is None or r["baseline"] is None or r["latest"] is None:
+    """The change from ``baseline`` to ``latest``; None with no published reliable-change threshold."""
+    if r["reliable_change"] is None:
         return None
     return change_category(
         r["baseline"],
