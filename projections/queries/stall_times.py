@@ -87,16 +87,16 @@ async def stall_flags(
     """One row per item flagged in [start, end) and up to now: service, month, kind, flagged_at,
     actioned_at (None unless actioned) and ended (True when it ended without action)."""
     async with contextlib.aclosing(_batches(conn, (start, end, service, now))) as batches:
-        async for series, batch, decided in batches:
-            for item in _items(series, batch, decided):
+        async for batch, decided in batches:
+            for item in _items(batch, decided):
                 yield item
 
 
-def _items(series: Sequence[asyncpg.Record], batch: _Batch, decided: Decided) -> Iterator[dict[str, object]]:
+def _items(batch: _Batch, decided: Decided) -> Iterator[dict[str, object]]:
     """The items flagged in a batch's series, judged together and walked one by one."""
     stalled = stalled_in(batch.days, batch.values, batch.offsets, batch.judged).tolist()
     offsets, firsts = batch.offsets.tolist(), batch.firsts.tolist()
-    for i, row in enumerate(series):
+    for i, row in enumerate(batch.series):
         named = decided.get(row["case_id"], {})
         judged = stalled[offsets[i] + firsts[i] : offsets[i + 1]]
         items = _walk(row["micros"], firsts[i], judged, named, start=batch.start, end=batch.end)
@@ -117,7 +117,7 @@ Decided = dict[UUID, dict[int, int]]
 
 async def _batches(
     conn: Reader, args: tuple[datetime, datetime, str | None, datetime]
-) -> AsyncGenerator[tuple[list[asyncpg.Record], _Batch, Decided], None]:
+) -> AsyncGenerator[tuple[_Batch, Decided], None]:
     """Each batch's series with the decisions naming their reviews. The next batch's series are
     asked for before this one is handed on, so PostgreSQL reads them while this one is judged and
     walked (on two cores a third of the time every service's year took at 1M events)."""
@@ -129,16 +129,16 @@ async def _batches(
         for index, part in enumerate(parts):
             series = await (asked or conn.fetch(_SERIES, *args, part))
             asked = None
-            batch = _Batch(series, args) if series else None
+            batch = _Batch(series, *args[:2]) if series else None
             decided: Decided = {}
             if batch is not None:
-                for r in await conn.fetch(_DECIDED, *batch.walked_since(series), now):
+                for r in await conn.fetch(_DECIDED, *batch.walked_since(), now):
                     decided.setdefault(r["case_id"], {})[r["occurred_at"]] = r["decided_at"]
             if index + 1 < len(parts):
                 asked = asyncio.ensure_future(conn.fetch(_SERIES, *args, parts[index + 1]))
                 await asyncio.sleep(0)  # sent before this batch is judged
             if batch is not None:
-                yield series, batch, decided
+                yield batch, decided
     finally:
         if asked is not None:  # the connection is free again only once it has stopped
             asked.cancel()
@@ -150,12 +150,10 @@ class _Batch:
     reading (as ``(t - first).total_seconds() / 86400``, from whole microseconds), and where each
     series' walk starts: at the last reading before the period (or the first)."""
 
-    __slots__ = ("days", "end", "firsts", "judged", "offsets", "start", "values")
+    __slots__ = ("days", "end", "firsts", "judged", "offsets", "series", "start", "values")
 
-    def __init__(
-        self, series: Sequence[asyncpg.Record], period: tuple[datetime, datetime, object, object]
-    ) -> None:
-        self.start, self.end = _micros(period[0]), _micros(period[1])
+    def __init__(self, series: Sequence[asyncpg.Record], start: datetime, end: datetime) -> None:
+        self.series, self.start, self.end = series, _micros(start), _micros(end)
         lengths = np.array([len(row["micros"]) for row in series])
         self.offsets = np.concatenate(([0], np.cumsum(lengths)))
         micros = np.array(list(itertools.chain.from_iterable(row["micros"] for row in series)))
@@ -166,10 +164,10 @@ class _Batch:
         self.firsts = np.maximum(before - 1, 0)
         self.judged = np.arange(len(micros)) - origin >= np.repeat(self.firsts, lengths)
 
-    def walked_since(self, series: Sequence[asyncpg.Record]) -> tuple[list[UUID], list[datetime]]:
+    def walked_since(self) -> tuple[list[UUID], list[datetime]]:
         """Each case of the batch and its earliest reading walked: decisions from then on count."""
         since: dict[UUID, int] = {}
-        for row, first in zip(series, self.firsts.tolist(), strict=True):
+        for row, first in zip(self.series, self.firsts.tolist(), strict=True):
             at = row["micros"][first]
             since[row["case_id"]] = min(at, since.get(row["case_id"], at))
         return list(since), [_at(at) for at in since.values()]
