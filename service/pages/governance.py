@@ -27,10 +27,12 @@ from service.http.routes.drilldown import page_cursor
 from service.http.routes.parameters import like
 from service.pages.web import Pages, actor_of, render
 
-__all__ = ["GOVERNANCE_ROUTES"]
+__all__ = ["GOVERNANCE_ROUTES", "PART_NOT_SHOWN"]
 
 T = TypeVar("T")
 A_YEAR = timedelta(days=365)
+PART_NOT_SHOWN = "That took too long"
+"""The heading of a part of the governance page that needed more than the read limits allow."""
 REVIEWS_PER_PAGE = 25
 CASES_PER_ACTION_PAGE = 50
 Day = Annotated[date | None, QueryParameter(description="A day, YYYY-MM-DD")]
@@ -101,6 +103,7 @@ async def governance_page(
         actions=None if actions is None else actions.items,
         actions_next=actions and _next_actions(start.date(), last_day, service, actions.next_after),
         limit_seconds=reads.limit_seconds,
+        not_shown=PART_NOT_SHOWN,
         drill=drill_link,
         led=ReviewLed,
         service=service or "",

@@ -22,6 +22,7 @@ from events.values import Actor, Role
 from projections.queries.action_times import time_to_action
 from projections.queries.report import service_report
 from projections.queries.service import ServiceQuery
+from service.pages.governance import PART_NOT_SHOWN
 from service.pages.report import report_period
 from service.settings import Settings
 from service.tools.bench.client import HttpConnection, Timed
@@ -63,8 +64,7 @@ async def _pages_over_http(port: int, token: str, cookie: str, service: str, req
     return pages
 
 
-_TOO_MUCH = b"That took too long"
-"""What a page shows in place of a part it could not work out within the read limits."""
+_TOO_MUCH = PART_NOT_SHOWN.encode()
 
 
 async def _in_process(
@@ -79,7 +79,14 @@ async def _in_process(
         for scope, one_service in _SCOPES.items():
             query = ServiceQuery(start, end, service if one_service else None)
             report = functools.partial(service_report, pool, query, with_stories=True)
-            actioned = functools.partial(_time_to_action, pool, query, settings.review_interval_days)
+            actioned = functools.partial(
+                time_to_action,
+                pool.acquire,
+                start,
+                end,
+                query.service,
+                interval_days=settings.review_interval_days,
+            )
             medians["report", scope] = await _median_ms(report, requests)
             medians["governance", scope] = await _median_ms(actioned, requests)
     finally:
@@ -87,26 +94,18 @@ async def _in_process(
     return medians
 
 
-async def _median_ms(compute: Callable[[datetime], Awaitable[object]], requests: int) -> float:
+async def _median_ms(compute: Callable[..., Awaitable[object]], requests: int) -> float:
     """The median milliseconds of ``requests`` computations; infinite when one needs more temporary
     space than a read may use (time to action for every service at 10M events)."""
     taken = []
     for _ in range(requests):
         began = time.perf_counter()
         try:
-            await compute(datetime.now(UTC))
+            await compute(now=datetime.now(UTC))
         except asyncpg.ConfigurationLimitExceededError:
             return math.inf
         taken.append((time.perf_counter() - began) * 1000)
     return statistics.median(taken)
-
-
-async def _time_to_action(
-    pool: asyncpg.Pool, query: ServiceQuery, interval_days: int, now: datetime
-) -> object:
-    return await time_to_action(
-        pool.acquire, query.start, query.end, query.service, now=now, interval_days=interval_days
-    )
 
 
 def run_reports(runner: Bench, kind: str) -> None:
